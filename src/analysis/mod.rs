@@ -1,0 +1,3 @@
+//! Analyses of a data set that the checker and the compiler share.
+
+pub mod separation;

@@ -1,0 +1,1 @@
+//! (module backend: being written.)

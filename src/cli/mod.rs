@@ -1,0 +1,4 @@
+//! (module cli: being written.)
+pub fn main() -> i32 {
+    0
+}

@@ -1,0 +1,1 @@
+//! (module construct: being written.)

@@ -1,0 +1,1 @@
+//! The stage IR (written with the construction).

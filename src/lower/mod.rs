@@ -1,0 +1,1 @@
+//! (module lower: being written.)

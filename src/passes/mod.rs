@@ -1,0 +1,1 @@
+//! (module passes: being written.)

@@ -1,0 +1,139 @@
+//! The resolved spec: what a `.rmem` file asks for once names are resolved,
+//! defaults filled in and values checked. Produced by [`crate::resolve`],
+//! consumed by `check`, `compile` and the back ends.
+//!
+//! Spans ([`miette::SourceSpan`]) are kept so that later phases (analysis,
+//! construction) can still point into the spec when they fail.
+
+use crate::data::DataSource;
+use crate::norm::Norm;
+use miette::SourceSpan;
+use std::path::PathBuf;
+
+/// A whole spec file, resolved.
+#[derive(Clone, Debug)]
+pub struct Program {
+    /// The spec file's path as given on the command line.
+    pub path: PathBuf,
+    /// The spec file's text (for diagnostics).
+    pub source: String,
+    /// Data sets in order of declaration.
+    pub datasets: Vec<DatasetDecl>,
+    /// Networks in order of declaration.
+    pub networks: Vec<NetworkSpec>,
+    /// Emit blocks in order of declaration.
+    pub emits: Vec<EmitSpec>,
+}
+
+/// `dataset NAME = SOURCE` or `dataset NAME { points }`.
+#[derive(Clone, Debug)]
+pub struct DatasetDecl {
+    /// The data set's name.
+    pub name: String,
+    /// Where the name is declared.
+    pub span: SourceSpan,
+    /// Where its points come from.
+    pub source: DataSource,
+}
+
+/// How the radius is asked for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RadiusSpec {
+    /// `max`: the largest radius the chosen width certifies.
+    Max,
+    /// An absolute radius in the network's norm.
+    Absolute(f64),
+    /// `f of limit`: f * delta_p / 2, with 0 < f.
+    OfLimit(f64),
+}
+
+/// A width or depth budget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Budget {
+    /// Let the compiler choose.
+    Auto,
+    /// At most this many.
+    AtMost(usize),
+}
+
+/// What the network outputs (construction.md section 5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputKind {
+    /// C outputs whose argmax is the label.
+    Logits,
+    /// One output equal to the label.
+    Label,
+}
+
+/// How to choose the projection U (construction.md section 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProjectionChoice {
+    /// The strategy that certifies the largest radius at the width budget.
+    Auto,
+    /// U = I (m = d).
+    Identity,
+    /// Orthonormal basis of the centred data's span (needs N - 1 < d).
+    Span,
+    /// Seeded Haar-random orthonormal rows.
+    Random,
+    /// Top principal components.
+    Pca,
+}
+
+/// Floating-point type of the ONNX weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precision {
+    /// float32 (default).
+    F32,
+    /// float64 (`precision = f64`).
+    F64,
+}
+
+/// A `network` block with defaults filled in.
+#[derive(Clone, Debug)]
+pub struct NetworkSpec {
+    /// The network's name.
+    pub name: String,
+    /// Where the name is declared.
+    pub span: SourceSpan,
+    /// Index into [`Program::datasets`].
+    pub data: usize,
+    /// Span of the `data = ...` value.
+    pub data_span: SourceSpan,
+    /// Default l2.
+    pub norm: Norm,
+    /// Default `max`.
+    pub radius: RadiusSpec,
+    /// Span of the `radius = ...` value, or of the block when defaulted.
+    pub radius_span: SourceSpan,
+    /// Default auto.
+    pub width: Budget,
+    /// Default auto.
+    pub depth: Budget,
+    /// Default logits.
+    pub output: OutputKind,
+    /// Default auto.
+    pub projection: ProjectionChoice,
+    /// Default 0.
+    pub seed: u64,
+    /// Default f32.
+    pub precision: Precision,
+}
+
+/// An `emit NETWORK { ... }` block. Paths are relative to the spec file's
+/// folder (already joined by the resolver).
+#[derive(Clone, Debug)]
+pub struct EmitSpec {
+    /// Index into [`Program::networks`].
+    pub network: usize,
+    /// Where the block is.
+    pub span: SourceSpan,
+    /// `onnx = "..."`.
+    pub onnx: Option<PathBuf>,
+    /// `certificate = "..."`.
+    pub certificate: Option<PathBuf>,
+    /// `vnnlib = "DIR"`.
+    pub vnnlib: Option<PathBuf>,
+    /// `unsafe = K`: planted not-robust instances (default 0).
+    pub unsafe_instances: usize,
+}

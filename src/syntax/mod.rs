@@ -1,0 +1,1 @@
+//! (module syntax: being written.)
