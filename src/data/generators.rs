@@ -73,3 +73,91 @@ impl Generator {
         todo!("data helper")
     }
 }
+
+const fn required(name: &'static str) -> Parameter {
+    Parameter {
+        name,
+        default: None,
+        integer: true,
+    }
+}
+
+const fn integer(name: &'static str, default: f64) -> Parameter {
+    Parameter {
+        name,
+        default: Some(default),
+        integer: true,
+    }
+}
+
+/// Every generator the language knows, with its parameters in positional
+/// order. The resolver checks calls against this table (unknown names get a
+/// "did you mean" hint, missing required parameters an error) and then calls
+/// [`Generator::from_values`].
+pub const SIGNATURES: &[Signature] = &[
+    Signature {
+        name: "blobs",
+        parameters: &[
+            required("points"),
+            required("dim"),
+            integer("labels", 2.0),
+            Parameter {
+                name: "spread",
+                default: Some(0.05),
+                integer: false,
+            },
+            integer("seed", 0.0),
+        ],
+    },
+    Signature {
+        name: "sphere",
+        parameters: &[
+            required("points"),
+            required("dim"),
+            integer("labels", 2.0),
+            integer("seed", 0.0),
+        ],
+    },
+    Signature {
+        name: "grid",
+        parameters: &[
+            required("side"),
+            integer("dim", 2.0),
+            integer("labels", 2.0),
+            integer("seed", 0.0),
+        ],
+    },
+];
+
+impl Generator {
+    /// Builds a generator from a call the resolver has checked against
+    /// [`SIGNATURES`]: `name` is a known generator and `values` holds every
+    /// parameter of its signature (defaults filled in), integers where the
+    /// signature says so.
+    pub fn from_values(name: &str, values: &std::collections::BTreeMap<&str, f64>) -> Generator {
+        let int = |key: &str| values[key] as usize;
+        let seed = values["seed"] as u64;
+        match name {
+            "blobs" => Generator::Blobs {
+                points: int("points"),
+                dim: int("dim"),
+                labels: int("labels"),
+                spread: values["spread"],
+                seed,
+            },
+            "sphere" => Generator::Sphere {
+                points: int("points"),
+                dim: int("dim"),
+                labels: int("labels"),
+                seed,
+            },
+            "grid" => Generator::Grid {
+                side: int("side"),
+                dim: int("dim"),
+                labels: int("labels"),
+                seed,
+            },
+            other => panic!("unknown generator {other}: the resolver checks names first"),
+        }
+    }
+}

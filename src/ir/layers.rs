@@ -70,6 +70,8 @@ pub enum Role {
         /// 0 for the value itself, 1 and 2 for the two halves of an update.
         part: u8,
     },
+    /// A neuron of a network read back from a file, whose role is not recorded.
+    Unknown,
     /// An output of the network.
     Output {
         /// Output index.
