@@ -1,1 +1,212 @@
-//! The stage IR (written with the construction).
+//! The stage IR: what a compiled network means, with the constants of the
+//! lemmas it rests on (construction.md sections 3-5).
+//!
+//! A [`StageProgram`] is four stages applied in order:
+//! 1. [`ProjectionStage`]: `u = relu(U (x - mu) + t)`, where the shift `t` makes
+//!    every coordinate of `u` at least 1 on every projected ball, so the ReLU
+//!    is the identity there and `u = z + t` with `z = U (x - mu)`;
+//! 2. [`ScoreStage`]: one score per data point, `s_j(u) = <z_j, u> + c_j`, equal
+//!    to `<z_j, z> - ||z_j||^2 / 2 + S` on the balls (section 4);
+//! 3. [`Reduction`]: how scores become an output — running maxima per label
+//!    (section 5A) or label groups with a step gadget (section 5B);
+//! 4. [`OutputStage`]: the final affine scaling.
+//!
+//! Invariants (established by `construct`, relied on by `lower`):
+//! - `projection.matrix` is m x d, `projection.centre` and the input have
+//!   length d, `projection.shift` and every score centre have length m;
+//! - `2 * projected_radius < delta_prime`, so `gamma > 0`;
+//! - every data point appears in exactly one slot (logits) or group (label),
+//!   and the slot's or group's class is the point's class;
+//! - scores are at least 1 on every ball, so a score (or a running maximum of
+//!   scores) passes a ReLU unchanged.
+
+use crate::norm::Norm;
+use crate::spec::OutputKind;
+use ndarray::{Array1, Array2};
+use std::fmt::{self, Write as _};
+
+/// A compiled network as meaning. See the module doc for invariants.
+#[derive(Clone, Debug)]
+pub struct StageProgram {
+    /// Input dimension d.
+    pub input_dim: usize,
+    /// The perturbation norm the network is built for.
+    pub norm: Norm,
+    /// The radius sigma in that norm.
+    pub radius: f64,
+    /// Stage 1.
+    pub projection: ProjectionStage,
+    /// Stage 2.
+    pub scores: ScoreStage,
+    /// Stage 3.
+    pub reduction: Reduction,
+    /// Stage 4.
+    pub output: OutputStage,
+}
+
+/// Stage 1: `u = relu(U (x - mu) + t)` (construction.md section 3).
+#[derive(Clone, Debug)]
+pub struct ProjectionStage {
+    /// Name of the strategy that chose U (`identity`, `span`, `random`, `pca`).
+    pub strategy: String,
+    /// U, m x d.
+    pub matrix: Array2<f64>,
+    /// mu, the data mean, length d.
+    pub centre: Array1<f64>,
+    /// t, length m: `t_k = 1 + r - min_i z_ik`, so `u_k >= 1` on every ball.
+    pub shift: Array1<f64>,
+    /// An upper bound on ||U||_{p->2}.
+    pub norm_bound: f64,
+    /// r = sigma * norm_bound: every ball maps into the l2 ball of radius r
+    /// around its projected centre.
+    pub projected_radius: f64,
+}
+
+impl ProjectionStage {
+    /// Projected dimension m.
+    pub fn m(&self) -> usize {
+        self.matrix.nrows()
+    }
+}
+
+/// Stage 2: scores `s_j(u) = <z_j, u> + c_j` (construction.md section 4).
+#[derive(Clone, Debug)]
+pub struct ScoreStage {
+    /// z_j, the projected data points, N x m.
+    pub centres: Array2<f64>,
+    /// c_j = -<z_j, t> - ||z_j||^2 / 2 + S, length N.
+    pub offsets: Array1<f64>,
+    /// S: makes every score at least 1 on every ball.
+    pub offset: f64,
+    /// delta': the exact l2 separation of the projected points.
+    pub delta_prime: f64,
+    /// gamma = delta' (delta'/2 - r): the margin lemma's lower bound on
+    /// `s_i(z) - s_j(z)` for `y_j != y_i` on the ball around `z_i`.
+    pub gamma: f64,
+}
+
+/// The points one running maximum goes through, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slot {
+    /// The class whose scores it maximises.
+    pub class: u32,
+    /// Which of the class's accumulators (0-based).
+    pub slot: usize,
+    /// Data point indices, in the order they are compared.
+    pub points: Vec<usize>,
+}
+
+/// The points of one class in the label gadget.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    /// Class index.
+    pub class: u32,
+    /// Internal label value `c'` carried by the gadget (>= 1).
+    pub value: f64,
+    /// Data point indices, in the order they are compared.
+    pub points: Vec<usize>,
+}
+
+/// Stage 3: from scores to an output (construction.md section 5).
+#[derive(Clone, Debug)]
+pub enum Reduction {
+    /// 5A: `logit_c = max_{j of class c} s_j`, computed by `slots_per_class`
+    /// running maxima per class merged by a max tree.
+    RunningMax {
+        /// Number of classes C.
+        classes: usize,
+        /// Accumulators per class (at most; a small class gets fewer).
+        slots_per_class: usize,
+        /// Every slot, grouped by class in class order.
+        slots: Vec<Slot>,
+    },
+    /// 5B: groups closed in order; a step gadget with slope `kappa` writes the
+    /// group's value into the label register when the group's maximum beats
+    /// the best earlier score.
+    LabelGroups {
+        /// Groups in processing order.
+        groups: Vec<Group>,
+        /// kappa = 2 / gamma: h = 0 below gamma/4, h = 1 above 3 gamma/4.
+        kappa: f64,
+        /// Y' > 2 (largest value - smallest value): big enough that a step
+        /// of (nearly) 1 clears the old label for any pair of values.
+        reach: f64,
+    },
+    /// Fewer than two labels: the network is the constant class 0.
+    Constant,
+}
+
+/// Stage 4: the final affine map.
+#[derive(Clone, Debug)]
+pub struct OutputStage {
+    /// Logits or label.
+    pub kind: OutputKind,
+    /// Logits: every running maximum is multiplied by `scale`, so the
+    /// certified margin `gamma * scale` is at least 1. Label: 1.
+    pub scale: f64,
+    /// Label: subtracted from the internal value (`output = L - shift`), so
+    /// the output equals the user's label value (or class index). Logits: 0.
+    pub label_shift: f64,
+    /// Number of outputs (C for logits, 1 for label).
+    pub outputs: usize,
+}
+
+impl fmt::Display for StageProgram {
+    /// A readable summary for `robmem compile --emit ir`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = &self.projection;
+        let s = &self.scores;
+        writeln!(f, "stage projection  // construction.md section 3")?;
+        writeln!(f, "    strategy     {}", p.strategy)?;
+        writeln!(f, "    U            {} x {}", p.m(), self.input_dim)?;
+        writeln!(f, "    ||U||_p->2   <= {:.6e}   (norm {})", p.norm_bound, self.norm)?;
+        writeln!(f, "    sigma        {:.6e}", self.radius)?;
+        writeln!(f, "    r            {:.6e}   (sigma * ||U||)", p.projected_radius)?;
+        writeln!(f, "    u = relu(U (x - mu) + t),  min t = {:.4e}, max t = {:.4e}",
+            min(&p.shift), max(&p.shift))?;
+        writeln!(f, "stage scores  // construction.md section 4")?;
+        writeln!(f, "    points       {}", s.centres.nrows())?;
+        writeln!(f, "    s_j(u)       <z_j, u> + c_j")?;
+        writeln!(f, "    S            {:.6e}", s.offset)?;
+        writeln!(f, "    delta'       {:.6e}", s.delta_prime)?;
+        writeln!(f, "    gamma        {:.6e}   (delta' (delta'/2 - r))", s.gamma)?;
+        match &self.reduction {
+            Reduction::RunningMax { classes, slots_per_class, slots } => {
+                writeln!(f, "stage reduction running-max  // construction.md section 5A")?;
+                writeln!(f, "    classes      {classes}")?;
+                writeln!(f, "    slots/class  {slots_per_class}")?;
+                let mut line = String::new();
+                for slot in slots {
+                    let _ = write!(line, " c{}.{}:{}", slot.class, slot.slot, slot.points.len());
+                }
+                writeln!(f, "    slot sizes  {line}")?;
+            }
+            Reduction::LabelGroups { groups, kappa, reach } => {
+                writeln!(f, "stage reduction label-groups  // construction.md section 5B")?;
+                writeln!(f, "    kappa        {kappa:.6e}   (2 / gamma)")?;
+                writeln!(f, "    reach Y'     {reach}")?;
+                for g in groups {
+                    writeln!(f, "    group c{}  value {}  points {}", g.class, g.value, g.points.len())?;
+                }
+            }
+            Reduction::Constant => writeln!(f, "stage reduction constant  // one label")?,
+        }
+        let o = &self.output;
+        writeln!(f, "stage output")?;
+        match o.kind {
+            OutputKind::Logits => {
+                writeln!(f, "    logits[{}] = {:.6e} * running max", o.outputs, o.scale)?;
+                writeln!(f, "    certified margin {:.6e}", o.scale * s.gamma)
+            }
+            OutputKind::Label => writeln!(f, "    label = L - {}", o.label_shift),
+        }
+    }
+}
+
+fn min(v: &Array1<f64>) -> f64 {
+    v.iter().copied().fold(f64::INFINITY, f64::min)
+}
+
+fn max(v: &Array1<f64>) -> f64 {
+    v.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+}
