@@ -1,0 +1,310 @@
+//! Planning: from the spec's radius and budgets to the concrete choices of
+//! the construction — the projection (strategy and projected dimension m),
+//! the radius sigma, and the number of accumulators per class.
+//!
+//! The width and depth of the network follow from these choices by the
+//! formulas below (upper bounds on what lowering produces):
+//! - logits (section 5A), k accumulators per class: width `m + 2 S(k)` with
+//!   `S(k) = sum_c min(k, N_c)`, depth `1 + max(1, L - 1) + ceil(log2 k') + 1`
+//!   where `L` is the longest slot and `k'` the most slots of one class;
+//! - label (section 5B): width at most `m + LABEL_OVERHEAD`; the depth grows
+//!   with N and does not depend on the width.
+//!
+//! `radius = max` takes [`MAX_FRACTION`] of the supremum `sigma_max` that the
+//! chosen projection certifies: at `sigma_max` itself the margin gamma is 0.
+
+use super::projection::{
+    best_for_width, identity, pca, random, smallest_m_for_radius, span, Candidate, Considered,
+    ProjectionError, Strategy,
+};
+use crate::data::Dataset;
+use crate::norm::Norm;
+use crate::spec::{Budget, OutputKind, ProjectionChoice, RadiusSpec};
+
+/// `radius = max` certifies this fraction of the projection's `sigma_max`.
+pub const MAX_FRACTION: f64 = 0.99;
+
+/// Extra neurons of the label gadget beyond the m projected coordinates:
+/// two step neurons, the best-score increase, the best score, two label
+/// halves, an accumulator and a comparison of the running group, and one
+/// finished group waiting for its step.
+pub const LABEL_OVERHEAD: usize = 9;
+
+/// What to plan for.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    /// The data set.
+    pub data: &'a Dataset,
+    /// The perturbation norm.
+    pub norm: Norm,
+    /// delta_p, the exact separation of the data in `norm`.
+    pub delta: f64,
+    /// The radius as the spec asks for it.
+    pub radius: RadiusSpec,
+    /// Width budget.
+    pub width: Budget,
+    /// Depth budget.
+    pub depth: Budget,
+    /// Logits or label.
+    pub output: OutputKind,
+    /// Projection strategy.
+    pub projection: ProjectionChoice,
+    /// Seed for random projections.
+    pub seed: u64,
+}
+
+/// The planner's choices.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The projection with the projected data and its `sigma_max`.
+    pub candidate: Candidate,
+    /// The radius sigma to certify (`< candidate.sigma_max`).
+    pub radius: f64,
+    /// Accumulators per class (logits; 1 for label).
+    pub slots_per_class: usize,
+    /// Strategies compared when the choice was `auto` at a fixed m (for reports).
+    pub considered: Vec<Considered>,
+}
+
+/// Why no network meets the request. Every variant carries the figures a
+/// user needs to change the spec.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum PlanError {
+    /// sigma >= delta_p / 2: no function at all memorizes robustly.
+    #[error("radius {radius} is not below the limit delta/2 = {limit}")]
+    RadiusAtLimit {
+        /// The requested radius.
+        radius: f64,
+        /// delta_p / 2.
+        limit: f64,
+    },
+    /// The radius is below the limit but the construction cannot certify it
+    /// within the width budget.
+    #[error("radius {radius} cannot be certified{}: the largest radius {} certifies is {best_radius}{}",
+        width.map(|w| format!(" within width {w}")).unwrap_or_default(),
+        width.map_or("any width".to_string(), |w| format!("width {w}")),
+        smallest_width.map(|w| format!("; width {w} certifies {radius}")).unwrap_or_else(|| "; no width does".to_string()))]
+    RadiusNotCertified {
+        /// The requested radius.
+        radius: f64,
+        /// The width budget, if any.
+        width: Option<usize>,
+        /// The supremum of the radii the budget certifies.
+        best_radius: f64,
+        /// The smallest width that certifies `radius`, if any.
+        smallest_width: Option<usize>,
+    },
+    /// The width budget leaves no room for the projected coordinates.
+    #[error("width {width} is too small: this network needs at least {needed}")]
+    WidthTooSmall {
+        /// The budget.
+        width: usize,
+        /// The smallest width that works.
+        needed: usize,
+    },
+    /// No network of this kind fits the depth budget.
+    #[error("depth {depth} is too small: the shallowest network needs depth {needed}{}",
+        width.map(|w| format!(" (at width {w})")).unwrap_or_default())]
+    DepthTooSmall {
+        /// The budget.
+        depth: usize,
+        /// The smallest depth that works.
+        needed: usize,
+        /// The width of that shallowest network, when the width decides it.
+        width: Option<usize>,
+    },
+    /// The projection strategy does not apply (for example span with N - 1 >= d).
+    #[error(transparent)]
+    Projection(#[from] ProjectionError),
+}
+
+/// Chooses the projection, the radius and the accumulators for `request`.
+pub fn plan(request: &Request<'_>) -> Result<Plan, PlanError> {
+    let sizes = request.data.class_sizes();
+    let limit = request.delta / 2.0;
+    let target = match request.radius {
+        RadiusSpec::Max => None,
+        RadiusSpec::Absolute(sigma) => Some(sigma),
+        RadiusSpec::OfLimit(fraction) => Some(fraction * limit),
+    };
+    if let Some(sigma) = target {
+        if sigma >= limit {
+            return Err(PlanError::RadiusAtLimit {
+                radius: sigma,
+                limit,
+            });
+        }
+    }
+    let fewest_slots = fewest_slots(request, &sizes)?;
+    let overhead = overhead(request.output, &sizes, fewest_slots);
+    let m_cap = match request.width {
+        Budget::Auto => request.data.dim(),
+        Budget::AtMost(width) => width
+            .checked_sub(overhead)
+            .filter(|&m| m >= 1)
+            .ok_or(PlanError::WidthTooSmall {
+                width,
+                needed: overhead + 1,
+            })?,
+    };
+    let (candidate, considered) = match target {
+        Some(sigma) => (narrowest_for(request, sigma, m_cap, overhead)?, Vec::new()),
+        None => best_at(request, m_cap)?,
+    };
+    let radius = target.unwrap_or(MAX_FRACTION * candidate.sigma_max);
+    let slots_per_class = match (request.output, request.width) {
+        (OutputKind::Logits, Budget::AtMost(width)) => {
+            widest_slots(&sizes, candidate.projection.m(), width, fewest_slots)
+        }
+        _ => fewest_slots,
+    };
+    Ok(Plan {
+        candidate,
+        radius,
+        slots_per_class,
+        considered,
+    })
+}
+
+/// Hidden neurons beyond the m projected coordinates.
+pub fn overhead(output: OutputKind, sizes: &[usize], slots_per_class: usize) -> usize {
+    match output {
+        OutputKind::Logits => 2 * sizes.iter().map(|&n| n.min(slots_per_class)).sum::<usize>(),
+        OutputKind::Label => LABEL_OVERHEAD,
+    }
+}
+
+/// Depth of the logits network with `k` accumulators per class.
+pub fn logits_depth(sizes: &[usize], k: usize) -> usize {
+    let longest = sizes
+        .iter()
+        .map(|&n| n.div_ceil(n.min(k).max(1)))
+        .max()
+        .unwrap_or(1);
+    let tree = sizes
+        .iter()
+        .map(|&n| ceil_log2(n.min(k)))
+        .max()
+        .unwrap_or(0);
+    1 + longest.saturating_sub(1).max(1) + tree + 1
+}
+
+fn ceil_log2(n: usize) -> usize {
+    if n <= 1 {
+        0
+    } else {
+        (usize::BITS - (n - 1).leading_zeros()) as usize
+    }
+}
+
+/// The fewest accumulators per class that meet the depth budget (1 without
+/// one). The label gadget has one accumulator; its depth is checked after
+/// lowering.
+fn fewest_slots(request: &Request<'_>, sizes: &[usize]) -> Result<usize, PlanError> {
+    let (Budget::AtMost(depth), OutputKind::Logits) = (request.depth, request.output) else {
+        return Ok(1);
+    };
+    let largest = sizes.iter().copied().max().unwrap_or(1);
+    if let Some(k) = (1..=largest).find(|&k| logits_depth(sizes, k) <= depth) {
+        return Ok(k);
+    }
+    let needed = (1..=largest)
+        .map(|k| logits_depth(sizes, k))
+        .min()
+        .expect("at least one class");
+    Err(PlanError::DepthTooSmall {
+        depth,
+        needed,
+        width: None,
+    })
+}
+
+/// The most accumulators per class that fit the width budget at projected
+/// dimension m (more accumulators make the network shallower).
+fn widest_slots(sizes: &[usize], m: usize, width: usize, fewest: usize) -> usize {
+    let largest = sizes.iter().copied().max().unwrap_or(1);
+    (fewest..=largest)
+        .take_while(|&k| m + overhead(OutputKind::Logits, sizes, k) <= width)
+        .last()
+        .unwrap_or(fewest)
+}
+
+/// The candidate of the requested strategy at projected dimension at most
+/// `m_cap` that certifies the largest radius.
+fn best_at(request: &Request<'_>, m_cap: usize) -> Result<(Candidate, Vec<Considered>), PlanError> {
+    let Request {
+        data, norm, seed, ..
+    } = *request;
+    let d = data.dim();
+    let single = |projection| Candidate::evaluate(projection, data);
+    let candidate = match request.projection {
+        ProjectionChoice::Auto => {
+            let choice = best_for_width(data, norm, m_cap, seed, None)?;
+            return Ok((choice.best, choice.considered));
+        }
+        ProjectionChoice::Identity if m_cap < d => {
+            return Err(PlanError::WidthTooSmall {
+                width: m_cap,
+                needed: d,
+            })
+        }
+        ProjectionChoice::Identity => single(identity(data, norm)),
+        ProjectionChoice::Span => {
+            let projection = span(data, norm)?;
+            if projection.m() > m_cap {
+                return Err(PlanError::WidthTooSmall {
+                    width: m_cap,
+                    needed: projection.m(),
+                });
+            }
+            single(projection)
+        }
+        ProjectionChoice::Pca => single(pca(data, m_cap.min(d), norm)?),
+        ProjectionChoice::Random => single(random(data, m_cap.min(d), seed, 0, norm)?),
+    };
+    Ok((candidate, Vec::new()))
+}
+
+/// The narrowest candidate that certifies `sigma` within `m_cap`, or an
+/// error naming the best radius at `m_cap` and the smallest width that
+/// would certify `sigma`.
+fn narrowest_for(
+    request: &Request<'_>,
+    sigma: f64,
+    m_cap: usize,
+    overhead: usize,
+) -> Result<Candidate, PlanError> {
+    let Request {
+        data, norm, seed, ..
+    } = *request;
+    if let Some(candidate) = smallest_m_for_radius(data, norm, request.projection, sigma, seed, m_cap)
+    {
+        return Ok(candidate);
+    }
+    let best_radius = best_at(request, m_cap).map_or(0.0, |(c, _)| c.sigma_max);
+    let budget = match request.width {
+        Budget::AtMost(width) => Some(width),
+        Budget::Auto => None,
+    };
+    let smallest_width = match budget {
+        Some(_) => {
+            let widest = data.dim().max(m_cap);
+            smallest_m_for_radius(data, norm, request.projection, sigma, seed, widest)
+                .map(|c| c.projection.m() + overhead)
+        }
+        None => None,
+    };
+    Err(PlanError::RadiusNotCertified {
+        radius: sigma,
+        width: budget,
+        best_radius,
+        smallest_width,
+    })
+}
+
+impl Plan {
+    /// The concrete strategy chosen.
+    pub fn strategy(&self) -> Strategy {
+        self.candidate.projection.strategy
+    }
+}

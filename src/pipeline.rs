@@ -1,0 +1,186 @@
+//! Compiling one network: plan -> assemble -> lower -> passes, timed per
+//! phase. The input is a loaded data set, its separation and the network's
+//! resolved spec; the output is the stage program, the optimised layer
+//! network and a [`Summary`] for reports. Reading specs and writing files is
+//! the caller's job (`cli`).
+
+use crate::analysis::separation::Separation;
+use crate::construct::assemble::{assemble, Assembly, AssemblyError};
+use crate::construct::plan::{plan, Plan, PlanError, Request};
+use crate::data::Dataset;
+use crate::ir::layers::LayerNetwork;
+use crate::ir::stages::StageProgram;
+use crate::lower::lower;
+use crate::passes;
+use crate::spec::{Budget, NetworkSpec, OutputKind};
+use serde::Serialize;
+use std::time::Instant;
+
+/// A compiled network and what was decided on the way.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    /// The stage program (what the network means).
+    pub program: StageProgram,
+    /// The optimised dense layers (what it is).
+    pub network: LayerNetwork,
+    /// The planner's choices.
+    pub plan: Plan,
+    /// Figures for reports.
+    pub summary: Summary,
+}
+
+/// Seconds spent in one phase.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Phase {
+    /// Phase name (`separation`, `projection`, `assemble`, `lower`, `passes`, ...).
+    pub phase: &'static str,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// The figures `robmem compile` prints (and `--json` emits with these keys).
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// Network name.
+    pub network: String,
+    /// N.
+    pub points: usize,
+    /// d.
+    pub dim: usize,
+    /// C.
+    pub labels: usize,
+    /// The norm, as spelled in specs.
+    pub norm: String,
+    /// delta_p (None when there is one label: infinite).
+    pub delta: Option<f64>,
+    /// delta_p / 2.
+    pub limit: Option<f64>,
+    /// The certified radius sigma (None when infinite: one label).
+    pub radius: Option<f64>,
+    /// sigma / limit.
+    pub ratio: Option<f64>,
+    /// Projection strategy.
+    pub projection: String,
+    /// Projected dimension.
+    pub m: usize,
+    /// Random draws it took (1 for deterministic strategies).
+    pub draws: usize,
+    /// Accumulators per label (logits).
+    pub slots_per_label: usize,
+    /// Largest hidden layer.
+    pub width: usize,
+    /// Number of affine layers.
+    pub depth: usize,
+    /// Weights plus biases.
+    pub parameters: usize,
+    /// delta', the separation of the projected points.
+    pub delta_projected: f64,
+    /// gamma, the real-arithmetic score margin.
+    pub gamma: f64,
+    /// Seconds per phase.
+    pub seconds: Vec<Phase>,
+}
+
+/// Why a network could not be compiled.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    /// The request cannot be met (see [`PlanError`]).
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The plan's projection does not certify its radius (a planner bug).
+    #[error(transparent)]
+    Assembly(#[from] AssemblyError),
+    /// The network is deeper than the depth budget (label output).
+    #[error("the network has depth {depth}, above the budget {budget}: the label output needs about one layer per point; use `output = logits` (whose depth shrinks with width) or raise `depth`")]
+    TooDeep {
+        /// Depth of the compiled network.
+        depth: usize,
+        /// The budget.
+        budget: usize,
+    },
+}
+
+/// Compiles `spec` for `data`, whose separation in `spec.norm` is `separation`.
+pub fn compile(
+    data: &Dataset,
+    spec: &NetworkSpec,
+    separation: &Separation,
+) -> Result<Compiled, CompileError> {
+    let mut seconds = Vec::new();
+    let mut clock = Instant::now();
+    let mut lap = |phase: &'static str, seconds: &mut Vec<Phase>| {
+        seconds.push(Phase {
+            phase,
+            seconds: clock.elapsed().as_secs_f64(),
+        });
+        clock = Instant::now();
+    };
+    let plan = plan(&Request {
+        data,
+        norm: spec.norm,
+        delta: separation.delta,
+        radius: spec.radius,
+        width: spec.width,
+        depth: spec.depth,
+        output: spec.output,
+        projection: spec.projection,
+        seed: spec.seed,
+    })?;
+    lap("projection", &mut seconds);
+    let projection = &plan.candidate.projection;
+    let program = assemble(&Assembly {
+        data,
+        norm: spec.norm,
+        radius: plan.radius,
+        strategy: projection.strategy.name(),
+        matrix: &projection.matrix,
+        centre: &projection.centre,
+        norm_bound: projection.norm_bound,
+        projected: &plan.candidate.projected.points,
+        delta_prime: plan.candidate.projected.delta,
+        output: spec.output,
+        slots_per_class: plan.slots_per_class,
+    })?;
+    lap("assemble", &mut seconds);
+    let mut network = lower(&program);
+    lap("lower", &mut seconds);
+    passes::run_default(&mut network);
+    lap("passes", &mut seconds);
+    if let (Budget::AtMost(budget), OutputKind::Label) = (spec.depth, spec.output) {
+        if network.depth() > budget {
+            return Err(CompileError::TooDeep {
+                depth: network.depth(),
+                budget,
+            });
+        }
+    }
+    let finite = |x: f64| x.is_finite().then_some(x);
+    let limit = separation.delta / 2.0;
+    let summary = Summary {
+        network: spec.name.clone(),
+        points: data.len(),
+        dim: data.dim(),
+        labels: data.classes.len(),
+        norm: spec.norm.to_string(),
+        delta: finite(separation.delta),
+        limit: finite(limit),
+        radius: finite(plan.radius),
+        ratio: finite(plan.radius / limit),
+        projection: projection.strategy.name().to_string(),
+        m: projection.m(),
+        draws: projection.draws,
+        slots_per_label: plan.slots_per_class,
+        width: network.width(),
+        depth: network.depth(),
+        parameters: network.parameters(),
+        delta_projected: plan.candidate.projected.delta,
+        gamma: program.scores.gamma,
+        seconds,
+    };
+    Ok(Compiled {
+        program,
+        network,
+        plan,
+        summary,
+    })
+}
