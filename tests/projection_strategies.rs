@@ -174,3 +174,38 @@ fn projected_points_are_u_times_centred_points() {
     let err = (&z - &expected).iter().fold(0.0f64, |a, &b| a.max(b.abs()));
     assert!(err < 1e-12, "{err}");
 }
+
+#[test]
+fn pca_directions_are_eigenvectors_of_the_scatter_matrix_on_both_routes() {
+    // N > d: the d x d scatter route; N <= d: the Gram route.
+    for &(n, d) in &[(60, 10), (12, 40)] {
+        let data = random_labelled(n, d, 2, 40 + n as u64);
+        let basis = PcaBasis::new(&data);
+        let centred = &data.points - &basis.centre;
+        let scatter = centred.t().dot(&centred);
+        let k = basis.directions.nrows();
+        assert_eq!(k, d.min(n - 1), "n = {n}, d = {d}");
+        assert_eq!(basis.variances.len(), k);
+        for (j, row) in basis.directions.outer_iter().enumerate() {
+            let image = scatter.dot(&row);
+            let residual = &image - &(&row * basis.variances[j]);
+            let scale = basis.variances[0];
+            assert!(
+                residual.iter().all(|x| x.abs() < 1e-9 * scale),
+                "n = {n}, d = {d}, direction {j}"
+            );
+        }
+        // On the Gram route the top rank directions span the data: the same
+        // rows as span, up to sign.
+        if n <= d {
+            let s = span(&data, Norm::L2).unwrap();
+            let p = pca(&data, s.m(), Norm::L2).unwrap();
+            for (a, b) in s.matrix.outer_iter().zip(p.matrix.outer_iter()) {
+                assert!((a.dot(&b).abs() - 1.0).abs() < 1e-9);
+            }
+            // And beyond the rank the completion stays orthonormal.
+            let full = pca(&data, d, Norm::L2).unwrap();
+            assert!(orthonormality_error(&full.matrix) < 1e-10);
+        }
+    }
+}
