@@ -270,11 +270,21 @@ const SCATTER_BLOCK: usize = 1024;
 /// not depend on the number of threads.
 const SCATTER_GROUPS: usize = 8;
 
+/// Column tiles of [`centred_scatter`]: only the tiles on and above the
+/// diagonal are multiplied (10 of 16 for 4 tiles), the rest mirrored.
+const SCATTER_TILES: usize = 4;
+
 /// `X_c^T X_c` for `X_c = X - mu`, without materialising `X_c`: rows are
-/// centred block by block and multiplied with ndarray's `dot`.
+/// centred block by block and multiplied with ndarray's matrix product,
+/// upper tiles only (the result is exactly symmetric).
 fn centred_scatter(points: ArrayView2<f64>, mu: ArrayView1<f64>) -> Array2<f64> {
     let (n, d) = points.dim();
     let group_len = n.div_ceil(SCATTER_GROUPS).max(1);
+    let tile = d.div_ceil(SCATTER_TILES).max(1);
+    let tiles: Vec<(usize, usize)> = (0..d)
+        .step_by(tile)
+        .map(|a| (a, (a + tile).min(d)))
+        .collect();
     let partials: Vec<Array2<f64>> = (0..SCATTER_GROUPS)
         .into_par_iter()
         .map(|g| {
@@ -284,7 +294,14 @@ fn centred_scatter(points: ArrayView2<f64>, mu: ArrayView1<f64>) -> Array2<f64> 
             while row < end {
                 let stop = (row + SCATTER_BLOCK).min(end);
                 let block = &points.slice(s![row..stop, ..]) - &mu;
-                ndarray::linalg::general_mat_mul(1.0, &block.t(), &block, 1.0, &mut acc);
+                for (i, &(a0, a1)) in tiles.iter().enumerate() {
+                    for &(b0, b1) in &tiles[i..] {
+                        let left = block.slice(s![.., a0..a1]);
+                        let right = block.slice(s![.., b0..b1]);
+                        let mut out = acc.slice_mut(s![a0..a1, b0..b1]);
+                        ndarray::linalg::general_mat_mul(1.0, &left.t(), &right, 1.0, &mut out);
+                    }
+                }
                 row = stop;
             }
             acc
@@ -294,10 +311,16 @@ fn centred_scatter(points: ArrayView2<f64>, mu: ArrayView1<f64>) -> Array2<f64> 
     for p in &partials {
         total += p;
     }
-    // Symmetrise exactly (the eigen solver reads one triangle anyway).
+    // Mirror: tiles below the diagonal from those above; on diagonal tiles
+    // average the two triangles so the matrix is exactly symmetric.
     for i in 0..d {
         for j in 0..i {
-            let v = 0.5 * (total[[i, j]] + total[[j, i]]);
+            let same_tile = i / tile == j / tile;
+            let v = if same_tile {
+                0.5 * (total[[i, j]] + total[[j, i]])
+            } else {
+                total[[j, i]]
+            };
             total[[i, j]] = v;
             total[[j, i]] = v;
         }
