@@ -209,3 +209,22 @@ fn pca_directions_are_eigenvectors_of_the_scatter_matrix_on_both_routes() {
         }
     }
 }
+
+#[test]
+fn rounding_to_f32_keeps_a_valid_bound_for_the_rounded_matrix() {
+    let data = blobs(200, 20, 3, 0.1, 50);
+    for norm in [Norm::L1, Norm::L2, Norm::Linf, Norm::Lp(3.0)] {
+        let p = pca(&data, 6, norm).unwrap();
+        let q = p.rounded_to_f32();
+        assert!(q.matrix.iter().all(|&x| x == x as f32 as f64));
+        assert!(q.centre.iter().all(|&x| x == x as f32 as f64));
+        assert_eq!(
+            q.norm_bound,
+            robmem::construct::projection::operator_norm_bound(q.matrix.view(), norm)
+        );
+        assert!((q.norm_bound - p.norm_bound).abs() < 1e-6 * p.norm_bound);
+        assert_eq!((q.strategy, q.draws), (p.strategy, p.draws));
+    }
+    let id = identity(&data, Norm::L2).rounded_to_f32();
+    assert_eq!(id.norm_bound, 1.0);
+}

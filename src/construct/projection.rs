@@ -200,6 +200,20 @@ impl Projection {
         }
     }
 
+    /// The same map with `U` and `mu` rounded to the nearest float32 values
+    /// and the norm bound recomputed for the rounded `U`. A network stored in
+    /// float32 applies this map, not the f64 one: measure `delta'` and the
+    /// bound on it (construction.md section 6) before certifying float32
+    /// weights. Rows stay orthonormal to about 1e-7.
+    pub fn rounded_to_f32(&self) -> Projection {
+        let round = |x: &f64| *x as f32 as f64;
+        let matrix = self.matrix.map(round);
+        let centre = self.centre.map(round);
+        let mut rounded = Projection::new(self.strategy, matrix, centre, self.norm);
+        rounded.draws = self.draws;
+        rounded
+    }
+
     /// The projected dimension m.
     pub fn m(&self) -> usize {
         self.matrix.nrows()
