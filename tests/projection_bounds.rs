@@ -59,6 +59,27 @@ fn bounds_are_never_exceeded_by_sampled_vectors() {
 }
 
 #[test]
+fn zero_columns_sharpen_the_linf_and_lp_bounds_soundly() {
+    let mut r = rng(13);
+    let mut u = gaussian(4, 30, &mut r);
+    for j in 10..30 {
+        u.column_mut(j).fill(0.0);
+    }
+    for norm in norms() {
+        let bound = operator_norm_bound(u.view(), norm);
+        for trial in 0..3000 {
+            let v = unit_p(30, norm, trial, &mut r);
+            let uv = u.dot(&v);
+            assert!(uv.dot(&uv).sqrt() <= bound, "{norm}");
+        }
+    }
+    // l_inf: sqrt(10) ||U||_2, not sqrt(30) ||U||_2.
+    let spectral = spectral_norm_bound(u.view());
+    let linf = operator_norm_bound(u.view(), Norm::Linf);
+    assert!(linf <= 10f64.sqrt() * spectral * (1.0 + 1e-12));
+}
+
+#[test]
 fn l1_bound_is_attained_by_the_longest_column() {
     let mut r = rng(11);
     let u = gaussian(6, 25, &mut r);
@@ -115,16 +136,22 @@ fn orthonormal_rows_have_spectral_bound_one() {
     assert!(orthonormality_error(&u) < 1e-15);
     let b = operator_norm_bound(u.view(), Norm::L2);
     assert!((1.0..1.0 + 1e-12).contains(&b), "{b}");
-    // l_inf on d = 3: min(sqrt(3) * 1, sum of column norms = 2) = sqrt(3).
+    // The third column is zero, so only s = 2 coordinates matter.
+    // l_inf: min(sqrt(2) * 1, sum of column norms = 2) = sqrt(2).
     let b = operator_norm_bound(u.view(), Norm::Linf);
     assert!(
-        (3f64.sqrt()..3f64.sqrt() * (1.0 + 1e-12)).contains(&b),
+        (2f64.sqrt()..2f64.sqrt() * (1.0 + 1e-12)).contains(&b),
         "{b}"
     );
-    // l(4) on d = 3: 3^(1/4).
+    // l(4): 2^(1/4).
     let b = operator_norm_bound(u.view(), Norm::Lp(4.0));
-    let expected = 3f64.powf(0.25);
+    let expected = 2f64.powf(0.25);
     assert!((expected..expected * (1.0 + 1e-12)).contains(&b), "{b}");
+    // Without a zero column, d = 3 counts: sqrt(3).
+    let mut w = u.clone();
+    w[[1, 2]] = 1e-3;
+    let b = operator_norm_bound(w.view(), Norm::Linf);
+    assert!(b > 3f64.sqrt() && b < 3f64.sqrt() * 1.001, "{b}");
 }
 
 #[test]

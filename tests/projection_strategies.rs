@@ -228,3 +228,50 @@ fn rounding_to_f32_keeps_a_valid_bound_for_the_rounded_matrix() {
     let id = identity(&data, Norm::L2).rounded_to_f32();
     assert_eq!(id.norm_bound, 1.0);
 }
+
+#[test]
+fn constant_coordinates_get_exactly_zero_columns_and_sharper_bounds() {
+    // d = 10, coordinates 7, 8, 9 constant (a "dead pixel" and two more).
+    let mut r = rng(60);
+    let mut points = gaussian(200, 10, &mut r);
+    for (j, value) in [(7, 0.0), (8, 0.3), (9, -1.7)] {
+        points.column_mut(j).fill(value);
+    }
+    let labels: Vec<u32> = (0..200).map(|i| (i % 3) as u32).collect();
+    let data = dataset(points.clone(), &labels);
+    let p = pca(&data, 3, Norm::Linf).unwrap();
+    for j in 7..10 {
+        assert!(p.matrix.column(j).iter().all(|&x| x == 0.0), "column {j}");
+    }
+    assert!(orthonormality_error(&p.matrix) < 1e-10);
+    // sqrt(7) instead of sqrt(10).
+    let s7 = 7f64.sqrt();
+    assert!(
+        (s7..s7 * (1.0 + 1e-9)).contains(&p.norm_bound),
+        "{}",
+        p.norm_bound
+    );
+    let p4 = pca(&data, 3, Norm::Lp(4.0)).unwrap();
+    let e = 7f64.powf(0.25);
+    assert!((e..e * (1.0 + 1e-9)).contains(&p4.norm_bound));
+    // The full rotation keeps every column (it needs the dead axes).
+    let full = pca(&data, 10, Norm::L2).unwrap();
+    assert!(orthonormality_error(&full.matrix) < 1e-10);
+    assert!(full
+        .matrix
+        .columns()
+        .into_iter()
+        .all(|c| c.iter().any(|&x| x != 0.0)));
+
+    // Span with N <= d: dead columns zeroed, still an isometry.
+    let few = dataset(points.slice(s![..6, ..]).to_owned(), &labels[..6]);
+    let sp = span(&few, Norm::Linf).unwrap();
+    assert!(sp.matrix.slice(s![.., 7..]).iter().all(|&x| x == 0.0));
+    let projected = sp.project(&few);
+    for (a, b) in pairwise(&few.points)
+        .iter()
+        .zip(&pairwise(&projected.points))
+    {
+        assert!((a - b).abs() <= 1e-9 * a, "{a} vs {b}");
+    }
+}

@@ -86,7 +86,8 @@ fn gram_directions(data: &Dataset) -> (Array1<f64>, Vec<f64>, Array2<f64>) {
     for (k, mut column) in basis.axis_iter_mut(Axis(1)).enumerate() {
         column /= values[k].sqrt();
     }
-    let rows = orthonormal_rows(basis.view());
+    let mut rows = orthonormal_rows(basis.view());
+    zero_constant_columns(&mut rows, &constant_coordinates(data.points.view()));
     (mu, values[..rank].to_vec(), rows)
 }
 
@@ -163,6 +164,8 @@ pub struct PcaBasis {
     /// (the directions of nonzero variance; [`PcaBasis::projection`]
     /// completes them when more are asked for).
     pub directions: Array2<f64>,
+    /// Which coordinates are constant over the data.
+    constant: Vec<bool>,
 }
 
 impl PcaBasis {
@@ -189,6 +192,7 @@ impl PcaBasis {
             centre,
             variances,
             directions,
+            constant: constant_coordinates(data.points.view()),
         }
     }
 
@@ -200,7 +204,7 @@ impl PcaBasis {
     pub fn projection(&self, m: usize, norm: Norm) -> Result<Projection, ProjectionError> {
         let (k, d) = self.directions.dim();
         check_width(m, d)?;
-        let matrix = if m <= k {
+        let mut matrix = if m <= k {
             self.directions.slice(s![..m, ..]).to_owned()
         } else {
             // Coordinate axes by increasing squared length of their
@@ -223,6 +227,7 @@ impl PcaBasis {
             }
             rows
         };
+        zero_constant_columns(&mut matrix, &self.constant);
         Ok(Projection::new(
             Strategy::Pca,
             matrix,
@@ -230,6 +235,34 @@ impl PcaBasis {
             norm,
         ))
     }
+}
+
+/// Largest column norm [`zero_constant_columns`] treats as rounding noise.
+const DEAD_COLUMN: f64 = 1e-12;
+
+/// Sets to exactly zero the columns of `rows` (k x d) that belong to
+/// `constant` coordinates (constant over the data) and that the rows barely touch
+/// (column norm <= 1e-12: rounding noise, since the centred data is zero
+/// there). The projected data is unchanged in exact arithmetic, rows stay
+/// orthonormal to about 1e-12, and the norm bounds for p > 2 shrink from
+/// `d` to the number of live columns ([`super::operator_norm_bound`]):
+/// perturbations of a constant feature (a dead pixel) are then ignored.
+/// Columns with more weight (directions of zero variance that PCA needs
+/// beyond the rank) are kept.
+fn zero_constant_columns(rows: &mut Array2<f64>, constant: &[bool]) {
+    for (mut column, &constant) in rows.axis_iter_mut(Axis(1)).zip(constant) {
+        if constant && column.dot(&column).sqrt() <= DEAD_COLUMN {
+            column.fill(0.0);
+        }
+    }
+}
+
+/// For each coordinate, whether every data point has the same value there.
+fn constant_coordinates(points: ArrayView2<f64>) -> Vec<bool> {
+    let first = points.row(0);
+    (0..points.ncols())
+        .map(|j| points.column(j).iter().all(|&x| x == first[j]))
+        .collect()
 }
 
 /// The sign convention of PCA directions: flip `row` so that its
