@@ -275,3 +275,18 @@ fn constant_coordinates_get_exactly_zero_columns_and_sharper_bounds() {
         assert!((a - b).abs() <= 1e-9 * a, "{a} vs {b}");
     }
 }
+
+#[test]
+fn the_bound_follows_the_matrix_not_the_strategy_label() {
+    use ndarray::{array, Array1};
+    use robmem::construct::projection::{operator_norm_bound, Projection};
+    let scaled = array![[2.0, 0.0], [0.0, 1.0]];
+    let p = Projection::new(
+        Strategy::Identity,
+        scaled.clone(),
+        Array1::zeros(2),
+        Norm::L2,
+    );
+    assert_eq!(p.norm_bound, operator_norm_bound(scaled.view(), Norm::L2));
+    assert!(p.norm_bound >= 2.0);
+}
