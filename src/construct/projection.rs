@@ -141,7 +141,9 @@ pub enum ProjectionError {
 pub struct Projection {
     /// How `matrix` was obtained.
     pub strategy: Strategy,
-    /// `U`, m x d. Rows are orthonormal for every strategy (identity: `I_d`).
+    /// `U`, m x d. Rows are orthonormal (to rounding) for every strategy
+    /// (identity: `I_d`). Fields are public for reading; after changing
+    /// `matrix`, rebuild with [`Projection::new`] so `norm_bound` follows.
     pub matrix: Array2<f64>,
     /// `mu`, length d: the mean of the data points (for every strategy, so
     /// that later score constants stay small).
@@ -174,21 +176,26 @@ pub struct Projected {
 const PROJECT_BLOCK: usize = 1024;
 
 impl Projection {
-    /// Assembles a projection, computing its norm bound for `norm`.
+    /// Assembles a projection, computing its norm bound for `norm` from the
+    /// matrix itself (the strategy is only a label: a matrix that is exactly
+    /// `I_d` gets the exact bounds of section 3 without an
+    /// eigen-decomposition, any other matrix [`operator_norm_bound`]).
     pub fn new(strategy: Strategy, matrix: Array2<f64>, centre: Array1<f64>, norm: Norm) -> Self {
         assert_eq!(
             matrix.ncols(),
             centre.len(),
             "U is m x d and mu has length d"
         );
-        let norm_bound = match strategy {
-            // Exact values for U = I (construction.md section 3 with
-            // ||I||_2 = 1, unit columns): no eigen-decomposition of a d x d
-            // identity.
-            Strategy::Identity => {
-                bound::bound_from_parts(norm, matrix.ncols(), 1.0, 1.0, matrix.ncols() as f64)
-            }
-            _ => operator_norm_bound(matrix.view(), norm),
+        let is_identity = matrix.is_square()
+            && matrix
+                .indexed_iter()
+                .all(|((i, j), &x)| x == if i == j { 1.0 } else { 0.0 });
+        let norm_bound = if is_identity {
+            // ||I||_2 = 1, unit columns, d of them.
+            let d = matrix.ncols();
+            bound::bound_from_parts(norm, d, 1.0, 1.0, d as f64)
+        } else {
+            operator_norm_bound(matrix.view(), norm)
         };
         Projection {
             strategy,
@@ -198,6 +205,20 @@ impl Projection {
             norm,
             draws: 1,
         }
+    }
+
+    /// The same map with `U` and `mu` rounded to the nearest float32 values
+    /// and the norm bound recomputed for the rounded `U`. A network stored in
+    /// float32 applies this map, not the f64 one: measure `delta'` and the
+    /// bound on it (construction.md section 6) before certifying float32
+    /// weights. Rows stay orthonormal to about 1e-7.
+    pub fn rounded_to_f32(&self) -> Projection {
+        let round = |x: &f64| *x as f32 as f64;
+        let matrix = self.matrix.map(round);
+        let centre = self.centre.map(round);
+        let mut rounded = Projection::new(self.strategy, matrix, centre, self.norm);
+        rounded.draws = self.draws;
+        rounded
     }
 
     /// The projected dimension m.

@@ -15,8 +15,13 @@ const EPS: f64 = f64::EPSILON;
 /// section 3):
 /// - p = 2: the spectral norm `||U||_2` ([`spectral_norm_bound`]);
 /// - p = 1: the largest column l_2 norm (exact up to rounding);
-/// - p = inf: `min(sqrt(d) ||U||_2, sum of column l_2 norms)`;
-/// - other p: `max(1, d^(1/2 - 1/p)) ||U||_2`.
+/// - p = inf: `min(sqrt(s) ||U||_2, sum of column l_2 norms)`;
+/// - other p: `max(1, s^(1/2 - 1/p)) ||U||_2`;
+///
+/// where `s <= d` is the number of columns of `U` with a nonzero entry (the
+/// section's d, sharpened: `U v` only reads the coordinates of v in those
+/// columns, and `||v_S||_2 <= |S|^(1/2 - 1/p) ||v||_p` for p >= 2). With no
+/// zero column, s = d and these are the formulas of section 3 verbatim.
 ///
 /// `U` is m x d. Returns 0 for an empty matrix.
 pub fn operator_norm_bound(u: ArrayView2<f64>, norm: Norm) -> f64 {
@@ -34,40 +39,48 @@ pub fn operator_norm_bound(u: ArrayView2<f64>, norm: Norm) -> f64 {
     let max_column = column_norms.iter().fold(0.0f64, |a, &b| a.max(b));
     // Summing d non-negative numbers: relative error at most (d + 2) eps.
     let sum_columns = column_norms.iter().sum::<f64>() * (1.0 + (d as f64 + 2.0) * EPS);
+    // Columns with a nonzero entry (tested on the entries: a tiny entry can
+    // square to zero).
+    let support = u
+        .axis_iter(Axis(1))
+        .filter(|c| c.iter().any(|&x| x != 0.0))
+        .count();
     let spectral = match norm {
         // Not needed for p = 1 (the column bound is exact).
         Norm::L1 => f64::INFINITY,
         _ => spectral_norm_bound(u),
     };
-    bound_from_parts(norm, d, spectral, max_column, sum_columns)
+    bound_from_parts(norm, support, spectral, max_column, sum_columns)
 }
 
 /// Combines upper bounds on the spectral norm, the largest column norm and
-/// the sum of column norms of an m x d matrix into the bound of
-/// [`operator_norm_bound`] for `norm`. The inputs must already be upper
+/// the sum of column norms of a matrix with `support` nonzero columns into
+/// the bound of [`operator_norm_bound`] for `norm`. The inputs must already be upper
 /// bounds; the only rounding added here (a square root, a power, a product)
 /// is covered by a few ulps of inflation.
 pub(crate) fn bound_from_parts(
     norm: Norm,
-    d: usize,
+    support: usize,
     spectral: f64,
     max_column: f64,
     sum_columns: f64,
 ) -> f64 {
-    let d = d as f64;
+    let s = support as f64;
     match norm {
         // ||U v||_2 = ||sum_j v_j u_j||_2 <= sum_j |v_j| ||u_j||_2 <= max_j ||u_j|| ||v||_1,
         // attained at the unit vector of the longest column.
         Norm::L1 => max_column,
         Norm::L2 => spectral,
-        // ||v||_2 <= sqrt(d) ||v||_inf, and ||U v||_2 <= sum_j |v_j| ||u_j||_2.
-        Norm::Linf => (d.sqrt() * spectral * (1.0 + 4.0 * EPS)).min(sum_columns),
-        // For p <= 2, ||v||_2 <= ||v||_p; for p > 2, ||v||_2 <= d^(1/2 - 1/p) ||v||_p.
+        // ||U v||_2 = ||U v_S||_2 <= ||U||_2 ||v_S||_2 <= ||U||_2 sqrt(s) ||v||_inf,
+        // and ||U v||_2 <= sum_j |v_j| ||u_j||_2.
+        Norm::Linf => (s.sqrt() * spectral * (1.0 + 4.0 * EPS)).min(sum_columns),
+        // For p <= 2, ||v_S||_2 <= ||v||_p; for p > 2,
+        // ||v_S||_2 <= s^(1/2 - 1/p) ||v||_p.
         Norm::Lp(p) => {
             let factor = if p <= 2.0 {
                 1.0
             } else {
-                d.powf(0.5 - 1.0 / p).max(1.0) * (1.0 + 8.0 * EPS)
+                s.powf(0.5 - 1.0 / p).max(1.0) * (1.0 + 8.0 * EPS)
             };
             factor * spectral * (1.0 + 2.0 * EPS)
         }

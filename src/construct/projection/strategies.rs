@@ -40,13 +40,8 @@ fn span_threshold(d: usize) -> f64 {
 
 /// An orthonormal basis of the span of the centred points `x_i - mu`, when
 /// N - 1 < d (construction.md section 3): an isometry on the data (every
-/// distance between data points is kept) with m = rank <= N - 1.
-///
-/// Method: eigen-decomposition of the N x N Gram matrix `X_c X_c^T`; for each
-/// eigenvalue above a relative threshold, the direction `X_c^T v_k /
-/// sqrt(lambda_k)` (a combination of data points, so inside their span);
-/// then a QR re-orthonormalisation for accuracy. Rows are ordered by
-/// decreasing variance.
+/// distance between data points is kept) with m = rank <= N - 1. Rows are
+/// ordered by decreasing variance (they are the principal directions).
 ///
 /// Errors: [`ProjectionError::SpanNotNeeded`] when N - 1 >= d (use identity),
 /// [`ProjectionError::DegenerateData`] when all points coincide.
@@ -55,29 +50,45 @@ pub fn span(data: &Dataset, norm: Norm) -> Result<Projection, ProjectionError> {
     if n > d {
         return Err(ProjectionError::SpanNotNeeded { points: n, dim: d });
     }
+    let (mu, _, rows) = gram_directions(data);
+    if rows.nrows() == 0 {
+        return Err(ProjectionError::DegenerateData);
+    }
+    Ok(Projection::new(Strategy::Span, rows, mu, norm))
+}
+
+/// The principal directions of the centred data through its N x N Gram
+/// matrix `X_c X_c^T` (cheap when N is small and d large): for each
+/// eigenvalue above a relative threshold, the direction
+/// `X_c^T v_k / sqrt(lambda_k)` (a combination of data points, so inside
+/// their span), then a QR re-orthonormalisation for accuracy. Returns the
+/// mean, the kept eigenvalues (descending) and the rank x d orthonormal
+/// rows (possibly none, when all points coincide).
+fn gram_directions(data: &Dataset) -> (Array1<f64>, Vec<f64>, Array2<f64>) {
+    let (n, d) = data.points.dim();
     let mu = data_mean(data.points.view());
     let centred = &data.points - &mu;
     let gram = centred.dot(&centred.t());
     let (values, vectors) = sorted_eigen(gram.view());
-    let lambda_max = values.first().copied().unwrap_or(0.0);
-    if lambda_max <= 0.0 {
-        return Err(ProjectionError::DegenerateData);
-    }
+    let lambda_max = values.first().copied().unwrap_or(0.0).max(0.0);
     let cut = lambda_max * span_threshold(d);
-    let rank = values.iter().take(n - 1).take_while(|&&l| l > cut).count();
+    let rank = if lambda_max > 0.0 {
+        values
+            .iter()
+            .take(n.saturating_sub(1))
+            .take_while(|&&l| l > cut)
+            .count()
+    } else {
+        0
+    };
     // Columns X_c^T v_k / sqrt(lambda_k), k < rank: d x rank.
     let mut basis = centred.t().dot(&vectors.slice(s![.., ..rank]));
     for (k, mut column) in basis.axis_iter_mut(Axis(1)).enumerate() {
         column /= values[k].sqrt();
     }
-    let matrix = orthonormal_rows(basis.view());
-    Ok(Projection::new(Strategy::Span, matrix, mu, norm))
-}
-
-/// The rank [`span`] would produce, without building the map (None when
-/// span does not apply).
-pub fn span_rank(data: &Dataset, norm: Norm) -> Option<usize> {
-    span(data, norm).ok().map(|p| p.m())
+    let mut rows = orthonormal_rows(basis.view());
+    zero_constant_columns(&mut rows, &constant_coordinates(data.points.view()));
+    (mu, values[..rank].to_vec(), rows)
 }
 
 /// The first m rows of a Haar-random orthogonal d x d matrix (construction.md
@@ -144,52 +155,128 @@ fn random_stream(seed: u64, draw: u64) -> ChaCha8Rng {
 pub struct PcaBasis {
     /// The data mean.
     pub centre: Array1<f64>,
-    /// Eigenvalues of `X_c^T X_c` (N times the covariance), descending.
+    /// Eigenvalues of `X_c^T X_c` (N times the covariance), descending, one
+    /// per row of `directions`.
     pub variances: Vec<f64>,
-    /// d x d; row k is the k-th principal direction, with its
-    /// largest-magnitude entry positive (first such entry on ties).
+    /// k x d orthonormal rows, row j the j-th principal direction with its
+    /// largest-magnitude entry positive (the first such entry on ties).
+    /// k = d when N > d (all directions); k = the data's rank when N <= d
+    /// (the directions of nonzero variance; [`PcaBasis::projection`]
+    /// completes them when more are asked for).
     pub directions: Array2<f64>,
+    /// Which coordinates are constant over the data.
+    constant: Vec<bool>,
 }
 
 impl PcaBasis {
-    /// Eigen-decomposition of the (unnormalised) covariance `X_c^T X_c` of
-    /// the centred data. Cost: O(N d^2) in blocked matrix products (both
-    /// cores) plus O(d^3) for the d x d eigen-decomposition.
+    /// The principal directions of the centred data.
+    ///
+    /// When N > d: eigen-decomposition of the d x d scatter matrix
+    /// `X_c^T X_c`, formed by blocked matrix products on both cores without
+    /// materialising `X_c`; cost O(N d^2) + O(d^3). When N <= d: through the
+    /// N x N Gram matrix, as [`span`] does; cost O(N^2 d) + O(N^3).
     pub fn new(data: &Dataset) -> PcaBasis {
-        let mu = data_mean(data.points.view());
-        let cov = centred_scatter(data.points.view(), mu.view());
-        let (variances, vectors) = sorted_eigen(cov.view());
-        let mut directions = vectors.reversed_axes(); // rows = eigenvectors
-        for mut row in directions.axis_iter_mut(Axis(0)) {
-            let mut best = 0.0f64;
-            let mut sign = 1.0;
-            for &x in row.iter() {
-                if x.abs() > best {
-                    best = x.abs();
-                    sign = x.signum();
-                }
-            }
-            row *= sign;
+        let (n, d) = data.points.dim();
+        let (centre, variances, mut directions) = if n > d {
+            let mu = data_mean(data.points.view());
+            let scatter = centred_scatter(data.points.view(), mu.view());
+            let (values, vectors) = sorted_eigen(scatter.view());
+            (mu, values, vectors.reversed_axes())
+        } else {
+            gram_directions(data)
+        };
+        for row in directions.axis_iter_mut(Axis(0)) {
+            largest_entry_positive(row);
         }
         PcaBasis {
-            centre: mu,
+            centre,
             variances,
             directions,
+            constant: constant_coordinates(data.points.view()),
         }
     }
 
     /// The top-m principal directions as a projection. When m exceeds the
-    /// data's rank the extra rows are eigenvectors of zero eigenvalues:
-    /// still orthonormal. Errors: m = 0 or m > d.
+    /// number of stored directions (only when N <= d and m > rank), the
+    /// extra rows complete them orthonormally (directions of zero variance):
+    /// a QR of the stored rows followed by the coordinate axes least covered
+    /// by them. Errors: m = 0 or m > d.
     pub fn projection(&self, m: usize, norm: Norm) -> Result<Projection, ProjectionError> {
-        check_width(m, self.directions.ncols())?;
+        let (k, d) = self.directions.dim();
+        check_width(m, d)?;
+        let mut matrix = if m <= k {
+            self.directions.slice(s![..m, ..]).to_owned()
+        } else {
+            // Coordinate axes by increasing squared length of their
+            // projection onto the stored rows (column norms of the rows).
+            let mut axes: Vec<(f64, usize)> = self
+                .directions
+                .axis_iter(Axis(1))
+                .map(|c| c.dot(&c))
+                .zip(0..d)
+                .collect();
+            axes.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let mut columns = Array2::zeros((d, m));
+            columns.slice_mut(s![.., ..k]).assign(&self.directions.t());
+            for (j, &(_, axis)) in axes.iter().take(m - k).enumerate() {
+                columns[[axis, k + j]] = 1.0;
+            }
+            let mut rows = orthonormal_rows(columns.view());
+            for row in rows.axis_iter_mut(Axis(0)).skip(k) {
+                largest_entry_positive(row);
+            }
+            rows
+        };
+        zero_constant_columns(&mut matrix, &self.constant);
         Ok(Projection::new(
             Strategy::Pca,
-            self.directions.slice(s![..m, ..]).to_owned(),
+            matrix,
             self.centre.clone(),
             norm,
         ))
     }
+}
+
+/// Largest column norm [`zero_constant_columns`] treats as rounding noise.
+const DEAD_COLUMN: f64 = 1e-12;
+
+/// Sets to exactly zero the columns of `rows` (k x d) that belong to
+/// `constant` coordinates (constant over the data) and that the rows barely touch
+/// (column norm <= 1e-12: rounding noise, since the centred data is zero
+/// there). The projected data is unchanged in exact arithmetic, rows stay
+/// orthonormal to about 1e-12, and the norm bounds for p > 2 shrink from
+/// `d` to the number of live columns ([`super::operator_norm_bound`]):
+/// perturbations of a constant feature (a dead pixel) are then ignored.
+/// Columns with more weight (directions of zero variance that PCA needs
+/// beyond the rank) are kept.
+fn zero_constant_columns(rows: &mut Array2<f64>, constant: &[bool]) {
+    for (mut column, &constant) in rows.axis_iter_mut(Axis(1)).zip(constant) {
+        if constant && column.dot(&column).sqrt() <= DEAD_COLUMN {
+            column.fill(0.0);
+        }
+    }
+}
+
+/// For each coordinate, whether every data point has the same value there.
+fn constant_coordinates(points: ArrayView2<f64>) -> Vec<bool> {
+    let first = points.row(0);
+    (0..points.ncols())
+        .map(|j| points.column(j).iter().all(|&x| x == first[j]))
+        .collect()
+}
+
+/// The sign convention of PCA directions: flip `row` so that its
+/// largest-magnitude entry (the first on ties) is positive.
+fn largest_entry_positive(mut row: ndarray::ArrayViewMut1<f64>) {
+    let mut best = 0.0f64;
+    let mut sign = 1.0;
+    for &x in row.iter() {
+        if x.abs() > best {
+            best = x.abs();
+            sign = x.signum();
+        }
+    }
+    row *= sign;
 }
 
 /// The top-m principal directions of the centred data (construction.md
@@ -216,11 +303,21 @@ const SCATTER_BLOCK: usize = 1024;
 /// not depend on the number of threads.
 const SCATTER_GROUPS: usize = 8;
 
+/// Column tiles of [`centred_scatter`]: only the tiles on and above the
+/// diagonal are multiplied (10 of 16 for 4 tiles), the rest mirrored.
+const SCATTER_TILES: usize = 4;
+
 /// `X_c^T X_c` for `X_c = X - mu`, without materialising `X_c`: rows are
-/// centred block by block and multiplied with ndarray's `dot`.
+/// centred block by block and multiplied with ndarray's matrix product,
+/// upper tiles only (the result is exactly symmetric).
 fn centred_scatter(points: ArrayView2<f64>, mu: ArrayView1<f64>) -> Array2<f64> {
     let (n, d) = points.dim();
     let group_len = n.div_ceil(SCATTER_GROUPS).max(1);
+    let tile = d.div_ceil(SCATTER_TILES).max(1);
+    let tiles: Vec<(usize, usize)> = (0..d)
+        .step_by(tile)
+        .map(|a| (a, (a + tile).min(d)))
+        .collect();
     let partials: Vec<Array2<f64>> = (0..SCATTER_GROUPS)
         .into_par_iter()
         .map(|g| {
@@ -230,7 +327,14 @@ fn centred_scatter(points: ArrayView2<f64>, mu: ArrayView1<f64>) -> Array2<f64> 
             while row < end {
                 let stop = (row + SCATTER_BLOCK).min(end);
                 let block = &points.slice(s![row..stop, ..]) - &mu;
-                ndarray::linalg::general_mat_mul(1.0, &block.t(), &block, 1.0, &mut acc);
+                for (i, &(a0, a1)) in tiles.iter().enumerate() {
+                    for &(b0, b1) in &tiles[i..] {
+                        let left = block.slice(s![.., a0..a1]);
+                        let right = block.slice(s![.., b0..b1]);
+                        let mut out = acc.slice_mut(s![a0..a1, b0..b1]);
+                        ndarray::linalg::general_mat_mul(1.0, &left.t(), &right, 1.0, &mut out);
+                    }
+                }
                 row = stop;
             }
             acc
@@ -240,10 +344,16 @@ fn centred_scatter(points: ArrayView2<f64>, mu: ArrayView1<f64>) -> Array2<f64> 
     for p in &partials {
         total += p;
     }
-    // Symmetrise exactly (the eigen solver reads one triangle anyway).
+    // Mirror: tiles below the diagonal from those above; on diagonal tiles
+    // average the two triangles so the matrix is exactly symmetric.
     for i in 0..d {
         for j in 0..i {
-            let v = 0.5 * (total[[i, j]] + total[[j, i]]);
+            let same_tile = i / tile == j / tile;
+            let v = if same_tile {
+                0.5 * (total[[i, j]] + total[[j, i]])
+            } else {
+                total[[j, i]]
+            };
             total[[i, j]] = v;
             total[[j, i]] = v;
         }
