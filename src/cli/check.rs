@@ -74,7 +74,7 @@ pub fn text_report(r: &NetworkReport) -> String {
         .class_sizes
         .iter()
         .take(MAX_CLASSES)
-        .map(|(label, n)| format!("{label} ({n})"))
+        .map(|(label, n)| format!("{label} ({n} point{})", if *n == 1 { "" } else { "s" }))
         .collect();
     if r.class_sizes.len() > MAX_CLASSES {
         classes.push(format!("... {} more", r.class_sizes.len() - MAX_CLASSES));

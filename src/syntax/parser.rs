@@ -20,6 +20,8 @@ pub struct RmemParser;
 
 /// Parses a spec. `name` is the file name shown in diagnostics.
 pub fn parse(name: &str, text: &str) -> Result<File, SpecError> {
+    // Record the tokens tried at the furthest position, for "expected `->`".
+    pest::set_error_detail(true);
     let mut pairs = RmemParser::parse(Rule::file, text).map_err(|e| pest_error(name, text, e))?;
     let lower = Lower { name, text };
     lower.file(pairs.next().expect("the grammar yields one `file`"))
@@ -67,21 +69,64 @@ fn rule_name(rule: &Rule) -> String {
 }
 
 fn pest_error(name: &str, text: &str, e: pest::error::Error<Rule>) -> SpecError {
-    let (start, end) = match e.location {
+    let (mut start, mut end) = match e.location {
         InputLocation::Pos(p) => (p, p),
         InputLocation::Span((s, t)) => (s, t),
     };
+    // Literal tokens tried further than the furthest rule (pest reports
+    // rules only): `[0, 1] 1` should say "expected `->`" after the vector.
+    let mut tokens: Vec<String> = Vec::new();
+    if let Some(attempts) = e.parse_attempts() {
+        if attempts.max_position > start {
+            start = attempts.max_position;
+            end = start;
+        }
+        if attempts.max_position == start {
+            tokens = attempts
+                .expected_tokens()
+                .iter()
+                .map(|t| t.to_string())
+                // Character classes and the first characters of numbers,
+                // names and strings are noise next to "a number", "a name".
+                .filter(|t| {
+                    !t.trim().is_empty()
+                        && !(t.len() > 2 && t.contains(".."))
+                        && !matches!(
+                            t.as_str(),
+                            "\"" | "-" | "." | "_" | "e" | "E" | "+" | "//" | "/*" | "BUILTIN_RULE"
+                        )
+                })
+                .map(|t| format!("`{t}`"))
+                .collect();
+        }
+    }
     let message = match &e.variant {
         ErrorVariant::ParsingError {
             positives,
             negatives,
         } => {
-            let mut expected: Vec<String> = positives.iter().map(rule_name).collect();
-            expected.dedup();
-            let found = text[start..]
+            let mut expected: Vec<String> =
+                if tokens.is_empty() || e.location == InputLocation::Pos(start) {
+                    positives.iter().map(rule_name).collect()
+                } else {
+                    Vec::new()
+                };
+            expected.extend(tokens);
+            expected.retain(|x| x != "something else");
+            let mut seen = std::collections::HashSet::new();
+            expected.retain(|x| seen.insert(x.clone()));
+            let word: String = text[start..]
                 .chars()
-                .next()
-                .map_or("end of file".to_string(), |c| format!("`{c}`"));
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+                .collect();
+            let found = if word.is_empty() {
+                text[start..]
+                    .chars()
+                    .next()
+                    .map_or("end of file".to_string(), |c| format!("`{c}`"))
+            } else {
+                format!("`{word}`")
+            };
             if expected.is_empty() {
                 let unexpected: Vec<String> = negatives.iter().map(rule_name).collect();
                 format!("syntax error: unexpected {}", unexpected.join(", "))
@@ -94,6 +139,23 @@ fn pest_error(name: &str, text: &str, e: pest::error::Error<Rule>) -> SpecError 
         }
         ErrorVariant::CustomError { message } => format!("syntax error: {message}"),
     };
+    // A misspelt keyword at the top level gets a "did you mean".
+    let word: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let keyword_hint = if word.is_empty() || start != 0 && !text[..start].trim_end().ends_with('}')
+    {
+        None
+    } else {
+        crate::diagnostics::did_you_mean(&word, ["dataset", "network", "emit"])
+    };
+    if let Some(k) = keyword_hint {
+        return SpecError::new(message)
+            .with_source(name, text)
+            .with_label(SourceSpan::new(start.into(), word.len()), "unknown keyword")
+            .with_help(format!("did you mean `{k}`?"));
+    }
     SpecError::new(message)
         .with_source(name, text)
         .with_label(SourceSpan::new(start.into(), end - start), "here")
