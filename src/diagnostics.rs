@@ -40,6 +40,12 @@ pub enum Category {
 /// A diagnostic about a spec file. See the module documentation.
 #[derive(Debug, Clone)]
 pub struct SpecError {
+    inner: Box<Inner>,
+}
+
+/// The contents of a [`SpecError`] (boxed: errors travel in `Result`s).
+#[derive(Debug, Clone)]
+struct Inner {
     message: String,
     severity: Severity,
     category: Category,
@@ -54,27 +60,28 @@ impl SpecError {
     /// and a help hint with the `with_*` methods.
     pub fn new(message: impl Into<String>) -> SpecError {
         SpecError {
-            message: message.into(),
-            severity: Severity::Error,
-            category: Category::Spec,
-            source: None,
-            labels: Vec::new(),
-            help: None,
-            related: Vec::new(),
+            inner: Box::new(Inner {
+                message: message.into(),
+                severity: Severity::Error,
+                category: Category::Spec,
+                source: None,
+                labels: Vec::new(),
+                help: None,
+                related: Vec::new(),
+            }),
         }
     }
 
     /// A warning (the run goes on; it is printed but does not change the exit code).
     pub fn warning(message: impl Into<String>) -> SpecError {
-        SpecError {
-            severity: Severity::Warning,
-            ..SpecError::new(message)
-        }
+        let mut err = SpecError::new(message);
+        err.inner.severity = Severity::Warning;
+        err
     }
 
     /// Attaches the spec file (its name as shown in messages, and its text).
     pub fn with_source(mut self, name: impl AsRef<str>, text: impl Into<String>) -> SpecError {
-        self.source = Some(NamedSource::new(name, text.into()).with_language("robmem"));
+        self.inner.source = Some(NamedSource::new(name, text.into()).with_language("robmem"));
         self
     }
 
@@ -85,30 +92,30 @@ impl SpecError {
         label: impl Into<String>,
     ) -> SpecError {
         let span = span.into();
-        let labeled = if self.labels.is_empty() {
+        let labeled = if self.inner.labels.is_empty() {
             LabeledSpan::new_primary_with_span(Some(label.into()), span)
         } else {
             LabeledSpan::new_with_span(Some(label.into()), span)
         };
-        self.labels.push(labeled);
+        self.inner.labels.push(labeled);
         self
     }
 
     /// Sets the help hint printed under the excerpt.
     pub fn with_help(mut self, help: impl Into<String>) -> SpecError {
-        self.help = Some(help.into());
+        self.inner.help = Some(help.into());
         self
     }
 
     /// Sets the category (and so the exit code).
     pub fn with_category(mut self, category: Category) -> SpecError {
-        self.category = category;
+        self.inner.category = category;
         self
     }
 
     /// Attaches further diagnostics reported together with this one.
     pub fn with_related(mut self, related: Vec<SpecError>) -> SpecError {
-        self.related.extend(related);
+        self.inner.related.extend(related);
         self
     }
 
@@ -124,37 +131,37 @@ impl SpecError {
 
     /// The one-line message.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.inner.message
     }
 
     /// The help hint, if any.
     pub fn help_text(&self) -> Option<&str> {
-        self.help.as_deref()
+        self.inner.help.as_deref()
     }
 
     /// The category.
     pub fn category(&self) -> Category {
-        self.category
+        self.inner.category
     }
 
     /// True for warnings.
     pub fn is_warning(&self) -> bool {
-        self.severity == Severity::Warning
+        self.inner.severity == Severity::Warning
     }
 
     /// The labelled spans, primary first.
     pub fn labels_list(&self) -> &[LabeledSpan] {
-        &self.labels
+        &self.inner.labels
     }
 
     /// The related diagnostics.
     pub fn related_list(&self) -> &[SpecError] {
-        &self.related
+        &self.inner.related
     }
 
     /// The process exit code for this failure: 2 for unreadable files, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
-        match self.category {
+        match self.inner.category {
             Category::Spec => 1,
             Category::Io => 2,
         }
@@ -182,7 +189,7 @@ pub fn render_diagnostic(diagnostic: &dyn Diagnostic) -> String {
 
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.inner.message)
     }
 }
 
@@ -190,32 +197,35 @@ impl std::error::Error for SpecError {}
 
 impl Diagnostic for SpecError {
     fn severity(&self) -> Option<Severity> {
-        Some(self.severity)
+        Some(self.inner.severity)
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
+        self.inner
+            .help
             .as_ref()
             .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.source.as_ref().map(|s| s as &dyn SourceCode)
+        self.inner.source.as_ref().map(|s| s as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        if self.source.is_none() || self.labels.is_empty() {
+        if self.inner.source.is_none() || self.inner.labels.is_empty() {
             None
         } else {
-            Some(Box::new(self.labels.iter().cloned()))
+            Some(Box::new(self.inner.labels.iter().cloned()))
         }
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
-        if self.related.is_empty() {
+        if self.inner.related.is_empty() {
             None
         } else {
-            Some(Box::new(self.related.iter().map(|e| e as &dyn Diagnostic)))
+            Some(Box::new(
+                self.inner.related.iter().map(|e| e as &dyn Diagnostic),
+            ))
         }
     }
 }

@@ -9,20 +9,27 @@ use crate::spec::RadiusSpec;
 use clap::Args;
 use std::path::PathBuf;
 
-/// Arguments of `robmem check`.
-#[derive(Debug, Args)]
-#[command(
-    long_about = "Check a spec without compiling it.\n\n\
+/// The long help of `robmem check`.
+pub const LONG_ABOUT: &str = "Check a spec without compiling it.
+
 Parses and resolves FILE (every error is reported with its file:line:column),
 loads every data set, and prints for each network: the number of points N, the
 dimension d, the labels and their class sizes, the separation delta_p (the
 smallest l_p distance between differently-labelled points) with the pair that
 attains it, the limit delta_p/2, and whether the requested radius is below the
 limit. No function at all can robustly memorize the data at a radius of
-delta_p/2 or more, so such a spec fails the check.",
-    after_help = "Exit codes: 0 ok; 1 invalid spec or failed check; 2 unreadable file or usage error.\n\n\
-Examples:\n  robmem check examples/xor.rmem\n  robmem check examples/blobs.rmem --json"
-)]
+delta_p/2 or more, so such a spec fails the check.";
+
+/// The text after the options in `robmem check --help`.
+pub const AFTER_HELP: &str =
+    "Exit codes: 0 ok; 1 invalid spec or failed check; 2 unreadable file or usage error.
+
+Examples:
+  robmem check examples/xor.rmem
+  robmem check examples/blobs.rmem --json";
+
+/// Arguments of `robmem check`.
+#[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The spec file (`.rmem`).
     pub file: PathBuf,

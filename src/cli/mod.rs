@@ -49,6 +49,7 @@ pub struct Cli {
 pub enum Command {
     /// Check a spec: parse it, load its data and report, per network, the
     /// separation of the data and whether the radius asked for is possible.
+    #[command(long_about = check::LONG_ABOUT, after_help = check::AFTER_HELP)]
     Check(check::CheckArgs),
 }
 

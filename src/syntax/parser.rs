@@ -88,14 +88,7 @@ fn pest_error(name: &str, text: &str, e: pest::error::Error<Rule>) -> SpecError 
                 .map(|t| t.to_string())
                 // Character classes and the first characters of numbers,
                 // names and strings are noise next to "a number", "a name".
-                .filter(|t| {
-                    !t.trim().is_empty()
-                        && !(t.len() > 2 && t.contains(".."))
-                        && !matches!(
-                            t.as_str(),
-                            "\"" | "-" | "." | "_" | "e" | "E" | "+" | "//" | "/*" | "BUILTIN_RULE"
-                        )
-                })
+                .filter(|t| !is_noise_token(t))
                 .map(|t| format!("`{t}`"))
                 .collect();
         }
@@ -163,6 +156,17 @@ fn pest_error(name: &str, text: &str, e: pest::error::Error<Rule>) -> SpecError 
             "a spec is a list of `dataset NAME = source`, `dataset NAME { [x, y] -> label ... }`, \
              `network NAME { key = value ... }` and `emit NAME { key = value ... }`; \
              see specs/language.md",
+        )
+}
+
+/// Character classes and the first characters of numbers, names and strings
+/// are noise next to "a number" or "a name" in an "expected ..." list.
+fn is_noise_token(t: &str) -> bool {
+    t.trim().is_empty()
+        || (t.len() > 2 && t.contains(".."))
+        || matches!(
+            t,
+            "\"" | "-" | "." | "_" | "e" | "E" | "+" | "//" | "/*" | "BUILTIN_RULE"
         )
 }
 
