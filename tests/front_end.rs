@@ -448,6 +448,23 @@ fn front_points_of_different_dimensions_name_both() {
 }
 
 #[test]
+fn front_empty_inline_data_set_is_rejected() {
+    let s = spec("dataset d {\n}\n");
+    assert_contains(&s.error(), &["data set `d` has no points", &s.at(1, 11)]);
+    let s = spec("dataset d { [] -> 1 }");
+    assert_contains(&s.error(), &["at least one coordinate", &s.at(1, 13)]);
+}
+
+#[test]
+fn front_misspelt_keyword_gets_a_hint() {
+    let s = spec("dataset d { [0] -> 0 }\nnetwrk n { data = d }");
+    assert_contains(
+        &s.error(),
+        &["found `netwrk`", "did you mean `network`?", &s.at(2, 1)],
+    );
+}
+
+#[test]
 fn front_mixed_label_kinds_are_rejected() {
     let s = spec("dataset d {\n  [0] -> 0\n  [1] -> one\n}\n");
     assert_contains(&s.error(), &["mix numbers and names", &s.at(3, 3)]);

@@ -57,6 +57,13 @@ pub fn run(args: &CheckArgs) -> i32 {
             return e.exit_code();
         }
     };
+    if program.networks.is_empty() {
+        eprintln!(
+            "note: {} declares no network; its {} data set(s) load correctly",
+            args.file.display(),
+            program.datasets.len()
+        );
+    }
     for report in &outcome.reports {
         if args.json {
             println!("{}", report.to_json());

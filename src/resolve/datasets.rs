@@ -218,7 +218,6 @@ fn missing(cx: &mut Context<'_>, call: &Call, param: &str, example: &str) {
 fn csv(cx: &mut Context<'_>, call: &Call) -> Option<(DataSource, SourceSpans)> {
     const EXAMPLE: &str = "csv(\"data/wine.csv\", label = \"target\")";
     let bound = bind(cx, call, &["path", "label", "header", "delimiter"])?;
-    let mut ok = true;
     let path = match bound.get("path") {
         Some(v) => args::string(cx, v, "the CSV file's path").map(|p| (cx.data_path(p), v.span)),
         None => {
@@ -269,18 +268,17 @@ fn csv(cx: &mut Context<'_>, call: &Call) -> Option<(DataSource, SourceSpans)> {
         },
         None => Some(b','),
     };
-    ok &= path.is_some() && label.is_some() && header.is_some() && delimiter.is_some();
-    if !ok {
+    let (Some((path, path_span)), Some((label, label_span)), Some(header), Some(delimiter)) =
+        (path, label, header, delimiter)
+    else {
         return None;
-    }
-    let (path, path_span) = path?;
-    let (label, label_span) = label?;
+    };
     Some((
         DataSource::Csv {
             path,
             label,
-            header: header?,
-            delimiter: delimiter?,
+            header,
+            delimiter,
         },
         SourceSpans {
             whole: call.span,

@@ -137,8 +137,11 @@ fn pest_error(name: &str, text: &str, e: pest::error::Error<Rule>) -> SpecError 
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
         .collect();
-    let keyword_hint = if word.is_empty() || start != 0 && !text[..start].trim_end().ends_with('}')
-    {
+    // Only a word where an item may start, and not the key of a stray
+    // `key = value` entry (`data = xor` after a closing brace).
+    let at_item_start = start == 0 || text[..start].trim_end().ends_with('}');
+    let is_entry = text[start + word.len()..].trim_start().starts_with('=');
+    let keyword_hint = if word.is_empty() || !at_item_start || is_entry {
         None
     } else {
         crate::diagnostics::did_you_mean(&word, ["dataset", "network", "emit"])
