@@ -7,7 +7,7 @@
 //! specs). Separations are computed once per (data set, norm) pair.
 
 use crate::analysis::separation::{separation, Separation};
-use crate::data::{Dataset, LabelValue};
+use crate::data::{Dataset, LabelValue, Provenance};
 use crate::diagnostics::SpecError;
 use crate::norm::Norm;
 use crate::resolve::load_dataset;
@@ -180,7 +180,7 @@ pub fn check_program(program: &Program) -> Result<CheckOutcome, SpecError> {
             }
         };
         let report = network_report(program, index, net, data, sep);
-        diagnostics.extend(diagnose(program, net, &report));
+        diagnostics.extend(diagnose(program, net, data, &report));
         reports.push(report);
     }
     Ok(CheckOutcome {
@@ -257,7 +257,62 @@ pub fn show(x: f64) -> String {
     }
 }
 
-fn diagnose(program: &Program, net: &NetworkSpec, r: &NetworkReport) -> Option<SpecError> {
+/// The span of the text on 1-based `line` of `source`, without its
+/// indentation and trailing comment-free whitespace.
+fn line_span(source: &str, line: usize) -> Option<miette::SourceSpan> {
+    let start: usize = source
+        .split_inclusive('\n')
+        .take(line.checked_sub(1)?)
+        .map(str::len)
+        .sum();
+    let text = source[start..].lines().next()?;
+    let indent = text.len() - text.trim_start().len();
+    Some(miette::SourceSpan::new(
+        (start + indent).into(),
+        text.trim().len(),
+    ))
+}
+
+/// Labels the pair's points in the spec when they were written inline in it.
+fn label_inline_pair(
+    program: &Program,
+    data: &Dataset,
+    r: &NetworkReport,
+    err: SpecError,
+) -> SpecError {
+    let (Provenance::Inline { file, lines }, Some((a, b))) = (&data.provenance, &r.pair) else {
+        return err;
+    };
+    if file != &program.path {
+        return err;
+    }
+    let mut err = err;
+    for p in [a, b] {
+        if let Some(span) = lines
+            .get(p.index)
+            .and_then(|&l| line_span(&program.source, l))
+        {
+            err = err.with_label(span, format!("point {}, label {}", p.index, p.label));
+        }
+    }
+    err
+}
+
+fn diagnose(
+    program: &Program,
+    net: &NetworkSpec,
+    data: &Dataset,
+    r: &NetworkReport,
+) -> Option<SpecError> {
+    let err = diagnose_network(program, net, r)?;
+    if err.is_warning() {
+        Some(err)
+    } else {
+        Some(label_inline_pair(program, data, r, err))
+    }
+}
+
+fn diagnose_network(program: &Program, net: &NetworkSpec, r: &NetworkReport) -> Option<SpecError> {
     let pair = r.pair.as_ref();
     match &r.verdict {
         Verdict::Ok => None,
@@ -304,7 +359,15 @@ fn diagnose(program: &Program, net: &NetworkSpec, r: &NetworkReport) -> Option<S
 
 #[cfg(test)]
 mod tests {
-    use super::show;
+    use super::{line_span, show};
+
+    #[test]
+    fn line_spans_skip_indentation() {
+        let src = "a\n  bc d \nlast";
+        assert_eq!(line_span(src, 2), Some((4, 4).into()));
+        assert_eq!(line_span(src, 3), Some((10, 4).into()));
+        assert_eq!(line_span(src, 9), None);
+    }
 
     #[test]
     fn numbers_are_shown_briefly() {
