@@ -34,6 +34,20 @@ pub struct DatasetDecl {
     pub span: SourceSpan,
     /// Where its points come from.
     pub source: DataSource,
+    /// Spans of the source in the spec, for data-loading errors.
+    pub source_spans: SourceSpans,
+}
+
+/// Where a data set's source is written in the spec, so that errors raised
+/// while loading the data can point at the right place.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceSpans {
+    /// The whole source: the inline block or the call.
+    pub whole: SourceSpan,
+    /// Each path argument (csv: the file; npy: features, then labels).
+    pub paths: Vec<SourceSpan>,
+    /// The `label = ...` argument of `csv(...)`, when given.
+    pub label: Option<SourceSpan>,
 }
 
 /// How the radius is asked for.

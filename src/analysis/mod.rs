@@ -1,3 +1,4 @@
 //! Analyses of a data set that the checker and the compiler share.
 
+pub mod report;
 pub mod separation;

@@ -1,5 +1,25 @@
 //! Exact separation: the minimum l_p distance between differently-labelled
 //! points (construction.md section 1), with the pair that attains it.
+//!
+//! [`separation`] returns exactly what [`separation_brute_force`] returns:
+//! the smallest value of `norm.distance(x_i, x_j)` over pairs with different
+//! labels, and among pairs attaining it the lexicographically smallest
+//! (i, j), i < j. The result therefore never depends on thread scheduling.
+//!
+//! Two kernels do the work:
+//! - [`direct`]: blocked, parallel scans that accumulate every pair in the
+//!   same order and with the same operations as [`Norm::distance`], so each
+//!   value is bit-for-bit the reference value; pairs are abandoned as soon as
+//!   a partial sum proves them worse than the best pair found so far.
+//! - [`gram`] (l_2, moderate and large dimension): squared distances from an
+//!   f32 Gram matrix of centred points, with rigorous error bounds; every
+//!   pair whose lower bound does not exceed the smallest upper bound is
+//!   recomputed exactly with [`Norm::distance`]. Falls back to [`direct`]
+//!   when the bounds are too loose to prune.
+
+mod direct;
+mod gram;
+mod order;
 
 use crate::norm::Norm;
 use ndarray::ArrayView2;
@@ -42,7 +62,66 @@ pub fn separation_brute_force(points: ArrayView2<f64>, labels: &[u32], norm: Nor
     best
 }
 
-/// The exact separation (the fast, blocked, parallel kernel replaces this body).
+/// Smallest dimension for which l_2 uses the Gram-matrix kernel.
+const GRAM_MIN_DIM: usize = 16;
+
+/// The exact separation: the same result as [`separation_brute_force`]
+/// (value and pair, ties to the smallest (i, j)), computed with blocked,
+/// parallel kernels in O(N d) memory.
+///
+/// Panics when `labels.len() != points.nrows()`.
 pub fn separation(points: ArrayView2<f64>, labels: &[u32], norm: Norm) -> Separation {
-    separation_brute_force(points, labels, norm)
+    assert_eq!(points.nrows(), labels.len(), "one label per point");
+    let order = order::ClassOrder::new(labels);
+    if order.later.first().is_none_or(|&l| l == order.len()) {
+        // Fewer than two labels (or no points): no pair counts.
+        return Separation {
+            delta: f64::INFINITY,
+            pair: None,
+        };
+    }
+    if points.ncols() == 0 {
+        // Every distance is 0: the reference scan is as good as any.
+        return separation_brute_force(points, labels, norm);
+    }
+    let best = match norm {
+        Norm::L2 if points.ncols() >= GRAM_MIN_DIM => gram::separation(points, &order)
+            .unwrap_or_else(|| direct::separation(points, &order, norm)),
+        _ => direct::separation(points, &order, norm),
+    };
+    Separation {
+        delta: best.value,
+        pair: best.pair,
+    }
+}
+
+/// A pair and its distance, ordered by (distance, i, j): the order in which
+/// the brute-force scan prefers pairs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Best {
+    value: f64,
+    pair: Option<(usize, usize)>,
+}
+
+impl Best {
+    const NONE: Best = Best {
+        value: f64::INFINITY,
+        pair: None,
+    };
+
+    /// True when (value, pair) comes before `self`.
+    fn improved_by(&self, value: f64, pair: (usize, usize)) -> bool {
+        match self.pair {
+            None => true,
+            Some(p) => value < self.value || (value == self.value && pair < p),
+        }
+    }
+
+    /// Keeps the better of the two.
+    fn merge(self, other: Best) -> Best {
+        match other.pair {
+            Some(p) if self.improved_by(other.value, p) => other,
+            _ => self,
+        }
+    }
 }

@@ -1,4 +1,71 @@
-//! (module cli: being written.)
+//! The `robmem` command line: one [`Command`] variant and one module per
+//! subcommand. To add a subcommand, add a variant holding its `Args` struct
+//! and a match arm in [`run`].
+
+pub mod check;
+
+use crate::diagnostics::SpecError;
+use clap::{Parser, Subcommand};
+
+const LONG_ABOUT: &str = "\
+robmem compiles a short declarative spec (a labelled data set, an l_p norm, a
+radius, a width budget, files to emit) into a ReLU network that provably
+classifies every data point correctly on the whole l_p ball of that radius
+around it.
+
+A spec file (`.rmem`) declares data sets, networks and what to emit:
+
+    dataset xor {
+        [0, 0] -> 0
+        [1, 1] -> 0
+        [0, 1] -> 1
+        [1, 0] -> 1
+    }
+    network xor_net { data = xor  norm = l2  radius = 0.9 of limit }
+
+The language is described in specs/language.md.";
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success
+  1  the spec is invalid, or a check failed (e.g. the radius is not below the limit)
+  2  a file cannot be read (the spec or a data file), or the command line is wrong
+
+Examples:
+  robmem check examples/xor.rmem
+  robmem check examples/wine.rmem --json";
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(name = "robmem", version, about = "Compile labelled data into provably robust ReLU networks", long_about = LONG_ABOUT, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a spec: parse it, load its data and report, per network, the
+    /// separation of the data and whether the radius asked for is possible.
+    #[command(long_about = check::LONG_ABOUT, after_help = check::AFTER_HELP)]
+    Check(check::CheckArgs),
+}
+
+/// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
-    0
+    run(Cli::parse())
+}
+
+/// Runs a parsed command line and returns the exit code.
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Check(args) => check::run(&args),
+    }
+}
+
+/// Prints a diagnostic (and its related ones) to standard error.
+pub fn print_diagnostic(err: &SpecError) {
+    eprint!("{}", err.render());
 }

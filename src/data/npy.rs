@@ -1,9 +1,156 @@
-//! `.npy` data sources.
+//! `.npy` data sources: an N x d float array of features and a length-N
+//! integer array of labels.
 
-use super::{DataError, Dataset};
+use super::{DataError, Dataset, LabelValue, Provenance};
+use ndarray::{Array1, Array2, ArrayBase, Data, Dimension};
+use ndarray_npy::{ReadNpyError, ReadNpyExt, ReadableElement};
 use std::path::Path;
 
-/// Loads N x d features (float32 or float64) and N integer labels.
-pub fn load(_features: &Path, _labels: &Path) -> Result<Dataset, DataError> {
-    todo!("data helper")
+/// Loads N x d features (float32 or float64, C or Fortran order) and N
+/// integer labels (any of i8, i16, i32, i64, u8, u16, u32, u64).
+///
+/// Errors: [`DataError::Unreadable`] when a file cannot be read,
+/// [`DataError::BadNpy`] naming the problem (dtype, number of dimensions,
+/// length mismatch, truncated data), and the errors of [`Dataset::from_raw`].
+pub fn load(features: &Path, labels: &Path) -> Result<Dataset, DataError> {
+    let points = read_features(features)?;
+    let raw = read_labels(labels)?;
+    if raw.len() != points.nrows() {
+        return Err(bad(
+            labels,
+            format!(
+                "has {} labels but {} has {} rows",
+                raw.len(),
+                features.display(),
+                points.nrows()
+            ),
+        ));
+    }
+    let provenance = Provenance::Npy {
+        features: features.to_path_buf(),
+    };
+    Dataset::from_raw(points, &raw, provenance)
+}
+
+fn bad(path: &Path, reason: String) -> DataError {
+    DataError::BadNpy {
+        path: path.to_path_buf(),
+        reason,
+    }
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
+    std::fs::read(path).map_err(|e| DataError::Unreadable {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+/// The outcome of trying one element type: `Ok(None)` when the file holds a
+/// different dtype (try the next), `Err` for any other problem.
+fn try_read<A, D>(
+    path: &Path,
+    bytes: &[u8],
+    what: &str,
+) -> Result<Option<ArrayBase<ndarray::OwnedRepr<A>, D>>, DataError>
+where
+    A: ReadableElement,
+    D: Dimension,
+{
+    match ArrayBase::<ndarray::OwnedRepr<A>, D>::read_npy(bytes) {
+        Ok(array) => Ok(Some(array)),
+        Err(ReadNpyError::WrongDescriptor(_)) => Ok(None),
+        Err(ReadNpyError::WrongNdim(expected, found)) => Err(bad(
+            path,
+            format!(
+                "{what} must be a {}-dimensional array, found {found} dimensions",
+                expected.unwrap_or(D::NDIM.unwrap_or(0))
+            ),
+        )),
+        Err(ReadNpyError::Io(e)) => Err(bad(path, format!("cannot read {what}: {e}"))),
+        Err(other) => Err(bad(path, format!("invalid .npy file for {what}: {other}"))),
+    }
+}
+
+/// The dtype descriptor in the header, for messages about unsupported types.
+fn descriptor(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(256)]);
+    text.find("'descr':")
+        .and_then(|at| {
+            let rest = &text[at + 8..];
+            let start = rest.find('\'')? + 1;
+            let end = start + rest[start..].find('\'')?;
+            Some(rest[start..end].to_string())
+        })
+        .unwrap_or_else(|| "an unknown dtype".into())
+}
+
+fn read_features(path: &Path) -> Result<Array2<f64>, DataError> {
+    let bytes = read_bytes(path)?;
+    let what = "the features";
+    if let Some(a) = try_read::<f64, ndarray::Ix2>(path, &bytes, what)? {
+        return Ok(standard(a));
+    }
+    if let Some(a) = try_read::<f32, ndarray::Ix2>(path, &bytes, what)? {
+        return Ok(standard(a.mapv(f64::from)));
+    }
+    Err(bad(
+        path,
+        format!(
+            "features must be float32 or float64 (little- or big-endian), found dtype {}",
+            descriptor(&bytes)
+        ),
+    ))
+}
+
+/// A C-order copy (Fortran-order files load as transposed layouts).
+fn standard<S: Data<Elem = f64>>(a: ArrayBase<S, ndarray::Ix2>) -> Array2<f64> {
+    a.as_standard_layout().into_owned()
+}
+
+fn read_labels(path: &Path) -> Result<Vec<LabelValue>, DataError> {
+    let bytes = read_bytes(path)?;
+    macro_rules! attempt {
+        ($($t:ty),*) => {
+            $(
+                if let Some(a) = try_read::<$t, ndarray::Ix1>(path, &bytes, "the labels")? {
+                    return integer_labels(path, a);
+                }
+            )*
+        };
+    }
+    attempt!(i64, i32, u8, i16, i8, u16, u32, u64);
+    Err(bad(
+        path,
+        format!(
+            "labels must be integers (int8..int64 or uint8..uint64), found dtype {}",
+            descriptor(&bytes)
+        ),
+    ))
+}
+
+/// Integer labels as numbers; values beyond 2^53 cannot be told apart as
+/// `f64` and are rejected.
+fn integer_labels<T>(path: &Path, a: Array1<T>) -> Result<Vec<LabelValue>, DataError>
+where
+    T: Copy + TryInto<i128>,
+{
+    const EXACT: i128 = 1 << 53;
+    a.iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let Ok(v) = v.try_into() else {
+                unreachable!("every supported integer type fits in i128")
+            };
+            let v: i128 = v;
+            if v.abs() > EXACT {
+                Err(bad(
+                    path,
+                    format!("label {v} of row {i} is too large (labels must be below 2^53)"),
+                ))
+            } else {
+                Ok(LabelValue::Number(v as f64))
+            }
+        })
+        .collect()
 }

@@ -1,1 +1,102 @@
-//! (module resolve: being written.)
+//! From syntax to a resolved [`Program`]: names looked up, keys and values
+//! checked, defaults filled in, data paths joined to the spec file's folder.
+//!
+//! Entry points:
+//! - [`load_program`]: read, parse and resolve a spec file;
+//! - [`resolve_text`]: the same for text already in memory;
+//! - [`load_dataset`]: load one declared data set, turning a
+//!   [`crate::data::DataError`] into a [`SpecError`] that points into the spec.
+//!
+//! The resolver reports every error it finds, not just the first: the
+//! returned [`SpecError`] carries the others as related diagnostics.
+
+mod args;
+mod datasets;
+mod load;
+mod networks;
+
+pub use load::{data_error, load_dataset};
+pub use networks::{EMIT_KEYS, NETWORK_KEYS};
+
+use crate::diagnostics::{display_name, Category, SpecError};
+use crate::spec::Program;
+use crate::syntax;
+use miette::SourceSpan;
+use std::path::{Path, PathBuf};
+
+/// Reads, parses and resolves the spec file at `path`. A file that cannot be
+/// read gives an error of category [`Category::Io`].
+pub fn load_program(path: &Path) -> Result<Program, SpecError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        SpecError::new(format!("cannot read spec file {}: {e}", path.display()))
+            .with_category(Category::Io)
+            .with_help("check the path; spec files usually end in `.rmem`")
+    })?;
+    resolve_text(path, &text)
+}
+
+/// Parses and resolves spec `text`, read from `path` (used for messages and
+/// to resolve relative data paths; the file itself is not read).
+pub fn resolve_text(path: &Path, text: &str) -> Result<Program, SpecError> {
+    let name = display_name(path);
+    let file = syntax::parse(&name, text)?;
+    let mut cx = Context {
+        name,
+        text,
+        path: path.to_path_buf(),
+        dir: path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf),
+        errors: Vec::new(),
+    };
+    let datasets = datasets::resolve(&mut cx, &file.datasets);
+    let networks = networks::resolve_networks(&mut cx, &file.networks, &datasets);
+    let emits = networks::resolve_emits(&mut cx, &file.emits, &file.networks, &networks);
+    if let Some(err) = SpecError::combine(std::mem::take(&mut cx.errors)) {
+        return Err(err);
+    }
+    Ok(Program {
+        path: path.to_path_buf(),
+        source: text.to_string(),
+        datasets,
+        networks,
+        emits,
+    })
+}
+
+/// Shared state of one resolution: the spec's text and the errors so far.
+pub(crate) struct Context<'a> {
+    name: String,
+    text: &'a str,
+    path: PathBuf,
+    dir: Option<PathBuf>,
+    errors: Vec<SpecError>,
+}
+
+impl Context<'_> {
+    /// An error at `span` (not yet recorded).
+    fn error(
+        &self,
+        span: SourceSpan,
+        label: impl Into<String>,
+        message: impl Into<String>,
+    ) -> SpecError {
+        SpecError::new(message)
+            .with_source(&self.name, self.text)
+            .with_label(span, label)
+    }
+
+    /// Records an error.
+    fn report(&mut self, err: SpecError) {
+        self.errors.push(err);
+    }
+
+    /// A path from the spec, joined to the spec file's folder.
+    fn data_path(&self, written: &str) -> PathBuf {
+        match &self.dir {
+            Some(dir) => dir.join(written),
+            None => PathBuf::from(written),
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! The direct kernel: every differently-labelled pair accumulated with the
+//! same operations, in the same order, as [`Norm::distance`], so each value
+//! is bit-for-bit the reference value and no recheck is needed.
+//!
+//! Speed comes from
+//! - visiting only pairs of different classes (points regrouped by class);
+//! - SIMD across partners: each row meets [`LANES`] partners at once, stored
+//!   coordinate-major in panels, while every single pair still sums its
+//!   coordinates sequentially (the reference order);
+//! - early exit: after every [`CHUNK`] coordinates, a panel is abandoned when
+//!   all its partial sums exceed the best distance found so far (partial sums
+//!   of non-negative terms never decrease, so the pair cannot win);
+//! - cache tiles of panels reused by a block of [`ROWS`] rows, blocks spread
+//!   over all cores by rayon, and a shared atomic best to tighten the
+//!   early exit across threads.
+
+use super::order::ClassOrder;
+use super::Best;
+use crate::norm::Norm;
+use ndarray::ArrayView2;
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Partners processed together by one row.
+const LANES: usize = 8;
+/// Coordinates between two early-exit checks.
+const CHUNK: usize = 8;
+/// Rows per parallel task.
+const ROWS: usize = 16;
+/// Bytes of panels per cache tile.
+const TILE_BYTES: usize = 192 * 1024;
+
+/// How one norm accumulates a pair, mirroring [`Norm::distance`].
+trait Metric: Copy + Send + Sync {
+    /// Adds coordinate difference `x - y` to the accumulator.
+    fn step(self, acc: f64, x: f64, y: f64) -> f64;
+    /// The distance from a complete accumulator.
+    fn finish(self, acc: f64) -> f64;
+    /// A bound such that any accumulator strictly above it finishes to a
+    /// distance strictly above `best`.
+    fn cutoff(self, best: f64) -> f64;
+}
+
+#[derive(Clone, Copy)]
+struct L1;
+#[derive(Clone, Copy)]
+struct L2;
+#[derive(Clone, Copy)]
+struct Linf;
+#[derive(Clone, Copy)]
+struct Lp(f64);
+
+impl Metric for L1 {
+    #[inline(always)]
+    fn step(self, acc: f64, x: f64, y: f64) -> f64 {
+        acc + (x - y).abs()
+    }
+    fn finish(self, acc: f64) -> f64 {
+        acc
+    }
+    fn cutoff(self, best: f64) -> f64 {
+        best
+    }
+}
+
+impl Metric for L2 {
+    #[inline(always)]
+    fn step(self, acc: f64, x: f64, y: f64) -> f64 {
+        acc + (x - y) * (x - y)
+    }
+    fn finish(self, acc: f64) -> f64 {
+        acc.sqrt()
+    }
+    /// sqrt is correctly rounded and monotone: an accumulator above
+    /// best^2 (1 + 1e-12) has a root above best (1 + 4e-13) before rounding,
+    /// hence strictly above `best` after.
+    fn cutoff(self, best: f64) -> f64 {
+        best * best * (1.0 + 1e-12)
+    }
+}
+
+impl Metric for Linf {
+    #[inline(always)]
+    fn step(self, acc: f64, x: f64, y: f64) -> f64 {
+        acc.max((x - y).abs())
+    }
+    fn finish(self, acc: f64) -> f64 {
+        acc
+    }
+    fn cutoff(self, best: f64) -> f64 {
+        best
+    }
+}
+
+impl Metric for Lp {
+    #[inline(always)]
+    fn step(self, acc: f64, x: f64, y: f64) -> f64 {
+        acc + (x - y).abs().powf(self.0)
+    }
+    fn finish(self, acc: f64) -> f64 {
+        acc.powf(1.0 / self.0)
+    }
+    /// `powf` is accurate to about an ulp: a sum larger by a relative 1e-9
+    /// has a p-th root larger by about 1e-9 / p, far above rounding for any
+    /// p below 1e6. Larger p (never sensible: use linf) disables the exit.
+    fn cutoff(self, best: f64) -> f64 {
+        if self.0 > 1e6 {
+            f64::INFINITY
+        } else {
+            best.powf(self.0) * (1.0 + 1e-9)
+        }
+    }
+}
+
+/// The exact separation over the pairs `order` marks as differently
+/// labelled, ties to the smallest original (i, j).
+pub(super) fn separation(points: ArrayView2<f64>, order: &ClassOrder, norm: Norm) -> Best {
+    match norm {
+        Norm::L1 => run(points, order, L1),
+        Norm::L2 => run(points, order, L2),
+        Norm::Linf => run(points, order, Linf),
+        Norm::Lp(p) => run(points, order, Lp(p)),
+    }
+}
+
+/// Sorted rows and coordinate-major panels of [`LANES`] partners each.
+struct Layout {
+    d: usize,
+    n: usize,
+    rows: Vec<f64>,
+    panels: Vec<f64>,
+}
+
+impl Layout {
+    fn new(points: ArrayView2<f64>, order: &ClassOrder) -> Layout {
+        let (n, d) = (order.len(), points.ncols());
+        let rows = order.gather(points, |x| x);
+        let groups = n.div_ceil(LANES);
+        let mut panels = vec![0.0; groups * d * LANES];
+        for (b, row) in rows.chunks_exact(d).enumerate() {
+            let (g, l) = (b / LANES, b % LANES);
+            let panel = &mut panels[g * d * LANES..(g + 1) * d * LANES];
+            for (k, &x) in row.iter().enumerate() {
+                panel[k * LANES + l] = x;
+            }
+        }
+        Layout { d, n, rows, panels }
+    }
+
+    fn row(&self, a: usize) -> &[f64] {
+        &self.rows[a * self.d..(a + 1) * self.d]
+    }
+
+    fn panel(&self, g: usize) -> &[f64] {
+        &self.panels[g * self.d * LANES..(g + 1) * self.d * LANES]
+    }
+}
+
+fn run<M: Metric>(points: ArrayView2<f64>, order: &ClassOrder, metric: M) -> Best {
+    let layout = Layout::new(points, order);
+    // Rows of the last class have no later partners.
+    let active = order.later.partition_point(|&l| l < layout.n);
+    let shared = AtomicU64::new(f64::INFINITY.to_bits());
+    (0..active.div_ceil(ROWS))
+        .into_par_iter()
+        .map(|block| {
+            let rows = block * ROWS..((block + 1) * ROWS).min(active);
+            scan_block(&layout, order, metric, rows, &shared)
+        })
+        .reduce(|| Best::NONE, Best::merge)
+}
+
+fn scan_block<M: Metric>(
+    layout: &Layout,
+    order: &ClassOrder,
+    metric: M,
+    rows: std::ops::Range<usize>,
+    shared: &AtomicU64,
+) -> Best {
+    let (n, d) = (layout.n, layout.d);
+    let groups = n.div_ceil(LANES);
+    let tile = (TILE_BYTES / (d * LANES * 8)).max(1);
+    let mut best = Best::NONE;
+    // The first row has the smallest class, hence the earliest partners.
+    let first_group = order.later[rows.start] / LANES;
+    for tile_start in (first_group..groups).step_by(tile) {
+        let tile_end = (tile_start + tile).min(groups);
+        let seen = f64::from_bits(shared.load(Ordering::Relaxed));
+        let mut cutoff = metric.cutoff(best.value.min(seen));
+        for a in rows.clone() {
+            let xi = layout.row(a);
+            let first = order.later[a];
+            for g in tile_start.max(first / LANES)..tile_end {
+                let base = g * LANES;
+                let live = |l: usize| base + l >= first && base + l < n;
+                let mut init = [0.0; LANES];
+                for (l, v) in init.iter_mut().enumerate() {
+                    if !live(l) {
+                        *v = f64::INFINITY;
+                    }
+                }
+                let Some(acc) = accumulate(metric, xi, layout.panel(g), init, cutoff) else {
+                    continue;
+                };
+                for (l, &s) in acc.iter().enumerate() {
+                    if !live(l) {
+                        continue;
+                    }
+                    let value = metric.finish(s);
+                    let pair = order.pair(a, base + l);
+                    if best.improved_by(value, pair) {
+                        best = Best {
+                            value,
+                            pair: Some(pair),
+                        };
+                        cutoff = metric.cutoff(best.value.min(seen));
+                    }
+                }
+            }
+        }
+        if best.value < seen {
+            // Non-negative floats order like their bit patterns.
+            shared.fetch_min(best.value.to_bits(), Ordering::Relaxed);
+        }
+    }
+    best
+}
+
+/// Accumulates one row against one panel; `None` once every lane's partial
+/// sum exceeds `cutoff`.
+#[inline(always)]
+fn accumulate<M: Metric>(
+    metric: M,
+    xi: &[f64],
+    panel: &[f64],
+    mut acc: [f64; LANES],
+    cutoff: f64,
+) -> Option<[f64; LANES]> {
+    for (xs, cols) in xi.chunks(CHUNK).zip(panel.chunks(CHUNK * LANES)) {
+        for (&x, col) in xs.iter().zip(cols.chunks_exact(LANES)) {
+            let col: &[f64; LANES] = col.try_into().expect("panel columns hold LANES values");
+            for l in 0..LANES {
+                acc[l] = metric.step(acc[l], x, col[l]);
+            }
+        }
+        if acc.iter().all(|&s| s > cutoff) {
+            return None;
+        }
+    }
+    Some(acc)
+}

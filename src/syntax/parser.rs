@@ -1,0 +1,412 @@
+//! Text to [`ast::File`]: runs the pest grammar, then lowers its parse tree
+//! to the typed AST. Pest errors become [`SpecError`]s with a span and a
+//! readable "expected ..." message; number literals that overflow to
+//! infinity (`1e999`) are rejected here.
+
+use super::ast::{
+    Argument, Block, Call, DatasetBody, DatasetItem, Entry, File, Ident, Label, Point, Value,
+    ValueKind,
+};
+use crate::diagnostics::SpecError;
+use miette::SourceSpan;
+use pest::error::{ErrorVariant, InputLocation};
+use pest::iterators::Pair;
+use pest::Parser as _;
+
+/// The pest parser generated from `grammar/robmem.pest`.
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/robmem.pest"]
+pub struct RmemParser;
+
+/// Parses a spec. `name` is the file name shown in diagnostics.
+pub fn parse(name: &str, text: &str) -> Result<File, SpecError> {
+    // Record the tokens tried at the furthest position, for "expected `->`".
+    pest::set_error_detail(true);
+    let mut pairs = RmemParser::parse(Rule::file, text).map_err(|e| pest_error(name, text, e))?;
+    let lower = Lower { name, text };
+    lower.file(pairs.next().expect("the grammar yields one `file`"))
+}
+
+/// The children of `pair` without keyword tokens.
+fn children<'i>(pair: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
+    pair.into_inner().filter(|p| {
+        !matches!(
+            p.as_rule(),
+            Rule::kw_dataset | Rule::kw_network | Rule::kw_emit | Rule::kw_of
+        )
+    })
+}
+
+fn span_of(pair: &Pair<'_, Rule>) -> SourceSpan {
+    let s = pair.as_span();
+    SourceSpan::new(s.start().into(), s.end() - s.start())
+}
+
+/// A readable name for a rule in "expected ..." messages.
+fn rule_name(rule: &Rule) -> String {
+    match rule {
+        Rule::EOI => "end of file",
+        Rule::ident => "a name",
+        Rule::number => "a number",
+        Rule::string => "a quoted string",
+        Rule::dataset | Rule::kw_dataset => "`dataset`",
+        Rule::network | Rule::kw_network => "`network`",
+        Rule::emit | Rule::kw_emit => "`emit`",
+        Rule::kw_of => "`of`",
+        Rule::inline_block => "`{`",
+        Rule::point => "a point `[x, ...] -> label`",
+        Rule::vector => "`[`",
+        Rule::label => "a label",
+        Rule::block => "`{`",
+        Rule::entry => "`key = value`",
+        Rule::call => "a call `name(...)`",
+        Rule::argument | Rule::named_arg => "an argument",
+        Rule::value => "a value",
+        Rule::of_limit => "`F of limit`",
+        _ => "something else",
+    }
+    .to_string()
+}
+
+fn pest_error(name: &str, text: &str, e: pest::error::Error<Rule>) -> SpecError {
+    let (mut start, mut end) = match e.location {
+        InputLocation::Pos(p) => (p, p),
+        InputLocation::Span((s, t)) => (s, t),
+    };
+    // Literal tokens tried further than the furthest rule (pest reports
+    // rules only): `[0, 1] 1` should say "expected `->`" after the vector.
+    let mut tokens: Vec<String> = Vec::new();
+    if let Some(attempts) = e.parse_attempts() {
+        if attempts.max_position > start {
+            start = attempts.max_position;
+            end = start;
+        }
+        if attempts.max_position == start {
+            tokens = attempts
+                .expected_tokens()
+                .iter()
+                .map(|t| t.to_string())
+                // Character classes and the first characters of numbers,
+                // names and strings are noise next to "a number", "a name".
+                .filter(|t| !is_noise_token(t))
+                .map(|t| format!("`{t}`"))
+                .collect();
+        }
+    }
+    let message = match &e.variant {
+        ErrorVariant::ParsingError {
+            positives,
+            negatives,
+        } => {
+            let mut expected: Vec<String> =
+                if tokens.is_empty() || e.location == InputLocation::Pos(start) {
+                    positives.iter().map(rule_name).collect()
+                } else {
+                    Vec::new()
+                };
+            expected.extend(tokens);
+            expected.retain(|x| x != "something else");
+            let mut seen = std::collections::HashSet::new();
+            expected.retain(|x| seen.insert(x.clone()));
+            let word: String = text[start..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+                .collect();
+            let found = if word.is_empty() {
+                text[start..]
+                    .chars()
+                    .next()
+                    .map_or("end of file".to_string(), |c| format!("`{c}`"))
+            } else {
+                format!("`{word}`")
+            };
+            if expected.is_empty() {
+                let unexpected: Vec<String> = negatives.iter().map(rule_name).collect();
+                format!("syntax error: unexpected {}", unexpected.join(", "))
+            } else {
+                format!(
+                    "syntax error: expected {}, found {found}",
+                    join_or(&expected)
+                )
+            }
+        }
+        ErrorVariant::CustomError { message } => format!("syntax error: {message}"),
+    };
+    // A misspelt keyword at the top level gets a "did you mean".
+    let word: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    // Only a word where an item may start, and not the key of a stray
+    // `key = value` entry (`data = xor` after a closing brace).
+    let at_item_start = start == 0 || text[..start].trim_end().ends_with('}');
+    let is_entry = text[start + word.len()..].trim_start().starts_with('=');
+    let keyword_hint = if word.is_empty() || !at_item_start || is_entry {
+        None
+    } else {
+        crate::diagnostics::did_you_mean(&word, ["dataset", "network", "emit"])
+    };
+    if let Some(k) = keyword_hint {
+        return SpecError::new(message)
+            .with_source(name, text)
+            .with_label(SourceSpan::new(start.into(), word.len()), "unknown keyword")
+            .with_help(format!("did you mean `{k}`?"));
+    }
+    SpecError::new(message)
+        .with_source(name, text)
+        .with_label(SourceSpan::new(start.into(), end - start), "here")
+        .with_help(
+            "a spec is a list of `dataset NAME = source`, `dataset NAME { [x, y] -> label ... }`, \
+             `network NAME { key = value ... }` and `emit NAME { key = value ... }`; \
+             see specs/language.md",
+        )
+}
+
+/// Character classes and the first characters of numbers, names and strings
+/// are noise next to "a number" or "a name" in an "expected ..." list.
+fn is_noise_token(t: &str) -> bool {
+    t.trim().is_empty()
+        || (t.len() > 2 && t.contains(".."))
+        || matches!(
+            t,
+            "\"" | "-" | "." | "_" | "e" | "E" | "+" | "//" | "/*" | "BUILTIN_RULE"
+        )
+}
+
+fn join_or(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+struct Lower<'a> {
+    name: &'a str,
+    text: &'a str,
+}
+
+impl Lower<'_> {
+    fn file(&self, pair: Pair<'_, Rule>) -> Result<File, SpecError> {
+        let mut file = File::default();
+        for item in pair.into_inner() {
+            match item.as_rule() {
+                Rule::dataset => file.datasets.push(self.dataset(item)?),
+                Rule::network => file.networks.push(self.block(item)?),
+                Rule::emit => file.emits.push(self.block(item)?),
+                Rule::EOI => {}
+                other => unreachable!("unexpected {other:?} at top level"),
+            }
+        }
+        Ok(file)
+    }
+
+    fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
+        Ident {
+            name: pair.as_str().to_string(),
+            span: span_of(&pair),
+        }
+    }
+
+    fn number(&self, pair: Pair<'_, Rule>) -> Result<f64, SpecError> {
+        let x: f64 = pair
+            .as_str()
+            .parse()
+            .expect("the grammar only accepts valid numbers");
+        if x.is_finite() {
+            Ok(x)
+        } else {
+            Err(SpecError::new(format!(
+                "the number `{}` is too large to be represented",
+                pair.as_str()
+            ))
+            .with_source(self.name, self.text)
+            .with_label(span_of(&pair), "not a finite number")
+            .with_help("numbers must be finite double-precision values (at most about 1.8e308)"))
+        }
+    }
+
+    fn string(&self, pair: Pair<'_, Rule>) -> String {
+        let raw = pair.as_str();
+        let inner = &raw[1..raw.len() - 1];
+        let mut out = String::with_capacity(inner.len());
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                match chars.next() {
+                    Some('n') => out.push('\n'),
+                    Some('t') => out.push('\t'),
+                    Some(other) => out.push(other),
+                    None => {}
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    fn dataset(&self, pair: Pair<'_, Rule>) -> Result<DatasetItem, SpecError> {
+        let span = span_of(&pair);
+        let mut inner = children(pair);
+        let name = self.ident(inner.next().expect("dataset name"));
+        let body = inner.next().expect("dataset body");
+        let body = match body.as_rule() {
+            Rule::inline_block => {
+                let block_span = span_of(&body);
+                let points = body
+                    .into_inner()
+                    .map(|p| self.point(p))
+                    .collect::<Result<_, _>>()?;
+                DatasetBody::Inline {
+                    points,
+                    span: block_span,
+                }
+            }
+            Rule::call => DatasetBody::Call(self.call(body)?),
+            other => unreachable!("unexpected {other:?} in dataset"),
+        };
+        Ok(DatasetItem { name, body, span })
+    }
+
+    fn point(&self, pair: Pair<'_, Rule>) -> Result<Point, SpecError> {
+        let span = span_of(&pair);
+        let line = pair.as_span().start_pos().line_col().0;
+        let mut inner = pair.into_inner();
+        let vector = inner.next().expect("point vector");
+        let vector_span = span_of(&vector);
+        let coords = vector
+            .into_inner()
+            .map(|n| self.number(n))
+            .collect::<Result<_, _>>()?;
+        let label_pair = inner
+            .next()
+            .expect("point label")
+            .into_inner()
+            .next()
+            .expect("label content");
+        let label = match label_pair.as_rule() {
+            Rule::number => Label::Number(self.number(label_pair)?),
+            Rule::string => Label::Str(self.string(label_pair)),
+            Rule::ident => Label::Ident(label_pair.as_str().to_string()),
+            other => unreachable!("unexpected {other:?} in label"),
+        };
+        Ok(Point {
+            coords,
+            vector_span,
+            label,
+            span,
+            line,
+        })
+    }
+
+    fn block(&self, pair: Pair<'_, Rule>) -> Result<Block, SpecError> {
+        let span = span_of(&pair);
+        let mut inner = children(pair);
+        let name = self.ident(inner.next().expect("block name"));
+        let entries = inner
+            .next()
+            .expect("block body")
+            .into_inner()
+            .map(|entry| {
+                let mut kv = entry.into_inner();
+                let key = self.ident(kv.next().expect("entry key"));
+                let value = self.value(kv.next().expect("entry value"))?;
+                Ok(Entry { key, value })
+            })
+            .collect::<Result<_, SpecError>>()?;
+        Ok(Block {
+            name,
+            entries,
+            span,
+        })
+    }
+
+    fn call(&self, pair: Pair<'_, Rule>) -> Result<Call, SpecError> {
+        let span = span_of(&pair);
+        let mut inner = pair.into_inner();
+        let name = self.ident(inner.next().expect("call name"));
+        let args = inner
+            .map(|arg| {
+                let a = arg.into_inner().next().expect("argument content");
+                match a.as_rule() {
+                    Rule::named_arg => {
+                        let mut kv = a.into_inner();
+                        let key = self.ident(kv.next().expect("argument name"));
+                        let value = self.value(kv.next().expect("argument value"))?;
+                        Ok(Argument {
+                            key: Some(key),
+                            value,
+                        })
+                    }
+                    Rule::value => Ok(Argument {
+                        key: None,
+                        value: self.value(a)?,
+                    }),
+                    other => unreachable!("unexpected {other:?} in argument"),
+                }
+            })
+            .collect::<Result<_, SpecError>>()?;
+        Ok(Call { name, args, span })
+    }
+
+    fn value(&self, pair: Pair<'_, Rule>) -> Result<Value, SpecError> {
+        let span = span_of(&pair);
+        let v = pair.into_inner().next().expect("value content");
+        let kind = match v.as_rule() {
+            Rule::number => ValueKind::Number(self.number(v)?),
+            Rule::string => ValueKind::Str(self.string(v)),
+            Rule::ident => ValueKind::Ident(v.as_str().to_string()),
+            Rule::call => ValueKind::Call(self.call(v)?),
+            Rule::of_limit => {
+                let mut inner = children(v);
+                let factor = self.number(inner.next().expect("factor"))?;
+                let word = self.ident(inner.next().expect("`limit`"));
+                ValueKind::OfLimit { factor, word }
+            }
+            other => unreachable!("unexpected {other:?} in value"),
+        };
+        Ok(Value { kind, span })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_points_calls_and_blocks() {
+        let f = parse(
+            "t.rmem",
+            "dataset a { [0, 1.5e1] -> x [-1, .5] -> \"y z\" }\n\
+             dataset b = blobs(10, dim = 3)\n\
+             network n { data = a norm = l(3) radius = 0.5 of limit }\n\
+             emit n { onnx = \"o.onnx\" }",
+        )
+        .unwrap();
+        let DatasetBody::Inline { points, .. } = &f.datasets[0].body else {
+            panic!()
+        };
+        assert_eq!(points[0].coords, vec![0.0, 15.0]);
+        assert_eq!(points[1].label, Label::Str("y z".into()));
+        assert_eq!(points[0].label, Label::Ident("x".into()));
+        let DatasetBody::Call(c) = &f.datasets[1].body else {
+            panic!()
+        };
+        assert_eq!(c.args.len(), 2);
+        assert!(c.args[0].key.is_none());
+        assert_eq!(f.networks[0].entries.len(), 3);
+        assert!(matches!(
+            f.networks[0].entries[2].value.kind,
+            ValueKind::OfLimit { factor: 0.5, .. }
+        ));
+        assert_eq!(f.emits.len(), 1);
+    }
+
+    #[test]
+    fn keyword_prefixes_are_not_keywords() {
+        // `offset` must not be read as `of fset`.
+        let f = parse("t.rmem", "network n { seed = 7 offset = 1 }").unwrap();
+        assert_eq!(f.networks[0].entries.len(), 2);
+    }
+}
