@@ -4,7 +4,7 @@
 //! A protobuf message is a sequence of fields, and concatenating encodings of
 //! disjoint fields of one message is a valid encoding of the message with all
 //! of them. The writer uses this to emit the small parts with the generated
-//! `onnx_protobuf` types and the weights by hand, in field-number order.
+//! `onnx_protobuf` types and the weights by hand, in declaration order.
 
 use std::io::{self, Write};
 

@@ -4,9 +4,9 @@
 //! types; initializers' `raw_data` is streamed straight from the network's
 //! arrays into the output (see [`super::encode`]), so writing a model with
 //! tens of millions of parameters copies each weight once. Fields are emitted
-//! in field-number order, so the bytes are exactly what a protobuf library
-//! would produce for the whole model, and the same network and options always
-//! give the same bytes.
+//! in the order `onnx.proto` declares them, as protobuf libraries do, so the
+//! bytes are exactly what rust-protobuf produces for the whole model (a test
+//! checks this), and the same network and options always give the same bytes.
 
 use super::encode::{len_field_overhead, write_len_field_header};
 use super::{
@@ -89,14 +89,14 @@ impl Initializer<'_> {
 /// A model ready to be written: small parts encoded, weights borrowed.
 struct Plan<'a> {
     precision: Precision,
-    /// `ModelProto` fields 1-3 (IR version, producer).
+    /// `ModelProto` IR version, opset import and producer.
     model_head: Vec<u8>,
-    /// `GraphProto` fields 1-2 (nodes, name).
+    /// `GraphProto` nodes and name.
     graph_head: Vec<u8>,
     initializers: Vec<Initializer<'a>>,
-    /// `GraphProto` fields 11-12 (input, output).
+    /// `GraphProto` input and output.
     graph_tail: Vec<u8>,
-    /// `ModelProto` fields 8 and 14 (opset, metadata).
+    /// `ModelProto` metadata properties.
     model_tail: Vec<u8>,
 }
 
@@ -116,6 +116,11 @@ impl<'a> Plan<'a> {
 
         let model_head = ModelProto {
             ir_version: IR_VERSION,
+            opset_import: vec![OperatorSetIdProto {
+                domain: String::new(),
+                version: OPSET_VERSION,
+                ..Default::default()
+            }],
             producer_name: "robmem".to_string(),
             producer_version: env!("CARGO_PKG_VERSION").to_string(),
             ..Default::default()
@@ -163,11 +168,6 @@ impl<'a> Plan<'a> {
         .write_to_bytes()?;
 
         let model_tail = ModelProto {
-            opset_import: vec![OperatorSetIdProto {
-                domain: String::new(),
-                version: OPSET_VERSION,
-                ..Default::default()
-            }],
             metadata_props: options
                 .metadata
                 .iter()
