@@ -1,1 +1,11 @@
-//! (module backend: being written.)
+//! Back ends: what robmem writes out from the layer IR.
+//!
+//! - [`onnx`]: the network as an ONNX model (`Gemm` and `Relu` nodes), and a
+//!   reader for such models;
+//! - [`report`]: a human-readable table of layers (`--emit layers`).
+
+pub mod onnx;
+pub mod report;
+
+pub use onnx::{read_onnx, read_onnx_file, save_onnx, write_onnx, OnnxError, OnnxOptions};
+pub use report::layers_report;
