@@ -77,8 +77,13 @@ pub struct Summary {
     pub delta_projected: f64,
     /// gamma, the real-arithmetic score margin.
     pub gamma: f64,
-    /// Seconds per phase.
+    /// Seconds per phase, in order (serialised as an object `{phase: seconds}`).
+    #[serde(serialize_with = "phases_as_map")]
     pub seconds: Vec<Phase>,
+}
+
+fn phases_as_map<S: serde::Serializer>(phases: &[Phase], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(phases.iter().map(|p| (p.phase, p.seconds)))
 }
 
 /// Why a network could not be compiled.

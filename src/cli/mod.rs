@@ -3,6 +3,7 @@
 //! and a match arm in [`run`].
 
 pub mod check;
+pub mod compile;
 
 use crate::diagnostics::SpecError;
 use clap::{Parser, Subcommand};
@@ -32,8 +33,10 @@ Exit codes:
   2  a file cannot be read (the spec or a data file), or the command line is wrong
 
 Examples:
-  robmem check examples/xor.rmem
-  robmem check examples/wine.rmem --json";
+  robmem check examples/xor.rmem           report separation, limit and radius
+  robmem check examples/wine.rmem --json   the same as JSON Lines
+  robmem compile examples/xor.rmem         write the ONNX files the spec emits
+  robmem compile examples/blobs.rmem --emit layers";
 
 /// The command line.
 #[derive(Debug, Parser)]
@@ -51,6 +54,9 @@ pub enum Command {
     /// separation of the data and whether the radius asked for is possible.
     #[command(long_about = check::LONG_ABOUT, after_help = check::AFTER_HELP)]
     Check(check::CheckArgs),
+    /// Compile the networks of a spec into ONNX files, with a summary of the
+    /// certified radius, the projection and the network's size.
+    Compile(compile::CompileArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -62,6 +68,7 @@ pub fn main() -> i32 {
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Compile(args) => compile::run(&args),
     }
 }
 

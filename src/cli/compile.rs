@@ -1,0 +1,370 @@
+//! `robmem compile FILE.rmem [--network NAME] [--out DIR] [--json] [--emit ir|layers]`:
+//! check the spec, compile each network and write the files its `emit`
+//! block names.
+
+use super::print_diagnostic;
+use crate::analysis::report::{check_program, show, NetworkReport};
+use crate::analysis::separation::Separation;
+use crate::backend::onnx::{save_onnx, OnnxOptions};
+use crate::backend::report::layers_report;
+use crate::construct::plan::PlanError;
+use crate::data::Dataset;
+use crate::diagnostics::{did_you_mean, display_name, Category, SpecError};
+use crate::pipeline::{compile, CompileError, Compiled, Phase, Summary};
+use crate::resolve::load_program;
+use crate::spec::{EmitSpec, NetworkSpec, OutputKind, Program};
+use clap::{Args, ValueEnum};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Arguments of `robmem compile`.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Compile the networks of a spec into ONNX files.\n\n\
+For each network: check the spec (as `robmem check` does), choose a projection
+and a radius within the width and depth budgets, build the network of
+construction.md (projection, scores, running maxima or label gadget), optimise
+it, and write the files its `emit` block names. A summary per network reports
+N, d, C, the separation delta_p, the limit delta_p/2, the certified radius and
+its ratio to the limit, the projection and its dimension m, the network's
+width, depth and parameters, and the seconds spent per phase.
+
+Output paths in `emit` blocks are relative to the spec file's folder, or to
+--out DIR when given. Files are written to a temporary name and renamed, so
+an interrupted run leaves no half-written file.",
+    after_help = "Exit codes: 0 ok; 1 invalid spec, radius not achievable or not certifiable \
+within the budgets; 2 unreadable input, unwritable output, or usage error.\n\n\
+Examples:\n  robmem compile examples/xor.rmem\n  robmem compile examples/blobs.rmem --json\n  \
+robmem compile examples/tour.rmem --network xor_net --emit ir\n  \
+robmem compile examples/wine.rmem --out /tmp/wine"
+)]
+pub struct CompileArgs {
+    /// The spec file (`.rmem`).
+    pub file: PathBuf,
+    /// Compile only this network (default: every network in the spec).
+    #[arg(long, value_name = "NAME")]
+    pub network: Option<String>,
+    /// Write outputs under DIR instead of the spec file's folder. A network
+    /// without an `emit` block is written to DIR/NAME.onnx.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print one JSON object per network and line (JSON Lines) with the keys
+    /// network, points, dim, labels, norm, delta, limit, radius, ratio,
+    /// projection, m, width, depth, parameters, seconds (plus draws,
+    /// slots_per_label, delta_projected, gamma, written).
+    #[arg(long)]
+    pub json: bool,
+    /// Print an intermediate form instead of writing files: `ir` (the stage
+    /// IR with the constants of the construction) or `layers` (layer shapes
+    /// and parameter counts).
+    #[arg(long, value_enum, value_name = "FORM")]
+    pub emit: Option<Listing>,
+}
+
+/// What `--emit` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Listing {
+    /// The stage IR.
+    Ir,
+    /// The dense layers.
+    Layers,
+}
+
+/// Runs `compile` and returns the exit code.
+pub fn run(args: &CompileArgs) -> i32 {
+    match compile_all(args) {
+        Ok(()) => 0,
+        Err(e) => {
+            print_diagnostic(&e);
+            e.exit_code()
+        }
+    }
+}
+
+fn compile_all(args: &CompileArgs) -> Result<(), SpecError> {
+    let started = Instant::now();
+    let program = load_program(&args.file)?;
+    let selected = select(&program, args.network.as_deref())?;
+    let outcome = check_program(&program)?;
+    let load_seconds = started.elapsed().as_secs_f64();
+    let mut failed = None;
+    for d in &outcome.diagnostics {
+        print_diagnostic(d);
+    }
+    for &index in &selected {
+        if !outcome.reports[index].passes() {
+            failed.get_or_insert(index);
+        }
+    }
+    if let Some(index) = failed {
+        return Err(SpecError::new(format!(
+            "network `{}` cannot be compiled: see the error above",
+            program.networks[index].name
+        )));
+    }
+    for &index in &selected {
+        let net = &program.networks[index];
+        let report = &outcome.reports[index];
+        let data = &outcome.datasets[net.data];
+        let separation = Separation {
+            delta: report.delta,
+            pair: report.pair.as_ref().map(|(a, b)| (a.index, b.index)),
+        };
+        let mut compiled =
+            compile(data, net, &separation).map_err(|e| compile_error(&program, net, report, e))?;
+        compiled.summary.seconds.insert(
+            0,
+            Phase {
+                phase: "load",
+                seconds: load_seconds,
+            },
+        );
+        match args.emit {
+            Some(Listing::Ir) => {
+                print!("{}", compiled.program);
+                continue;
+            }
+            Some(Listing::Layers) => {
+                print!("{}", layers_report(&compiled.network));
+                continue;
+            }
+            None => {}
+        }
+        let write_started = Instant::now();
+        let written = write_outputs(&program, index, &compiled, data, args.out.as_deref())?;
+        compiled.summary.seconds.push(Phase {
+            phase: "write",
+            seconds: write_started.elapsed().as_secs_f64(),
+        });
+        if args.json {
+            println!("{}", summary_json(&compiled.summary, &written));
+        } else {
+            print!("{}", summary_text(&compiled.summary, report, &written));
+        }
+    }
+    Ok(())
+}
+
+/// The indices of the networks to compile.
+fn select(program: &Program, name: Option<&str>) -> Result<Vec<usize>, SpecError> {
+    let Some(name) = name else {
+        return Ok((0..program.networks.len()).collect());
+    };
+    match program.networks.iter().position(|n| n.name == name) {
+        Some(index) => Ok(vec![index]),
+        None => {
+            let names = program.networks.iter().map(|n| n.name.as_str());
+            let mut err = SpecError::new(format!(
+                "{} has no network `{name}`",
+                display_name(&program.path)
+            ));
+            let hint = match did_you_mean(name, names.clone()) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => format!(
+                    "the networks are: {}",
+                    names.collect::<Vec<_>>().join(", ")
+                ),
+            };
+            Err(err.with_help(hint))
+        }
+    }
+}
+
+/// A compile error as a diagnostic pointing at the part of the spec to change.
+fn compile_error(
+    program: &Program,
+    net: &NetworkSpec,
+    report: &NetworkReport,
+    e: CompileError,
+) -> SpecError {
+    let message = format!("cannot compile network `{}`: {e}", net.name);
+    match e {
+        CompileError::Plan(PlanError::RadiusNotCertified {
+            best_radius,
+            smallest_width,
+            ..
+        }) => {
+            let mut help = format!(
+                "ask for a radius below {} ({} of the limit), or `radius = max`",
+                show(best_radius),
+                show(best_radius / report.limit)
+            );
+            if let Some(w) = smallest_width {
+                help += &format!(", or raise `width` to {w}");
+            }
+            program
+                .error_at(net.radius_span, "this radius", message)
+                .with_help(help)
+        }
+        CompileError::Plan(PlanError::RadiusAtLimit { limit, .. }) => program
+            .error_at(net.radius_span, "this radius", message)
+            .with_help(format!(
+                "no function robustly memorizes these points at a radius of delta/2 = {} or more",
+                show(limit)
+            )),
+        CompileError::Plan(PlanError::WidthTooSmall { needed, .. }) => program
+            .error_at(net.span, "this network", message)
+            .with_help(format!("raise `width` to at least {needed}")),
+        CompileError::Plan(PlanError::DepthTooSmall { needed, .. })
+        | CompileError::TooDeep { depth: needed, .. } => program
+            .error_at(net.span, "this network", message)
+            .with_help(format!("raise `depth` to at least {needed}")),
+        CompileError::Plan(PlanError::Projection(_)) => program
+            .error_at(net.span, "this network", message)
+            .with_help("choose another `projection` (auto picks one that applies)"),
+        CompileError::Assembly(_) => program.error_at(net.span, "this network", message),
+    }
+}
+
+/// Where an `emit` path goes: as resolved, or re-rooted under `--out DIR`.
+fn output_path(program: &Program, path: &Path, out: Option<&Path>) -> PathBuf {
+    let Some(out) = out else {
+        return path.to_path_buf();
+    };
+    let spec_dir = program.path.parent().unwrap_or(Path::new(""));
+    match path.strip_prefix(spec_dir) {
+        Ok(relative) => out.join(relative),
+        Err(_) => out.join(path.file_name().unwrap_or(path.as_os_str())),
+    }
+}
+
+/// Writes the files the network's `emit` blocks name and returns their paths.
+fn write_outputs(
+    program: &Program,
+    index: usize,
+    compiled: &Compiled,
+    data: &Dataset,
+    out: Option<&Path>,
+) -> Result<Vec<PathBuf>, SpecError> {
+    let net = &program.networks[index];
+    let emits: Vec<&EmitSpec> = program.emits.iter().filter(|e| e.network == index).collect();
+    let mut onnx_paths: Vec<PathBuf> = emits
+        .iter()
+        .filter_map(|e| e.onnx.as_deref())
+        .map(|p| output_path(program, p, out))
+        .collect();
+    if emits.is_empty() {
+        match out {
+            Some(dir) => onnx_paths.push(dir.join(format!("{}.onnx", net.name))),
+            None => eprintln!(
+                "note: network `{}` has no `emit` block: nothing written (add `emit {} {{ onnx = \"{}.onnx\" }}` or pass --out DIR)",
+                net.name, net.name, net.name
+            ),
+        }
+    }
+    for emit in &emits {
+        for (what, path) in [("certificate", &emit.certificate), ("vnnlib", &emit.vnnlib)] {
+            if let Some(path) = path {
+                eprintln!(
+                    "note: `{what} = \"{}\"` is not written: this version of robmem does not produce {what} files yet",
+                    path.display()
+                );
+            }
+        }
+    }
+    let options = OnnxOptions {
+        precision: net.precision,
+        output: net.output,
+        metadata: metadata(program, net, compiled, data),
+        graph_name: net.name.clone(),
+    };
+    for path in &onnx_paths {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| write_error(parent, &e.to_string()))?;
+        }
+        save_onnx(&compiled.network, &options, path)
+            .map_err(|e| write_error(path, &e.to_string()))?;
+    }
+    Ok(onnx_paths)
+}
+
+fn write_error(path: &Path, reason: &str) -> SpecError {
+    SpecError::new(format!("cannot write {}: {reason}", path.display()))
+        .with_category(Category::Io)
+        .with_help("check that the folder is writable, or choose another place with --out DIR")
+}
+
+/// The ONNX metadata properties (specs/onnx.md).
+fn metadata(
+    program: &Program,
+    net: &NetworkSpec,
+    compiled: &Compiled,
+    data: &Dataset,
+) -> Vec<(String, String)> {
+    let labels = serde_json::to_string(&data.classes.values).expect("labels serialise");
+    let hash = Sha256::digest(program.source.as_bytes());
+    let output = match net.output {
+        OutputKind::Logits => "logits",
+        OutputKind::Label => "label",
+    };
+    vec![
+        ("robmem.version".into(), env!("CARGO_PKG_VERSION").into()),
+        ("robmem.network".into(), net.name.clone()),
+        ("robmem.spec_sha256".into(), hex(&hash)),
+        ("robmem.norm".into(), net.norm.to_string()),
+        ("robmem.radius".into(), format!("{}", compiled.program.radius)),
+        ("robmem.output".into(), output.into()),
+        ("robmem.labels".into(), labels),
+    ]
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The `--json` line: the summary plus the files written.
+fn summary_json(summary: &Summary, written: &[PathBuf]) -> serde_json::Value {
+    let mut value = serde_json::to_value(summary).expect("summary serialises");
+    value["written"] = written
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .into();
+    value
+}
+
+/// The human-readable summary of one network.
+fn summary_text(s: &Summary, report: &NetworkReport, written: &[PathBuf]) -> String {
+    let opt = |x: Option<f64>| x.map_or("infinite".to_string(), show);
+    let total: f64 = s.seconds.iter().map(|p| p.seconds).sum();
+    let phases: Vec<String> = s
+        .seconds
+        .iter()
+        .map(|p| format!("{} {:.3}", p.phase, p.seconds))
+        .collect();
+    let mut out = format!(
+        "network {} (data {}): compiled in {total:.3} s\n\
+         \x20 data        {} points, dimension {}, {} labels\n\
+         \x20 separation  delta = {} ({}), limit delta/2 = {}\n\
+         \x20 radius      {} = {} of the limit\n\
+         \x20 projection  {}, m = {}{}\n\
+         \x20 network     width {}, depth {}, {} parameters\n\
+         \x20 seconds     {}\n",
+        s.network,
+        report.dataset,
+        s.points,
+        s.dim,
+        s.labels,
+        opt(s.delta),
+        s.norm,
+        opt(s.limit),
+        opt(s.radius),
+        opt(s.ratio),
+        s.projection,
+        s.m,
+        if s.draws > 1 {
+            format!(" ({} random draws)", s.draws)
+        } else {
+            String::new()
+        },
+        s.width,
+        s.depth,
+        s.parameters,
+        phases.join(", "),
+    );
+    for path in written {
+        out += &format!("  wrote       {}\n", path.display());
+    }
+    out
+}
