@@ -147,3 +147,26 @@ proptest! {
         prop_assert_eq!(fast, separation_brute_force(points.view(), &labels, norm));
     }
 }
+
+#[test]
+fn large_norms_with_close_pairs_stress_the_gram_bounds() {
+    // Centring cannot help: the points lie on a sphere of radius 1e4, and a
+    // few differently-labelled pairs are only 1e-3 to 1e-2 apart.
+    for &d in &[16, 33, 100] {
+        let (mut points, mut labels) = random_set(21, 400, d, 4, 0.0, 1.0);
+        for mut row in points.outer_iter_mut() {
+            let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
+            row.mapv_inplace(|v| v / norm * 1e4);
+        }
+        for (k, (from, to)) in [(3, 200), (50, 350), (120, 121)].into_iter().enumerate() {
+            let mut row = points.row(from).to_owned();
+            row[k] += 1e-3 * (k + 1) as f64;
+            points.row_mut(to).assign(&row);
+            labels[to] = (labels[from] + 1) % 4;
+        }
+        for norm in NORMS {
+            let s = check(&points, &labels, norm);
+            assert_eq!(s.pair, Some((3, 200)), "{norm}");
+        }
+    }
+}
