@@ -139,7 +139,7 @@ proptest! {
         classes in 2u32..5,
         centre in prop::sample::select(vec![0.0, 1.0, 1e4]),
         scale in prop::sample::select(vec![1e-3, 1.0, 100.0]),
-        p in prop::sample::select(vec![1.0, 2.0, 3.0, f64::INFINITY]),
+        p in prop::sample::select(vec![1.0, 1.5, 2.0, 3.0, 7.0, f64::INFINITY]),
     ) {
         let (points, labels) = random_set(seed, n, d, classes, centre, scale);
         let norm = Norm::from_p(p).unwrap();

@@ -7,6 +7,10 @@
 //! - SIMD across partners: each row meets [`LANES`] partners at once, stored
 //!   coordinate-major in panels, while every single pair still sums its
 //!   coordinates sequentially (the reference order);
+//! - for general l_p, a cheap l_1 (p < 2) or l_2 (p > 2) pass first:
+//!   Hoelder's inequality turns the best l_p distance into a radius outside
+//!   which no pair can win,
+//!   so few pairs pay for `powf`;
 //! - early exit: after every [`CHUNK`] coordinates, a panel is abandoned when
 //!   all its partial sums exceed the best distance found so far (partial sums
 //!   of non-negative terms never decrease, so the pair cannot win);
@@ -39,6 +43,19 @@ trait Metric: Copy + Send + Sync {
     /// A bound such that any accumulator strictly above it finishes to a
     /// distance strictly above `best`.
     fn cutoff(self, best: f64) -> f64;
+    /// For norms whose terms are expensive: a cheap norm and c > 0 with
+    /// c ||v||_cheap <= ||v||_p for every v of dimension `d`, to discard
+    /// pairs with a cheap pass first.
+    fn prefilter(self, _d: usize) -> Option<Prefilter> {
+        None
+    }
+}
+
+/// A cheap lower bound for an expensive norm: the cheap norm times a factor.
+#[derive(Clone, Copy)]
+enum Prefilter {
+    L1(f64),
+    L2(f64),
 }
 
 #[derive(Clone, Copy)]
@@ -109,6 +126,17 @@ impl Metric for Lp {
         } else {
             best.powf(self.0) * (1.0 + 1e-9)
         }
+    }
+    /// Hoelder: ||v||_p >= d^(1/p - 1) ||v||_1 for p < 2 and
+    /// ||v||_p >= d^(1/p - 1/2) ||v||_2 for p > 2. For vectors with similar
+    /// entries both are within a constant factor, independent of d.
+    fn prefilter(self, d: usize) -> Option<Prefilter> {
+        let (p, d) = (self.0, d as f64);
+        Some(if p < 2.0 {
+            Prefilter::L1(d.powf(1.0 / p - 1.0))
+        } else {
+            Prefilter::L2(d.powf(1.0 / p - 0.5))
+        })
     }
 }
 
@@ -181,6 +209,9 @@ fn scan_block<M: Metric>(
     let groups = n.div_ceil(LANES);
     let tile = (TILE_BYTES / (d * LANES * 8)).max(1);
     let mut best = Best::NONE;
+    let prefilter = metric.prefilter(d);
+    // Relative rounding of the cheap pass and of the factor, with room to spare.
+    let margin = 4.0 * (d as f64 + 8.0) * f64::EPSILON + 1e-12;
     // The first row has the smallest class, hence the earliest partners.
     let first_group = order.later[rows.start] / LANES;
     for tile_start in (first_group..groups).step_by(tile) {
@@ -199,7 +230,30 @@ fn scan_block<M: Metric>(
                         *v = f64::INFINITY;
                     }
                 }
-                let Some(acc) = accumulate(metric, xi, layout.panel(g), init, cutoff) else {
+                let panel = layout.panel(g);
+                if let Some(filter) = prefilter {
+                    // ||v||_cheap > best / factor proves ||v||_p > best.
+                    let radius = best.value.min(seen);
+                    let cheap = match filter {
+                        Prefilter::L1(c) => {
+                            let cut = L1.cutoff(radius / c) * (1.0 + margin);
+                            accumulate(L1, xi, panel, init, cut).map(|a| (a, cut))
+                        }
+                        Prefilter::L2(c) => {
+                            let cut = L2.cutoff(radius / c) * (1.0 + margin);
+                            accumulate(L2, xi, panel, init, cut).map(|a| (a, cut))
+                        }
+                    };
+                    let Some((acc, cut)) = cheap else {
+                        continue;
+                    };
+                    for (v, &a) in init.iter_mut().zip(&acc) {
+                        if a > cut {
+                            *v = f64::INFINITY;
+                        }
+                    }
+                }
+                let Some(acc) = accumulate(metric, xi, panel, init, cutoff) else {
                     continue;
                 };
                 for (l, &s) in acc.iter().enumerate() {
