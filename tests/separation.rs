@@ -1,7 +1,7 @@
 //! The fast separation agrees exactly (value and pair) with the brute-force
 //! reference.
 
-use ndarray::Array2;
+use ndarray::{s, Array2, ShapeBuilder};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -167,6 +167,26 @@ fn large_norms_with_close_pairs_stress_the_gram_bounds() {
         for norm in NORMS {
             let s = check(&points, &labels, norm);
             assert_eq!(s.pair, Some((3, 200)), "{norm}");
+        }
+    }
+}
+
+#[test]
+fn non_contiguous_views_give_the_same_result() {
+    for &d in &[3, 40] {
+        let (points, labels) = random_set(4, 300, d, 3, 0.0, 1.0);
+        // The same matrix stored column-major, and a strided view of a wider one.
+        let mut fortran = Array2::<f64>::zeros((300, d).f());
+        fortran.assign(&points);
+        let mut wide = Array2::<f64>::zeros((300, 2 * d));
+        wide.slice_mut(s![.., ..;2]).assign(&points);
+        for norm in NORMS {
+            let reference = separation_brute_force(points.view(), &labels, norm);
+            assert_eq!(separation(fortran.view(), &labels, norm), reference);
+            assert_eq!(
+                separation(wide.slice(s![.., ..;2]), &labels, norm),
+                reference
+            );
         }
     }
 }

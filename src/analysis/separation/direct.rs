@@ -151,32 +151,35 @@ pub(super) fn separation(points: ArrayView2<f64>, order: &ClassOrder, norm: Norm
     }
 }
 
-/// Sorted rows and coordinate-major panels of [`LANES`] partners each.
+/// Coordinate-major panels of [`LANES`] points each, in class order: the
+/// only copy of the data the kernel keeps.
 struct Layout {
     d: usize,
     n: usize,
-    rows: Vec<f64>,
     panels: Vec<f64>,
 }
 
 impl Layout {
     fn new(points: ArrayView2<f64>, order: &ClassOrder) -> Layout {
         let (n, d) = (order.len(), points.ncols());
-        let rows = order.gather(points, |x| x);
         let groups = n.div_ceil(LANES);
         let mut panels = vec![0.0; groups * d * LANES];
-        for (b, row) in rows.chunks_exact(d).enumerate() {
+        for (b, &i) in order.original.iter().enumerate() {
             let (g, l) = (b / LANES, b % LANES);
             let panel = &mut panels[g * d * LANES..(g + 1) * d * LANES];
-            for (k, &x) in row.iter().enumerate() {
+            for (k, &x) in points.row(i).iter().enumerate() {
                 panel[k * LANES + l] = x;
             }
         }
-        Layout { d, n, rows, panels }
+        Layout { d, n, panels }
     }
 
-    fn row(&self, a: usize) -> &[f64] {
-        &self.rows[a * self.d..(a + 1) * self.d]
+    /// Copies the point at sorted position `a` into `out` (length d).
+    fn row_into(&self, a: usize, out: &mut [f64]) {
+        let panel = self.panel(a / LANES);
+        for (o, col) in out.iter_mut().zip(panel.chunks_exact(LANES)) {
+            *o = col[a % LANES];
+        }
     }
 
     fn panel(&self, g: usize) -> &[f64] {
@@ -243,14 +246,17 @@ fn scan_block_body<M: Metric>(
     let prefilter = metric.prefilter(d);
     // Relative rounding of the cheap pass and of the factor, with room to spare.
     let margin = 4.0 * (d as f64 + 8.0) * f64::EPSILON + 1e-12;
+    let mut block_rows = vec![0.0; rows.len() * d];
+    for (a, out) in rows.clone().zip(block_rows.chunks_exact_mut(d)) {
+        layout.row_into(a, out);
+    }
     // The first row has the smallest class, hence the earliest partners.
     let first_group = order.later[rows.start] / LANES;
     for tile_start in (first_group..groups).step_by(tile) {
         let tile_end = (tile_start + tile).min(groups);
         let seen = f64::from_bits(shared.load(Ordering::Relaxed));
         let mut cutoff = metric.cutoff(best.value.min(seen));
-        for a in rows.clone() {
-            let xi = layout.row(a);
+        for (a, xi) in rows.clone().zip(block_rows.chunks_exact(d)) {
             let first = order.later[a];
             for g in tile_start.max(first / LANES)..tile_end {
                 let base = g * LANES;
