@@ -178,3 +178,15 @@ fn crlf_and_whitespace_only_lines_keep_line_numbers() {
         format!("line 5 of {}", path.display())
     );
 }
+
+#[test]
+fn a_row_of_empty_fields_is_not_a_blank_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty_fields.csv");
+    std::fs::write(&path, "x,label\n0,a\n,\n").unwrap();
+    let err = csv::load(&path, &ColumnRef::Index(1), true, b',').unwrap_err();
+    assert!(
+        matches!(&err, DataError::CsvNotANumber { line: 3, column: 0, value, .. } if value.is_empty()),
+        "{err:?}"
+    );
+}

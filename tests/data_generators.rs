@@ -180,3 +180,45 @@ fn mnist_sized_blobs_are_fast() {
         start.elapsed()
     );
 }
+
+#[test]
+fn streams_are_pinned() {
+    // Golden bit patterns: a change here changes every generated data set
+    // (and would show a platform-dependent stream).
+    let bits =
+        |ds: &robmem::data::Dataset| ds.points.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let ds = blobs(4, 2, 2, 0.05, 1).generate().unwrap();
+    assert_eq!(
+        bits(&ds),
+        vec![
+            4600621467721199056,
+            4593222476718546538,
+            4603459209168807988,
+            4595266430268549534,
+            4602689356549409055,
+            4594281545038748614,
+            4603523844776658618,
+            4597290716704835697
+        ]
+    );
+    let ds = Generator::Sphere {
+        points: 3,
+        dim: 2,
+        labels: 3,
+        seed: 1,
+    }
+    .generate()
+    .unwrap();
+    assert_eq!(
+        bits(&ds),
+        vec![
+            13818456065850746340,
+            13830432198210606342,
+            4598777627928436451,
+            13830185069141927692,
+            13824227652684683495,
+            4606435194672278444
+        ]
+    );
+    assert_eq!(ds.labels, vec![1, 0, 2]);
+}

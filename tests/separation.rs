@@ -1,7 +1,7 @@
 //! The fast separation agrees exactly (value and pair) with the brute-force
 //! reference.
 
-use ndarray::Array2;
+use ndarray::{s, Array2, ShapeBuilder};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -139,11 +139,54 @@ proptest! {
         classes in 2u32..5,
         centre in prop::sample::select(vec![0.0, 1.0, 1e4]),
         scale in prop::sample::select(vec![1e-3, 1.0, 100.0]),
-        p in prop::sample::select(vec![1.0, 2.0, 3.0, f64::INFINITY]),
+        p in prop::sample::select(vec![1.0, 1.5, 2.0, 3.0, 7.0, f64::INFINITY]),
     ) {
         let (points, labels) = random_set(seed, n, d, classes, centre, scale);
         let norm = Norm::from_p(p).unwrap();
         let fast = separation(points.view(), &labels, norm);
         prop_assert_eq!(fast, separation_brute_force(points.view(), &labels, norm));
+    }
+}
+
+#[test]
+fn large_norms_with_close_pairs_stress_the_gram_bounds() {
+    // Centring cannot help: the points lie on a sphere of radius 1e4, and a
+    // few differently-labelled pairs are only 1e-3 to 1e-2 apart.
+    for &d in &[16, 33, 100] {
+        let (mut points, mut labels) = random_set(21, 400, d, 4, 0.0, 1.0);
+        for mut row in points.outer_iter_mut() {
+            let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
+            row.mapv_inplace(|v| v / norm * 1e4);
+        }
+        for (k, (from, to)) in [(3, 200), (50, 350), (120, 121)].into_iter().enumerate() {
+            let mut row = points.row(from).to_owned();
+            row[k] += 1e-3 * (k + 1) as f64;
+            points.row_mut(to).assign(&row);
+            labels[to] = (labels[from] + 1) % 4;
+        }
+        for norm in NORMS {
+            let s = check(&points, &labels, norm);
+            assert_eq!(s.pair, Some((3, 200)), "{norm}");
+        }
+    }
+}
+
+#[test]
+fn non_contiguous_views_give_the_same_result() {
+    for &d in &[3, 40] {
+        let (points, labels) = random_set(4, 300, d, 3, 0.0, 1.0);
+        // The same matrix stored column-major, and a strided view of a wider one.
+        let mut fortran = Array2::<f64>::zeros((300, d).f());
+        fortran.assign(&points);
+        let mut wide = Array2::<f64>::zeros((300, 2 * d));
+        wide.slice_mut(s![.., ..;2]).assign(&points);
+        for norm in NORMS {
+            let reference = separation_brute_force(points.view(), &labels, norm);
+            assert_eq!(separation(fortran.view(), &labels, norm), reference);
+            assert_eq!(
+                separation(wide.slice(s![.., ..;2]), &labels, norm),
+                reference
+            );
+        }
     }
 }

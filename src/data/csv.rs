@@ -1,8 +1,9 @@
 //! CSV data sources: one point per row, the label in one column, every other
 //! column a coordinate.
 //!
-//! Fields are trimmed, completely empty lines are skipped, and every row must
-//! have as many fields as the first row (the header when there is one).
+//! Fields are trimmed, empty or whitespace-only lines are skipped, and every
+//! row must have as many fields as the first row (the header when there is
+//! one).
 
 use super::{ColumnRef, DataError, Dataset, LabelValue, Provenance};
 use ndarray::Array2;
@@ -51,7 +52,7 @@ pub fn load(
     let mut next_row = || -> Result<Option<(usize, ::csv::StringRecord)>, DataError> {
         for result in records.by_ref() {
             let record = result.map_err(|e| unreadable(csv_reason(&e)))?;
-            if record.iter().all(str::is_empty) {
+            if record.len() == 1 && record[0].is_empty() {
                 continue;
             }
             let line = record.position().map_or(0, |p| line_of(p.byte() as usize));

@@ -7,6 +7,10 @@
 //! - SIMD across partners: each row meets [`LANES`] partners at once, stored
 //!   coordinate-major in panels, while every single pair still sums its
 //!   coordinates sequentially (the reference order);
+//! - for general l_p, a cheap l_1 (p < 2) or l_2 (p > 2) pass first:
+//!   Hoelder's inequality turns the best l_p distance into a radius outside
+//!   which no pair can win,
+//!   so few pairs pay for `powf`;
 //! - early exit: after every [`CHUNK`] coordinates, a panel is abandoned when
 //!   all its partial sums exceed the best distance found so far (partial sums
 //!   of non-negative terms never decrease, so the pair cannot win);
@@ -39,6 +43,19 @@ trait Metric: Copy + Send + Sync {
     /// A bound such that any accumulator strictly above it finishes to a
     /// distance strictly above `best`.
     fn cutoff(self, best: f64) -> f64;
+    /// For norms whose terms are expensive: a cheap norm and c > 0 with
+    /// c ||v||_cheap <= ||v||_p for every v of dimension `d`, to discard
+    /// pairs with a cheap pass first.
+    fn prefilter(self, _d: usize) -> Option<Prefilter> {
+        None
+    }
+}
+
+/// A cheap lower bound for an expensive norm: the cheap norm times a factor.
+#[derive(Clone, Copy)]
+enum Prefilter {
+    L1(f64),
+    L2(f64),
 }
 
 #[derive(Clone, Copy)]
@@ -110,6 +127,17 @@ impl Metric for Lp {
             best.powf(self.0) * (1.0 + 1e-9)
         }
     }
+    /// Hoelder: ||v||_p >= d^(1/p - 1) ||v||_1 for p < 2 and
+    /// ||v||_p >= d^(1/p - 1/2) ||v||_2 for p > 2. For vectors with similar
+    /// entries both are within a constant factor, independent of d.
+    fn prefilter(self, d: usize) -> Option<Prefilter> {
+        let (p, d) = (self.0, d as f64);
+        Some(if p < 2.0 {
+            Prefilter::L1(d.powf(1.0 / p - 1.0))
+        } else {
+            Prefilter::L2(d.powf(1.0 / p - 0.5))
+        })
+    }
 }
 
 /// The exact separation over the pairs `order` marks as differently
@@ -123,32 +151,35 @@ pub(super) fn separation(points: ArrayView2<f64>, order: &ClassOrder, norm: Norm
     }
 }
 
-/// Sorted rows and coordinate-major panels of [`LANES`] partners each.
+/// Coordinate-major panels of [`LANES`] points each, in class order: the
+/// only copy of the data the kernel keeps.
 struct Layout {
     d: usize,
     n: usize,
-    rows: Vec<f64>,
     panels: Vec<f64>,
 }
 
 impl Layout {
     fn new(points: ArrayView2<f64>, order: &ClassOrder) -> Layout {
         let (n, d) = (order.len(), points.ncols());
-        let rows = order.gather(points, |x| x);
         let groups = n.div_ceil(LANES);
         let mut panels = vec![0.0; groups * d * LANES];
-        for (b, row) in rows.chunks_exact(d).enumerate() {
+        for (b, &i) in order.original.iter().enumerate() {
             let (g, l) = (b / LANES, b % LANES);
             let panel = &mut panels[g * d * LANES..(g + 1) * d * LANES];
-            for (k, &x) in row.iter().enumerate() {
+            for (k, &x) in points.row(i).iter().enumerate() {
                 panel[k * LANES + l] = x;
             }
         }
-        Layout { d, n, rows, panels }
+        Layout { d, n, panels }
     }
 
-    fn row(&self, a: usize) -> &[f64] {
-        &self.rows[a * self.d..(a + 1) * self.d]
+    /// Copies the point at sorted position `a` into `out` (length d).
+    fn row_into(&self, a: usize, out: &mut [f64]) {
+        let panel = self.panel(a / LANES);
+        for (o, col) in out.iter_mut().zip(panel.chunks_exact(LANES)) {
+            *o = col[a % LANES];
+        }
     }
 
     fn panel(&self, g: usize) -> &[f64] {
@@ -170,7 +201,38 @@ fn run<M: Metric>(points: ArrayView2<f64>, order: &ClassOrder, metric: M) -> Bes
         .reduce(|| Best::NONE, Best::merge)
 }
 
+/// Scans one block of rows, with 256-bit vectors when the CPU has AVX
+/// (plain IEEE adds, subtractions, products and maxima, never fused: the
+/// values are the same as without).
 fn scan_block<M: Metric>(
+    layout: &Layout,
+    order: &ClassOrder,
+    metric: M,
+    rows: std::ops::Range<usize>,
+    shared: &AtomicU64,
+) -> Best {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: the CPU supports AVX, checked just above.
+        return unsafe { scan_block_avx(layout, order, metric, rows, shared) };
+    }
+    scan_block_body(layout, order, metric, rows, shared)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn scan_block_avx<M: Metric>(
+    layout: &Layout,
+    order: &ClassOrder,
+    metric: M,
+    rows: std::ops::Range<usize>,
+    shared: &AtomicU64,
+) -> Best {
+    scan_block_body(layout, order, metric, rows, shared)
+}
+
+#[inline(always)]
+fn scan_block_body<M: Metric>(
     layout: &Layout,
     order: &ClassOrder,
     metric: M,
@@ -181,14 +243,20 @@ fn scan_block<M: Metric>(
     let groups = n.div_ceil(LANES);
     let tile = (TILE_BYTES / (d * LANES * 8)).max(1);
     let mut best = Best::NONE;
+    let prefilter = metric.prefilter(d);
+    // Relative rounding of the cheap pass and of the factor, with room to spare.
+    let margin = 4.0 * (d as f64 + 8.0) * f64::EPSILON + 1e-12;
+    let mut block_rows = vec![0.0; rows.len() * d];
+    for (a, out) in rows.clone().zip(block_rows.chunks_exact_mut(d)) {
+        layout.row_into(a, out);
+    }
     // The first row has the smallest class, hence the earliest partners.
     let first_group = order.later[rows.start] / LANES;
     for tile_start in (first_group..groups).step_by(tile) {
         let tile_end = (tile_start + tile).min(groups);
         let seen = f64::from_bits(shared.load(Ordering::Relaxed));
         let mut cutoff = metric.cutoff(best.value.min(seen));
-        for a in rows.clone() {
-            let xi = layout.row(a);
+        for (a, xi) in rows.clone().zip(block_rows.chunks_exact(d)) {
             let first = order.later[a];
             for g in tile_start.max(first / LANES)..tile_end {
                 let base = g * LANES;
@@ -199,7 +267,30 @@ fn scan_block<M: Metric>(
                         *v = f64::INFINITY;
                     }
                 }
-                let Some(acc) = accumulate(metric, xi, layout.panel(g), init, cutoff) else {
+                let panel = layout.panel(g);
+                if let Some(filter) = prefilter {
+                    // ||v||_cheap > best / factor proves ||v||_p > best.
+                    let radius = best.value.min(seen);
+                    let cheap = match filter {
+                        Prefilter::L1(c) => {
+                            let cut = L1.cutoff(radius / c) * (1.0 + margin);
+                            accumulate(L1, xi, panel, init, cut).map(|a| (a, cut))
+                        }
+                        Prefilter::L2(c) => {
+                            let cut = L2.cutoff(radius / c) * (1.0 + margin);
+                            accumulate(L2, xi, panel, init, cut).map(|a| (a, cut))
+                        }
+                    };
+                    let Some((acc, cut)) = cheap else {
+                        continue;
+                    };
+                    for (v, &a) in init.iter_mut().zip(&acc) {
+                        if a > cut {
+                            *v = f64::INFINITY;
+                        }
+                    }
+                }
+                let Some(acc) = accumulate(metric, xi, panel, init, cutoff) else {
                     continue;
                 };
                 for (l, &s) in acc.iter().enumerate() {

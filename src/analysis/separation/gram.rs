@@ -1,6 +1,323 @@
-pub(super) fn separation(
-    _p: ndarray::ArrayView2<f64>,
-    _o: &super::order::ClassOrder,
-) -> Option<super::Best> {
-    None
+//! The l_2 Gram kernel: approximate squared distances from f32 matrix
+//! products, then an exact recheck of every pair the rounding could hide.
+//!
+//! # The recheck
+//!
+//! The points are centred on their mean mu (distances do not change, and
+//! the Gram identity no longer cancels catastrophically for data far from
+//! the origin) and rounded to f32: a_i = fl32(fl64(x_i - mu)). For a pair
+//! with f64 norms n_i = ||a_i||^2 and f32 product G_ij = fl(<a_i, a_j>), the
+//! kernel computes g_ij = (n_i + n_j) - 2 G_ij in f64 and bounds, with
+//! s_i >= ||a_i|| (also >= ||x_i - mu||), u = 2^-24 and v = 2^-53:
+//!
+//! - |g_ij - ||a_i - a_j||^2| <= E_ij = 2 gamma_d s_i s_j + eta (s_i^2 + s_j^2)
+//!   (+ an absolute term for f32 underflow), gamma_d = d u / (1 - d u) for
+//!   the f32 dot product in any summation order, eta covering the f64 norms
+//!   and the final subtraction;
+//! - | ||a_i - a_j|| - ||x_i - x_j|| | <= eps_ij = kappa (s_i + s_j), kappa
+//!   about u + 2v for the two roundings of each coordinate;
+//! - the reference value r_ij = `Norm::L2.distance(x_i, x_j)` is within a
+//!   relative theta = (d + 3) v of ||x_i - x_j||.
+//!
+//! Hence lo_ij = (sqrt(max(g - E, 0)) - eps)(1 - theta) <= r_ij <=
+//! (sqrt(g + E) + eps)(1 + theta) = hi_ij. Each constant carries a 1-2 %
+//! margin, far more than the f64 rounding of these formulas themselves.
+//!
+//! Let U = min hi_ij over differently-labelled pairs. The pair P minimising
+//! (r, i, j) has lo_P <= r_P <= r_Q <= hi_Q for every Q, so lo_P <= U, and so
+//! does every pair tied with P. Every pair with lo <= U is therefore kept as a
+//! candidate (a cheap per-tile test on g with the tile's largest s discards
+//! the rest) and recomputed with `Norm::distance`; the minimum of
+//! (r, i, j) over the candidates is exactly the brute-force answer, whatever
+//! the thread scheduling.
+//!
+//! When the bounds are too loose to prune (more than [`CANDIDATE_CAP`]
+//! candidates held at once, for example with massive duplication across labels)
+//! or the centred data overflow f32, the kernel gives up and the caller falls
+//! back to the direct kernel.
+
+use super::order::ClassOrder;
+use super::Best;
+use crate::norm::Norm;
+use ndarray::linalg::general_mat_mul;
+use ndarray::{s, Array2, ArrayView2};
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+/// Rows per parallel task (one Gram tile's height).
+const ROW_BLOCK: usize = 256;
+/// Columns per Gram tile.
+const COL_BLOCK: usize = 512;
+/// Candidates all tasks together may hold after pruning before the kernel
+/// gives up (24 bytes each).
+const CANDIDATE_CAP: usize = 1 << 22;
+
+/// Error constants for dimension d (see the module doc).
+#[derive(Clone, Copy)]
+struct Bounds {
+    gamma: f64,
+    eta: f64,
+    kappa: f64,
+    theta: f64,
+    /// Absolute slack for f32 underflow in the products.
+    tiny_e: f64,
+    /// Absolute slack for f32 underflow of the coordinates.
+    tiny_eps: f64,
+}
+
+impl Bounds {
+    fn new(d: usize) -> Option<Bounds> {
+        let u = f64::from(f32::EPSILON) / 2.0;
+        let v = f64::EPSILON / 2.0;
+        let d = d as f64;
+        if d * u >= 0.25 {
+            return None;
+        }
+        let min_sub = f64::from(f32::from_bits(1)); // 2^-149
+        Some(Bounds {
+            gamma: 1.02 * d * u / (1.0 - d * u),
+            eta: 2.02 * (d + 4.0) * v,
+            kappa: 1.02 * (u + 2.0 * v),
+            theta: 1.02 * (d + 3.0) * v,
+            tiny_e: 4.0 * d * min_sub,
+            tiny_eps: 2.0 * d.sqrt() * min_sub,
+        })
+    }
+
+    fn e(&self, si: f64, sj: f64) -> f64 {
+        2.0 * self.gamma * si * sj + self.eta * (si * si + sj * sj) + self.tiny_e
+    }
+
+    fn eps(&self, si: f64, sj: f64) -> f64 {
+        self.kappa * (si + sj) + self.tiny_eps
+    }
+
+    /// (lo, hi) bounds of the reference distance given g.
+    fn range(&self, g: f64, si: f64, sj: f64) -> (f64, f64) {
+        let (e, eps) = (self.e(si, sj), self.eps(si, sj));
+        let lo = ((g - e).max(0.0).sqrt() - eps).max(0.0) * (1.0 - self.theta);
+        let hi = ((g + e).max(0.0).sqrt() + eps) * (1.0 + self.theta);
+        (lo, hi)
+    }
+
+    /// Largest g whose pair can have lo <= `upper` when every s is at most
+    /// `si` (rows) or `sj` (columns).
+    fn g_cutoff(&self, upper: f64, si: f64, sj: f64) -> f64 {
+        let root = upper / (1.0 - self.theta) + self.eps(si, sj);
+        (root * root + self.e(si, sj)) * (1.0 + 1e-9)
+    }
+}
+
+/// Centred f32 points in class order, their f64 squared norms, and upper
+/// bounds s on their norms.
+struct Centred {
+    a: Array2<f32>,
+    sq: Vec<f64>,
+    s: Vec<f64>,
+}
+
+impl Centred {
+    fn new(points: ArrayView2<f64>, order: &ClassOrder) -> Option<Centred> {
+        let (n, d) = points.dim();
+        let mean = points.mean_axis(ndarray::Axis(0))?;
+        let mut a = Array2::<f32>::zeros((n, d));
+        for (mut row, &i) in a.outer_iter_mut().zip(&order.original) {
+            for ((o, &x), &m) in row.iter_mut().zip(points.row(i)).zip(&mean) {
+                let c = x - m;
+                if c.abs() > 1e38 {
+                    return None;
+                }
+                *o = c as f32;
+            }
+        }
+        let sq: Vec<f64> = a
+            .outer_iter()
+            .map(|row| row.iter().map(|&x| f64::from(x) * f64::from(x)).sum())
+            .collect();
+        let s = sq
+            .iter()
+            .map(|q| q.sqrt() * (1.0 + 1.0 / 1048576.0))
+            .collect();
+        Some(Centred { a, sq, s })
+    }
+}
+
+/// Shared give-up state: the candidates held by all tasks.
+struct Limits {
+    abort: AtomicBool,
+    held: AtomicUsize,
+    cap: usize,
+}
+
+impl Limits {
+    /// Records that a task now holds `now` candidates (it last reported
+    /// `reported`); false, and the abort flag set, when the total exceeds the
+    /// cap.
+    fn report(&self, reported: &mut usize, now: usize) -> bool {
+        if now >= *reported {
+            self.held.fetch_add(now - *reported, Ordering::Relaxed);
+        } else {
+            self.held.fetch_sub(*reported - now, Ordering::Relaxed);
+        }
+        *reported = now;
+        if self.held.load(Ordering::Relaxed) > self.cap {
+            self.abort.store(true, Ordering::Relaxed);
+        }
+        !self.abort.load(Ordering::Relaxed)
+    }
+}
+
+/// A pair that may attain the minimum: its lower bound and sorted positions.
+type Candidate = (f64, usize, usize);
+
+/// The exact l_2 separation, or `None` when the bounds cannot prune.
+pub(super) fn separation(points: ArrayView2<f64>, order: &ClassOrder) -> Option<Best> {
+    separation_with_cap(points, order, CANDIDATE_CAP)
+}
+
+/// [`separation`] with a given candidate cap.
+fn separation_with_cap(points: ArrayView2<f64>, order: &ClassOrder, cap: usize) -> Option<Best> {
+    let n = order.len();
+    let bounds = Bounds::new(points.ncols())?;
+    let centred = Centred::new(points, order)?;
+    let active = order.later.partition_point(|&l| l < n);
+    let upper = AtomicU64::new(f64::INFINITY.to_bits());
+    let limits = Limits {
+        abort: AtomicBool::new(false),
+        held: AtomicUsize::new(0),
+        cap,
+    };
+    let found: Vec<Vec<Candidate>> = (0..active.div_ceil(ROW_BLOCK))
+        .into_par_iter()
+        .map(|block| {
+            let rows = block * ROW_BLOCK..((block + 1) * ROW_BLOCK).min(active);
+            scan_rows(&centred, order, &bounds, rows, &upper, &limits)
+        })
+        .collect();
+    if limits.abort.load(Ordering::Relaxed) {
+        return None;
+    }
+    let upper = f64::from_bits(upper.load(Ordering::Relaxed));
+    let mut best = Best::NONE;
+    for &(lo, a, b) in found.iter().flatten() {
+        if lo <= upper {
+            let pair = order.pair(a, b);
+            let (xi, xj) = (points.row(pair.0), points.row(pair.1));
+            let value = match (xi.as_slice(), xj.as_slice()) {
+                (Some(xi), Some(xj)) => Norm::L2.distance(xi, xj),
+                _ => Norm::L2.distance(&xi.to_vec(), &xj.to_vec()),
+            };
+            if best.improved_by(value, pair) {
+                best = Best {
+                    value,
+                    pair: Some(pair),
+                };
+            }
+        }
+    }
+    Some(best)
+}
+
+fn scan_rows(
+    c: &Centred,
+    order: &ClassOrder,
+    bounds: &Bounds,
+    rows: std::ops::Range<usize>,
+    shared: &AtomicU64,
+    limits: &Limits,
+) -> Vec<Candidate> {
+    let n = order.len();
+    let mut tile = Array2::<f32>::zeros((rows.len(), COL_BLOCK));
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut prune_at = 4096;
+    let mut reported = 0;
+    let mut upper = f64::INFINITY;
+    let a_rows = c.a.slice(s![rows.clone(), ..]);
+    let s_rows = rows.clone().map(|r| c.s[r]).fold(0.0, f64::max);
+    let first = order.later[rows.start];
+    for c0 in (first..n).step_by(COL_BLOCK) {
+        if limits.abort.load(Ordering::Relaxed) {
+            return Vec::new();
+        }
+        let c1 = (c0 + COL_BLOCK).min(n);
+        let mut g_tile = tile.slice_mut(s![.., ..c1 - c0]);
+        general_mat_mul(
+            1.0,
+            &a_rows,
+            &c.a.slice(s![c0..c1, ..]).t(),
+            0.0,
+            &mut g_tile,
+        );
+        let s_cols = c.s[c0..c1].iter().copied().fold(0.0, f64::max);
+        upper = upper.min(f64::from_bits(shared.load(Ordering::Relaxed)));
+        let mut cutoff = bounds.g_cutoff(upper, s_rows, s_cols);
+        for (ia, a) in rows.clone().enumerate() {
+            let b0 = c0.max(order.later[a]);
+            if b0 >= c1 {
+                continue;
+            }
+            let sq_a = c.sq[a];
+            let products =
+                &g_tile.row(ia).to_slice().expect("tile rows are contiguous")[b0 - c0..c1 - c0];
+            for (b, &p) in (b0..c1).zip(products) {
+                let g = (sq_a + c.sq[b]) - 2.0 * f64::from(p);
+                if g > cutoff {
+                    continue;
+                }
+                let (lo, hi) = bounds.range(g, c.s[a], c.s[b]);
+                if hi < upper {
+                    upper = hi;
+                    cutoff = bounds.g_cutoff(upper, s_rows, s_cols);
+                }
+                if lo <= upper {
+                    candidates.push((lo, a, b));
+                }
+            }
+        }
+        shared.fetch_min(upper.to_bits(), Ordering::Relaxed);
+        if candidates.len() > prune_at {
+            let upper_now = upper.min(f64::from_bits(shared.load(Ordering::Relaxed)));
+            candidates.retain(|&(lo, _, _)| lo <= upper_now);
+            prune_at = (2 * candidates.len()).max(4096);
+        }
+        if !limits.report(&mut reported, candidates.len()) {
+            return Vec::new();
+        }
+    }
+    let upper_now = upper.min(f64::from_bits(shared.load(Ordering::Relaxed)));
+    candidates.retain(|&(lo, _, _)| lo <= upper_now);
+    candidates
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::separation::separation_brute_force;
+
+    /// Two distinct points repeated with alternating labels: thousands of
+    /// pairs at distance 0.
+    fn duplicated(n: usize, d: usize) -> (Array2<f64>, Vec<u32>) {
+        let points = Array2::from_shape_fn((n, d), |(i, k)| ((i % 3 == 0) as usize + k) as f64);
+        let labels = (0..n).map(|i| (i % 2) as u32).collect();
+        (points, labels)
+    }
+
+    #[test]
+    fn gives_up_when_candidates_exceed_the_cap() {
+        let (points, labels) = duplicated(600, 20);
+        let order = ClassOrder::new(&labels);
+        assert!(separation_with_cap(points.view(), &order, 1000).is_none());
+        let best = separation_with_cap(points.view(), &order, usize::MAX).unwrap();
+        let reference = separation_brute_force(points.view(), &labels, Norm::L2);
+        assert_eq!((best.value, best.pair), (reference.delta, reference.pair));
+    }
+
+    #[test]
+    fn bounds_contain_the_reference_distance() {
+        let b = Bounds::new(50).unwrap();
+        let (lo, hi) = b.range(4.0, 10.0, 10.0);
+        assert!(lo < 2.0 && 2.0 < hi);
+        assert!(b.g_cutoff(hi, 10.0, 10.0) >= 4.0);
+        assert!(Bounds::new(1 << 23).is_none());
+    }
 }

@@ -2,8 +2,6 @@
 //! different labels: the pairs (i, j) with i in class c and j in a later
 //! class, which are contiguous in the regrouped order.
 
-use ndarray::ArrayView2;
-
 /// The class-sorted order of a labelled point set.
 pub(crate) struct ClassOrder {
     /// `original[k]` is the original index of the point at sorted position k.
@@ -39,22 +37,5 @@ impl ClassOrder {
     pub fn pair(&self, a: usize, b: usize) -> (usize, usize) {
         let (i, j) = (self.original[a], self.original[b]);
         (i.min(j), i.max(j))
-    }
-
-    /// The rows of `points` in sorted order, as one row-major buffer,
-    /// converted by `f`.
-    pub fn gather<T: Copy + Default>(
-        &self,
-        points: ArrayView2<f64>,
-        f: impl Fn(f64) -> T,
-    ) -> Vec<T> {
-        let d = points.ncols();
-        let mut out = vec![T::default(); self.len() * d];
-        for (row, &i) in out.chunks_exact_mut(d.max(1)).zip(&self.original) {
-            for (o, &x) in row.iter_mut().zip(points.row(i).iter()) {
-                *o = f(x);
-            }
-        }
-        out
     }
 }
