@@ -219,7 +219,19 @@ fn tensor_values(tensor: &TensorProto) -> Result<(Vec<usize>, Vec<f64>), OnnxErr
             ))
         })?;
     let count: usize = dims.iter().product();
-    let values: Vec<f64> = match (tensor_precision(tensor)?, tensor.raw_data.is_empty()) {
+    let precision = tensor_precision(tensor)?;
+    let size = match precision {
+        Precision::F32 => 4,
+        Precision::F64 => 8,
+    };
+    if tensor.raw_data.len() % size != 0 {
+        return Err(unsupported(format!(
+            "initializer `{}`: raw_data of {} bytes is not a whole number of {size}-byte values",
+            tensor.name,
+            tensor.raw_data.len()
+        )));
+    }
+    let values: Vec<f64> = match (precision, tensor.raw_data.is_empty()) {
         (Precision::F32, false) => tensor
             .raw_data
             .chunks_exact(4)
@@ -233,15 +245,7 @@ fn tensor_values(tensor: &TensorProto) -> Result<(Vec<usize>, Vec<f64>), OnnxErr
         (Precision::F32, true) => tensor.float_data.iter().map(|&x| f64::from(x)).collect(),
         (Precision::F64, true) => tensor.double_data.clone(),
     };
-    let raw_ok = tensor.raw_data.is_empty()
-        || tensor.raw_data.len()
-            == count
-                * if tensor_precision(tensor)? == Precision::F32 {
-                    4
-                } else {
-                    8
-                };
-    if values.len() != count || !raw_ok {
+    if values.len() != count {
         return Err(unsupported(format!(
             "initializer `{}` has {} values for shape {:?}",
             tensor.name,
