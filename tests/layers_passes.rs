@@ -108,3 +108,78 @@ fn default_passes_keep_the_function_of_a_deep_network() {
     assert_eq!((again.fused, again.removed_neurons), (0, 0));
     assert_eq!(net, copy);
 }
+
+mod properties {
+    use super::{evaluate, run_default, Activation, Dense, LayerNetwork, Role};
+    use ndarray::{Array1, Array2};
+    use proptest::prelude::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// A small random network: widths, activations, and weights of which
+    /// about 40% are exactly zero (so that dead and constant neurons occur).
+    fn arb_network() -> impl Strategy<Value = LayerNetwork> {
+        (
+            1usize..5,
+            prop::collection::vec(1usize..6, 2..7),
+            prop::collection::vec(any::<bool>(), 6),
+            any::<u64>(),
+        )
+            .prop_map(|(d, widths, relu, seed)| {
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                let mut inputs = d;
+                let depth = widths.len();
+                let layers = widths
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &n)| {
+                        let last = k + 1 == depth;
+                        let mut value = || {
+                            if rng.gen_bool(0.4) {
+                                0.0
+                            } else {
+                                rng.gen_range(-1.0..1.0)
+                            }
+                        };
+                        let layer = Dense {
+                            weight: Array2::from_shape_fn((n, inputs), |_| value()),
+                            bias: Array1::from_shape_fn(n, |_| value()),
+                            activation: if relu[k] && !last {
+                                Activation::Relu
+                            } else {
+                                Activation::Identity
+                            },
+                            roles: (0..n).map(|index| Role::Output { index }).collect(),
+                        };
+                        inputs = n;
+                        layer
+                    })
+                    .collect();
+                LayerNetwork {
+                    input_dim: d,
+                    layers,
+                }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn passes_preserve_function_and_interface(original in arb_network()) {
+            let mut net = original.clone();
+            run_default(&mut net);
+            prop_assert!(net.validate().is_ok());
+            prop_assert_eq!(net.input_dim, original.input_dim);
+            prop_assert_eq!(net.output_dim(), original.output_dim());
+            prop_assert!(net.parameters() <= original.parameters());
+            prop_assert!(net.layers.iter().all(|l| l.outputs() >= 1));
+            let mut rng = ChaCha8Rng::seed_from_u64(0);
+            let x = Array2::from_shape_fn((64, original.input_dim), |_| rng.gen_range(-3.0..3.0));
+            let (a, b) = (evaluate(&original, x.view()), evaluate(&net, x.view()));
+            for (p, q) in a.iter().zip(b.iter()) {
+                prop_assert!((p - q).abs() <= 1e-9 * (1.0 + p.abs()), "{} vs {}", p, q);
+            }
+            let again = run_default(&mut net);
+            prop_assert_eq!((again.fused, again.removed_neurons), (0, 0));
+        }
+    }
+}

@@ -9,8 +9,9 @@
 //!
 //! Output neurons (the last layer) and input columns of layer 0 are never
 //! removed. A hidden layer is never emptied: if every neuron of a layer is
-//! removable, one is kept and zeroed (zero row, bias and outgoing column),
-//! which keeps every layer at least one neuron wide for the back ends.
+//! removable, the first one is kept unchanged (not folded), which keeps every
+//! layer at least one neuron wide for the back ends and makes a second call
+//! a no-op.
 
 use crate::ir::layers::{Activation, Dense, LayerNetwork};
 use ndarray::Axis;
@@ -37,35 +38,47 @@ pub fn remove_dead_neurons(net: &mut LayerNetwork) -> usize {
     removed
 }
 
+/// What becomes of a hidden neuron.
+#[derive(Clone, Copy, PartialEq)]
+enum Fate {
+    /// It stays.
+    Keep,
+    /// Nobody reads it: delete it.
+    Dead,
+    /// It always equals this value: fold it into the next bias, delete it.
+    Constant(f64),
+}
+
 /// Prunes the neurons of `layer` against their reader `next`; returns how
 /// many were deleted.
 fn prune_between(layer: &mut Dense, next: &mut Dense) -> usize {
     let n = layer.outputs();
-    let mut keep = Vec::with_capacity(n);
-    for j in 0..n {
-        let dead = next.weight.column(j).iter().all(|&w| w == 0.0);
-        let constant = layer.weight.row(j).iter().all(|&w| w == 0.0);
-        if dead {
-            continue;
-        }
-        if constant {
-            let value = constant_value(layer.activation, layer.bias[j]);
-            if value != 0.0 {
-                next.bias.scaled_add(value, &next.weight.column(j));
+    let mut fates: Vec<Fate> = (0..n)
+        .map(|j| {
+            if next.weight.column(j).iter().all(|&w| w == 0.0) {
+                Fate::Dead
+            } else if layer.weight.row(j).iter().all(|&w| w == 0.0) {
+                Fate::Constant(constant_value(layer.activation, layer.bias[j]))
+            } else {
+                Fate::Keep
             }
-            continue;
-        }
-        keep.push(j);
+        })
+        .collect();
+    if fates.iter().all(|&f| f != Fate::Keep) {
+        // Never empty a layer: neuron 0 stays as it is (unfolded), so that
+        // the next call sees the same layer and reports no change.
+        fates[0] = Fate::Keep;
     }
+    let keep: Vec<usize> = (0..n).filter(|&j| fates[j] == Fate::Keep).collect();
     if keep.len() == n {
         return 0;
     }
-    if keep.is_empty() {
-        // Keep neuron 0 as a harmless zero (its value, if any, is folded).
-        keep.push(0);
-        layer.weight.row_mut(0).fill(0.0);
-        layer.bias[0] = 0.0;
-        next.weight.column_mut(0).fill(0.0);
+    for (j, fate) in fates.iter().enumerate() {
+        if let Fate::Constant(value) = *fate {
+            if value != 0.0 {
+                next.bias.scaled_add(value, &next.weight.column(j));
+            }
+        }
     }
     layer.weight = layer.weight.select(Axis(0), &keep);
     layer.bias = layer.bias.select(Axis(0), &keep);
@@ -171,7 +184,7 @@ mod tests {
     }
 
     #[test]
-    fn a_fully_dead_layer_keeps_one_zero_neuron() {
+    fn a_fully_constant_layer_keeps_its_first_neuron() {
         let mut rng = rng(6);
         let mut layers = vec![
             random_dense(&mut rng, 2, 3, Activation::Relu),
@@ -187,11 +200,41 @@ mod tests {
         let mut pruned = net.clone();
         assert_eq!(remove_dead_neurons(&mut pruned), 2);
         pruned.validate().unwrap();
+        // Neuron 0 (relu(0.5)) stays as it was; neuron 2 (2.0) is folded.
         assert_eq!(pruned.layers[0].outputs(), 1);
-        assert_eq!(pruned.layers[0].bias, array![0.0]);
+        assert_eq!(pruned.layers[0].bias, array![0.5]);
+        assert_eq!(
+            pruned.layers[1].weight.column(0),
+            net.layers[1].weight.column(0)
+        );
         assert_same_function(&net, &pruned, 4);
         // Already minimal: a second call changes nothing.
+        let copy = pruned.clone();
         assert_eq!(remove_dead_neurons(&mut pruned), 0);
+        assert_eq!(pruned, copy);
+    }
+
+    #[test]
+    fn a_fully_dead_layer_is_stable() {
+        let mut rng = rng(12);
+        let mut layers = vec![
+            random_dense(&mut rng, 2, 3, Activation::Relu),
+            random_dense(&mut rng, 3, 3, Activation::Relu),
+            random_dense(&mut rng, 3, 1, Activation::Identity),
+        ];
+        // The output ignores layer 1 entirely.
+        layers[2].weight.fill(0.0);
+        let net = LayerNetwork {
+            input_dim: 2,
+            layers,
+        };
+        let mut pruned = net.clone();
+        assert_eq!(remove_dead_neurons(&mut pruned), 2);
+        assert_eq!(pruned.layers[1].outputs(), 1);
+        assert_same_function(&net, &pruned, 7);
+        let copy = pruned.clone();
+        assert_eq!(remove_dead_neurons(&mut pruned), 0);
+        assert_eq!(pruned, copy);
     }
 
     #[test]

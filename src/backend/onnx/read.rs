@@ -13,7 +13,7 @@
 //! [`crate::passes::fuse_affine`] to merge them); a graph ending in `Relu`
 //! gets a final identity layer, since the IR's last layer is affine.
 
-use super::{OnnxError, OPSET_VERSION};
+use super::OnnxError;
 use crate::ir::layers::{Activation, Dense, LayerNetwork, Role};
 use crate::spec::{OutputKind, Precision};
 use ndarray::{Array1, Array2};
@@ -22,6 +22,9 @@ use onnx_protobuf::tensor_shape_proto::dimension;
 use onnx_protobuf::{type_proto, Message, ModelProto, NodeProto, TensorProto, ValueInfoProto};
 use std::collections::HashMap;
 use std::path::Path;
+
+/// Oldest default-domain opset read: Gemm and Add broadcast since opset 7.
+const MIN_OPSET: i64 = 7;
 
 /// What the reader learnt about a model besides its layers.
 #[derive(Clone, Debug, PartialEq)]
@@ -126,10 +129,9 @@ pub fn read_onnx(bytes: &[u8]) -> Result<(LayerNetwork, OnnxMetadata), OnnxError
         ir_version: model.ir_version,
         opset_version,
     };
-    if opset_version.is_some_and(|v| v < 7 || v > OPSET_VERSION + 10) {
+    if let Some(version) = opset_version.filter(|&v| v < MIN_OPSET) {
         return Err(unsupported(format!(
-            "default-domain opset {} is outside the supported range",
-            opset_version.unwrap_or_default()
+            "default-domain opset {version} predates opset {MIN_OPSET} (Gemm with broadcasting)"
         )));
     }
     Ok((network, metadata))
@@ -217,7 +219,19 @@ fn tensor_values(tensor: &TensorProto) -> Result<(Vec<usize>, Vec<f64>), OnnxErr
             ))
         })?;
     let count: usize = dims.iter().product();
-    let values: Vec<f64> = match (tensor_precision(tensor)?, tensor.raw_data.is_empty()) {
+    let precision = tensor_precision(tensor)?;
+    let size = match precision {
+        Precision::F32 => 4,
+        Precision::F64 => 8,
+    };
+    if tensor.raw_data.len() % size != 0 {
+        return Err(unsupported(format!(
+            "initializer `{}`: raw_data of {} bytes is not a whole number of {size}-byte values",
+            tensor.name,
+            tensor.raw_data.len()
+        )));
+    }
+    let values: Vec<f64> = match (precision, tensor.raw_data.is_empty()) {
         (Precision::F32, false) => tensor
             .raw_data
             .chunks_exact(4)
@@ -231,15 +245,7 @@ fn tensor_values(tensor: &TensorProto) -> Result<(Vec<usize>, Vec<f64>), OnnxErr
         (Precision::F32, true) => tensor.float_data.iter().map(|&x| f64::from(x)).collect(),
         (Precision::F64, true) => tensor.double_data.clone(),
     };
-    let raw_ok = tensor.raw_data.is_empty()
-        || tensor.raw_data.len()
-            == count
-                * if tensor_precision(tensor)? == Precision::F32 {
-                    4
-                } else {
-                    8
-                };
-    if values.len() != count || !raw_ok {
+    if values.len() != count {
         return Err(unsupported(format!(
             "initializer `{}` has {} values for shape {:?}",
             tensor.name,
