@@ -19,7 +19,7 @@ fn random_data(seed: u64, n: usize, d: usize, labels: usize, named: bool) -> Dat
     let points = Array2::from_shape_fn((n, d), |_| rng.gen_range(-1.0..1.0));
     let raw: Vec<LabelValue> = (0..n)
         .map(|i| {
-            let c = (i * 7 + i / 3) % labels;
+            let c = (i * 7) % labels; // a permutation of 0..labels when gcd(7, labels) = 1
             if named {
                 LabelValue::Name(format!("class{c}"))
             } else {
@@ -33,7 +33,12 @@ fn random_data(seed: u64, n: usize, d: usize, labels: usize, named: bool) -> Dat
     Dataset::from_raw(points, &raw, provenance).unwrap()
 }
 
-fn spec(norm: Norm, radius: RadiusSpec, output: OutputKind, projection: ProjectionChoice) -> NetworkSpec {
+fn spec(
+    norm: Norm,
+    radius: RadiusSpec,
+    output: OutputKind,
+    projection: ProjectionChoice,
+) -> NetworkSpec {
     NetworkSpec {
         name: "test".into(),
         span: (0, 0).into(),
@@ -122,8 +127,14 @@ fn assert_robust(data: &Dataset, compiled: &Compiled, norm: Norm, seed: u64) {
         let nearest_input = others
             .clone()
             .min_by(|&a, &b| {
-                let da = norm.distance(data.points.row(a).as_slice().unwrap(), x.as_slice().unwrap());
-                let db = norm.distance(data.points.row(b).as_slice().unwrap(), x.as_slice().unwrap());
+                let da = norm.distance(
+                    data.points.row(a).as_slice().unwrap(),
+                    x.as_slice().unwrap(),
+                );
+                let db = norm.distance(
+                    data.points.row(b).as_slice().unwrap(),
+                    x.as_slice().unwrap(),
+                );
                 da.total_cmp(&db)
             })
             .unwrap();
@@ -140,7 +151,10 @@ fn assert_robust(data: &Dataset, compiled: &Compiled, norm: Norm, seed: u64) {
         let inputs = Array2::from_shape_fn((all.len(), data.dim()), |(r, k)| all[r][k]);
         let want = expected(data, compiled.program.output.kind, i);
         for (r, got) in decisions(compiled, &inputs).into_iter().enumerate() {
-            assert_eq!(got, want, "point {i}, probe {r}: network says {got}, label {want}");
+            assert_eq!(
+                got, want,
+                "point {i}, probe {r}: network says {got}, label {want}"
+            );
         }
     }
 }
@@ -191,7 +205,12 @@ fn one_label_per_point_works_with_label_output() {
     let data = random_data(31, 40, 5, 40, false);
     assert_eq!(data.classes.len(), 40);
     let sep = separation(data.points.view(), &data.labels, Norm::L2);
-    let s = spec(Norm::L2, RadiusSpec::OfLimit(0.5), OutputKind::Label, ProjectionChoice::Auto);
+    let s = spec(
+        Norm::L2,
+        RadiusSpec::OfLimit(0.5),
+        OutputKind::Label,
+        ProjectionChoice::Auto,
+    );
     let compiled = compile(&data, &s, &sep).unwrap();
     assert!(compiled.summary.width <= compiled.summary.m + robmem::construct::plan::LABEL_OVERHEAD);
     assert_robust(&data, &compiled, Norm::L2, 31);
@@ -201,7 +220,12 @@ fn one_label_per_point_works_with_label_output() {
 fn width_budget_is_respected_and_radius_beyond_it_is_an_error_naming_both_figures() {
     let data = random_data(41, 200, 16, 4, false);
     let sep = separation(data.points.view(), &data.labels, Norm::L2);
-    let mut s = spec(Norm::L2, RadiusSpec::Max, OutputKind::Logits, ProjectionChoice::Pca);
+    let mut s = spec(
+        Norm::L2,
+        RadiusSpec::Max,
+        OutputKind::Logits,
+        ProjectionChoice::Pca,
+    );
     s.width = Budget::AtMost(14);
     let at_max = compile(&data, &s, &sep).unwrap();
     assert!(at_max.summary.width <= 14);
@@ -217,13 +241,23 @@ fn width_budget_is_respected_and_radius_beyond_it_is_an_error_naming_both_figure
 fn wider_budget_gives_a_shallower_logits_network() {
     let data = random_data(51, 300, 6, 3, false);
     let sep = separation(data.points.view(), &data.labels, Norm::L2);
-    let mut s = spec(Norm::L2, RadiusSpec::OfLimit(0.2), OutputKind::Logits, ProjectionChoice::Pca);
+    let mut s = spec(
+        Norm::L2,
+        RadiusSpec::OfLimit(0.2),
+        OutputKind::Logits,
+        ProjectionChoice::Pca,
+    );
     s.width = Budget::AtMost(12);
     let narrow = compile(&data, &s, &sep).unwrap();
     s.width = Budget::AtMost(60);
     let wide = compile(&data, &s, &sep).unwrap();
     assert!(wide.summary.width <= 60 && narrow.summary.width <= 12);
-    assert!(wide.summary.depth * 3 < narrow.summary.depth, "{} vs {}", wide.summary.depth, narrow.summary.depth);
+    assert!(
+        wide.summary.depth * 3 < narrow.summary.depth,
+        "{} vs {}",
+        wide.summary.depth,
+        narrow.summary.depth
+    );
     assert_robust(&data, &wide, Norm::L2, 51);
 }
 
@@ -231,10 +265,19 @@ fn wider_budget_gives_a_shallower_logits_network() {
 fn depth_budget_is_met_or_rejected_with_the_needed_depth() {
     let data = random_data(61, 120, 5, 2, false);
     let sep = separation(data.points.view(), &data.labels, Norm::L2);
-    let mut s = spec(Norm::L2, RadiusSpec::OfLimit(0.2), OutputKind::Logits, ProjectionChoice::Pca);
+    let mut s = spec(
+        Norm::L2,
+        RadiusSpec::OfLimit(0.2),
+        OutputKind::Logits,
+        ProjectionChoice::Pca,
+    );
     s.depth = Budget::AtMost(12);
     let compiled = compile(&data, &s, &sep).unwrap();
-    assert!(compiled.summary.depth <= 12, "depth {}", compiled.summary.depth);
+    assert!(
+        compiled.summary.depth <= 12,
+        "depth {}",
+        compiled.summary.depth
+    );
     assert_robust(&data, &compiled, Norm::L2, 61);
     s.depth = Budget::AtMost(2);
     let err = compile(&data, &s, &sep).unwrap_err().to_string();

@@ -155,16 +155,13 @@ fn select(program: &Program, name: Option<&str>) -> Result<Vec<usize>, SpecError
         Some(index) => Ok(vec![index]),
         None => {
             let names = program.networks.iter().map(|n| n.name.as_str());
-            let mut err = SpecError::new(format!(
+            let err = SpecError::new(format!(
                 "{} has no network `{name}`",
                 display_name(&program.path)
             ));
             let hint = match did_you_mean(name, names.clone()) {
                 Some(best) => format!("did you mean `{best}`?"),
-                None => format!(
-                    "the networks are: {}",
-                    names.collect::<Vec<_>>().join(", ")
-                ),
+                None => format!("the networks are: {}", names.collect::<Vec<_>>().join(", ")),
             };
             Err(err.with_help(hint))
         }
@@ -238,7 +235,11 @@ fn write_outputs(
     out: Option<&Path>,
 ) -> Result<Vec<PathBuf>, SpecError> {
     let net = &program.networks[index];
-    let emits: Vec<&EmitSpec> = program.emits.iter().filter(|e| e.network == index).collect();
+    let emits: Vec<&EmitSpec> = program
+        .emits
+        .iter()
+        .filter(|e| e.network == index)
+        .collect();
     let mut onnx_paths: Vec<PathBuf> = emits
         .iter()
         .filter_map(|e| e.onnx.as_deref())
@@ -303,7 +304,10 @@ fn metadata(
         ("robmem.network".into(), net.name.clone()),
         ("robmem.spec_sha256".into(), hex(&hash)),
         ("robmem.norm".into(), net.norm.to_string()),
-        ("robmem.radius".into(), format!("{}", compiled.program.radius)),
+        (
+            "robmem.radius".into(),
+            format!("{}", compiled.program.radius),
+        ),
         ("robmem.output".into(), output.into()),
         ("robmem.labels".into(), labels),
     ]

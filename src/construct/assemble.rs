@@ -42,7 +42,9 @@ pub struct Assembly<'a> {
 pub enum AssemblyError {
     /// `2 r >= delta'`: the projected balls of two differently-labelled
     /// points touch, so the margin lemma gives nothing.
-    #[error("the projection does not certify radius {radius}: 2 r = {two_r} >= delta' = {delta_prime}")]
+    #[error(
+        "the projection does not certify radius {radius}: 2 r = {two_r} >= delta' = {delta_prime}"
+    )]
     RadiusTooLarge {
         /// sigma.
         radius: f64,

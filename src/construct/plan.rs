@@ -80,16 +80,13 @@ pub enum PlanError {
     },
     /// The radius is below the limit but the construction cannot certify it
     /// within the width budget.
-    #[error("radius {radius} cannot be certified{}: the largest radius {} certifies is {best_radius}{}",
-        width.map(|w| format!(" within width {w}")).unwrap_or_default(),
-        width.map_or("any width".to_string(), |w| format!("width {w}")),
-        smallest_width.map(|w| format!("; width {w} certifies {radius}")).unwrap_or_else(|| "; no width does".to_string()))]
+    #[error("{}", not_certified(*radius, *width, *best_radius, *smallest_width))]
     RadiusNotCertified {
         /// The requested radius.
         radius: f64,
         /// The width budget, if any.
         width: Option<usize>,
-        /// The supremum of the radii the budget certifies.
+        /// The supremum of the radii the budget (or any width) certifies.
         best_radius: f64,
         /// The smallest width that certifies `radius`, if any.
         smallest_width: Option<usize>,
@@ -118,6 +115,28 @@ pub enum PlanError {
     Projection(#[from] ProjectionError),
 }
 
+fn not_certified(
+    radius: f64,
+    width: Option<usize>,
+    best_radius: f64,
+    smallest_width: Option<usize>,
+) -> String {
+    match (width, smallest_width) {
+        (Some(w), Some(needed)) => format!(
+            "radius {radius} cannot be certified within width {w}: the largest radius width {w} \
+             certifies is {best_radius}; width {needed} certifies {radius}"
+        ),
+        (Some(w), None) => format!(
+            "radius {radius} cannot be certified within width {w}: the largest radius width {w} \
+             certifies is {best_radius}, and no width certifies {radius} with this construction"
+        ),
+        (None, _) => format!(
+            "radius {radius} cannot be certified at any width: the largest radius this \
+             construction certifies for these points is {best_radius}"
+        ),
+    }
+}
+
 /// Chooses the projection, the radius and the accumulators for `request`.
 pub fn plan(request: &Request<'_>) -> Result<Plan, PlanError> {
     let sizes = request.data.class_sizes();
@@ -139,13 +158,15 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, PlanError> {
     let overhead = overhead(request.output, &sizes, fewest_slots);
     let m_cap = match request.width {
         Budget::Auto => request.data.dim(),
-        Budget::AtMost(width) => width
-            .checked_sub(overhead)
-            .filter(|&m| m >= 1)
-            .ok_or(PlanError::WidthTooSmall {
-                width,
-                needed: overhead + 1,
-            })?,
+        Budget::AtMost(width) => {
+            width
+                .checked_sub(overhead)
+                .filter(|&m| m >= 1)
+                .ok_or(PlanError::WidthTooSmall {
+                    width,
+                    needed: overhead + 1,
+                })?
+        }
     };
     let (candidate, considered) = match target {
         Some(sigma) => (narrowest_for(request, sigma, m_cap, overhead)?, Vec::new()),
@@ -277,7 +298,8 @@ fn narrowest_for(
     let Request {
         data, norm, seed, ..
     } = *request;
-    if let Some(candidate) = smallest_m_for_radius(data, norm, request.projection, sigma, seed, m_cap)
+    if let Some(candidate) =
+        smallest_m_for_radius(data, norm, request.projection, sigma, seed, m_cap)
     {
         return Ok(candidate);
     }

@@ -159,20 +159,43 @@ impl fmt::Display for StageProgram {
         writeln!(f, "stage projection  // construction.md section 3")?;
         writeln!(f, "    strategy     {}", p.strategy)?;
         writeln!(f, "    U            {} x {}", p.m(), self.input_dim)?;
-        writeln!(f, "    ||U||_p->2   <= {:.6e}   (norm {})", p.norm_bound, self.norm)?;
+        writeln!(
+            f,
+            "    ||U||_p->2   <= {:.6e}   (norm {})",
+            p.norm_bound, self.norm
+        )?;
         writeln!(f, "    sigma        {:.6e}", self.radius)?;
-        writeln!(f, "    r            {:.6e}   (sigma * ||U||)", p.projected_radius)?;
-        writeln!(f, "    u = relu(U (x - mu) + t),  min t = {:.4e}, max t = {:.4e}",
-            min(&p.shift), max(&p.shift))?;
+        writeln!(
+            f,
+            "    r            {:.6e}   (sigma * ||U||)",
+            p.projected_radius
+        )?;
+        writeln!(
+            f,
+            "    u = relu(U (x - mu) + t),  min t = {:.4e}, max t = {:.4e}",
+            min(&p.shift),
+            max(&p.shift)
+        )?;
         writeln!(f, "stage scores  // construction.md section 4")?;
         writeln!(f, "    points       {}", s.centres.nrows())?;
         writeln!(f, "    s_j(u)       <z_j, u> + c_j")?;
         writeln!(f, "    S            {:.6e}", s.offset)?;
         writeln!(f, "    delta'       {:.6e}", s.delta_prime)?;
-        writeln!(f, "    gamma        {:.6e}   (delta' (delta'/2 - r))", s.gamma)?;
+        writeln!(
+            f,
+            "    gamma        {:.6e}   (delta' (delta'/2 - r))",
+            s.gamma
+        )?;
         match &self.reduction {
-            Reduction::RunningMax { classes, slots_per_class, slots } => {
-                writeln!(f, "stage reduction running-max  // construction.md section 5A")?;
+            Reduction::RunningMax {
+                classes,
+                slots_per_class,
+                slots,
+            } => {
+                writeln!(
+                    f,
+                    "stage reduction running-max  // construction.md section 5A"
+                )?;
                 writeln!(f, "    classes      {classes}")?;
                 writeln!(f, "    slots/class  {slots_per_class}")?;
                 let mut line = String::new();
@@ -181,12 +204,25 @@ impl fmt::Display for StageProgram {
                 }
                 writeln!(f, "    slot sizes  {line}")?;
             }
-            Reduction::LabelGroups { groups, kappa, reach } => {
-                writeln!(f, "stage reduction label-groups  // construction.md section 5B")?;
+            Reduction::LabelGroups {
+                groups,
+                kappa,
+                reach,
+            } => {
+                writeln!(
+                    f,
+                    "stage reduction label-groups  // construction.md section 5B"
+                )?;
                 writeln!(f, "    kappa        {kappa:.6e}   (2 / gamma)")?;
                 writeln!(f, "    reach Y'     {reach}")?;
                 for g in groups {
-                    writeln!(f, "    group c{}  value {}  points {}", g.class, g.value, g.points.len())?;
+                    writeln!(
+                        f,
+                        "    group c{}  value {}  points {}",
+                        g.class,
+                        g.value,
+                        g.points.len()
+                    )?;
                 }
             }
             Reduction::Constant => writeln!(f, "stage reduction constant  // one label")?,
@@ -195,7 +231,11 @@ impl fmt::Display for StageProgram {
         writeln!(f, "stage output")?;
         match o.kind {
             OutputKind::Logits => {
-                writeln!(f, "    logits[{}] = {:.6e} * running max", o.outputs, o.scale)?;
+                writeln!(
+                    f,
+                    "    logits[{}] = {:.6e} * running max",
+                    o.outputs, o.scale
+                )?;
                 writeln!(f, "    certified margin {:.6e}", o.scale * s.gamma)
             }
             OutputKind::Label => writeln!(f, "    label = L - {}", o.label_shift),

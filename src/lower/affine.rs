@@ -118,7 +118,9 @@ mod tests {
     #[test]
     fn builder_adds_repeated_terms_and_keeps_roles() {
         let mut layer = LayerBuilder::new();
-        let a = Affine::neuron(0).plus(2.0, &Affine::neuron(0)).scaled(1.0, 0.5);
+        let a = Affine::neuron(0)
+            .plus(2.0, &Affine::neuron(0))
+            .scaled(1.0, 0.5);
         layer.push(a, Role::Best);
         let carried = layer.carry(&Affine::neuron(1), Role::Label { part: 0 });
         assert_eq!(carried, Affine::neuron(1));

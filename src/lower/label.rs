@@ -116,7 +116,10 @@ pub(super) fn lower(lowering: &mut Lowering<'_>, groups: &[Group], kappa: f64, r
         // Close a group: compare its maximum with the best so far.
         let maximum = match close {
             Some(Close::Singleton(g)) => Some((g, lowering.score(groups[g].points[0]))),
-            Some(Close::Finished(g)) => state.finished.pop_front().inspect(|f| debug_assert_eq!(f.0, g)),
+            Some(Close::Finished(g)) => state
+                .finished
+                .pop_front()
+                .inspect(|f| debug_assert_eq!(f.0, g)),
             None => None,
         };
         let mut new_pending = None;
@@ -246,7 +249,10 @@ fn advance(
         let running = state.running.take().expect("a running maximum to advance");
         let carried = layer.carry(&running.value, accumulator(class));
         let j = group.points[running.next];
-        let q = layer.push(lowering.score(j).plus(-1.0, &running.value), comparison(class, j));
+        let q = layer.push(
+            lowering.score(j).plus(-1.0, &running.value),
+            comparison(class, j),
+        );
         (carried.plus(1.0, &Affine::neuron(q)), running.next + 1)
     };
     if next < group.points.len() {

@@ -35,8 +35,15 @@ pub(super) fn lower(lowering: &mut Lowering<'_>, slots: &[Slot], classes: usize)
     }
     lowering.emit(layer, Activation::Relu);
 
-    while running.iter().zip(slots).any(|(r, s)| r.next < s.points.len()) {
-        let keep_u = running.iter().zip(slots).any(|(r, s)| r.next + 1 < s.points.len());
+    while running
+        .iter()
+        .zip(slots)
+        .any(|(r, s)| r.next < s.points.len())
+    {
+        let keep_u = running
+            .iter()
+            .zip(slots)
+            .any(|(r, s)| r.next + 1 < s.points.len());
         let mut layer = lowering.hidden_layer(keep_u);
         for (r, slot) in running.iter_mut().zip(slots) {
             let carried = layer.carry(&r.value, accumulator(slot));
@@ -68,7 +75,8 @@ pub(super) fn lower(lowering: &mut Lowering<'_>, slots: &[Slot], classes: usize)
                     let a = layer.carry(&pair[0], Role::Accumulator { class, slot });
                     match pair.get(1) {
                         Some(b) => {
-                            let d = layer.push(b.plus(-1.0, &pair[0]), Role::MaxMerge { class, slot });
+                            let d =
+                                layer.push(b.plus(-1.0, &pair[0]), Role::MaxMerge { class, slot });
                             a.plus(1.0, &Affine::neuron(d))
                         }
                         None => a,

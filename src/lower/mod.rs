@@ -26,7 +26,9 @@ pub fn lower(program: &StageProgram) -> LayerNetwork {
         layers: vec![projection_layer(program)],
     };
     match &program.reduction {
-        Reduction::RunningMax { slots, classes, .. } => logits::lower(&mut lowering, slots, *classes),
+        Reduction::RunningMax { slots, classes, .. } => {
+            logits::lower(&mut lowering, slots, *classes)
+        }
         Reduction::LabelGroups {
             groups,
             kappa,
@@ -50,7 +52,9 @@ fn projection_layer(program: &StageProgram) -> Dense {
         weight: p.matrix.clone(),
         bias,
         activation: Activation::Relu,
-        roles: (0..p.m()).map(|coordinate| Role::Projected { coordinate }).collect(),
+        roles: (0..p.m())
+            .map(|coordinate| Role::Projected { coordinate })
+            .collect(),
     }
 }
 
@@ -89,7 +93,10 @@ impl Lowering<'_> {
 
     /// Appends a finished layer.
     fn emit(&mut self, layer: LayerBuilder, activation: Activation) {
-        let inputs = self.layers.last().map_or(self.program.input_dim, Dense::outputs);
+        let inputs = self
+            .layers
+            .last()
+            .map_or(self.program.input_dim, Dense::outputs);
         self.layers.push(layer.finish(inputs, activation));
     }
 
@@ -99,7 +106,10 @@ impl Lowering<'_> {
         let output = &self.program.output;
         let mut layer = LayerBuilder::new();
         for index in 0..output.outputs {
-            layer.push(Affine::constant(-output.label_shift), Role::Output { index });
+            layer.push(
+                Affine::constant(-output.label_shift),
+                Role::Output { index },
+            );
         }
         self.emit(layer, Activation::Identity);
     }
@@ -142,7 +152,12 @@ mod tests {
     }
 
     /// Identity projection at `fraction` of the largest certified l2 radius.
-    fn compile(data: &Dataset, output: OutputKind, slots: usize, fraction: f64) -> (StageProgram, LayerNetwork) {
+    fn compile(
+        data: &Dataset,
+        output: OutputKind,
+        slots: usize,
+        fraction: f64,
+    ) -> (StageProgram, LayerNetwork) {
         let d = data.dim();
         let centre = data.points.mean_axis(Axis(0)).unwrap();
         let projected = &data.points - &centre;
@@ -196,7 +211,8 @@ mod tests {
             let want = expected(data, program.output.kind, i);
             let mut probes = vec![x.clone()];
             for _ in 0..8 {
-                let v: Array1<f64> = Array1::from_shape_fn(data.dim(), |_| rng.gen_range(-1.0..1.0));
+                let v: Array1<f64> =
+                    Array1::from_shape_fn(data.dim(), |_| rng.gen_range(-1.0..1.0));
                 let norm = v.dot(&v).sqrt();
                 probes.push(&x + &(v * (sigma / norm)));
             }
@@ -233,7 +249,12 @@ mod tests {
 
     #[test]
     fn running_max_memorizes_random_data_robustly() {
-        for (seed, n, d, c, slots) in [(1, 40, 3, 2, 1), (2, 60, 5, 4, 1), (3, 90, 4, 3, 3), (4, 50, 2, 5, 8)] {
+        for (seed, n, d, c, slots) in [
+            (1, 40, 3, 2, 1),
+            (2, 60, 5, 4, 1),
+            (3, 90, 4, 3, 3),
+            (4, 50, 2, 5, 8),
+        ] {
             let data = random_data(seed, n, d, c);
             let (program, net) = compile(&data, OutputKind::Logits, slots, 0.9);
             assert_eq!(net.validate(), Ok(()));
@@ -261,6 +282,11 @@ mod tests {
         let (_, wide) = compile(&data, OutputKind::Logits, 4, 0.5);
         assert_eq!(narrow.width(), 3 + 2 * 2);
         assert_eq!(wide.width(), 3 + 2 * 2 * 4);
-        assert!(wide.depth() < narrow.depth() / 2, "{} vs {}", wide.depth(), narrow.depth());
+        assert!(
+            wide.depth() < narrow.depth() / 2,
+            "{} vs {}",
+            wide.depth(),
+            narrow.depth()
+        );
     }
 }
