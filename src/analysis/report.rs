@@ -136,7 +136,7 @@ impl NetworkReport {
 pub struct CheckOutcome {
     /// The loaded data sets, indexed like [`Program::datasets`].
     pub datasets: Vec<Dataset>,
-    /// One report per network, in declaration order.
+    /// One report per checked network, in declaration order.
     pub reports: Vec<NetworkReport>,
     /// Warnings and errors about the networks (see [`SpecError::is_warning`]).
     pub diagnostics: Vec<SpecError>,
@@ -152,6 +152,13 @@ impl CheckOutcome {
 /// Loads every data set of `program` and checks every network. Fails when a
 /// data set cannot be loaded (all loading errors are reported together).
 pub fn check_program(program: &Program) -> Result<CheckOutcome, SpecError> {
+    let all: Vec<usize> = (0..program.networks.len()).collect();
+    check_networks(program, &all)
+}
+
+/// Like [`check_program`], but computes separations and reports only for the
+/// networks at the given indices (in that order).
+pub fn check_networks(program: &Program, networks: &[usize]) -> Result<CheckOutcome, SpecError> {
     let mut datasets = Vec::new();
     let mut errors = Vec::new();
     for i in 0..program.datasets.len() {
@@ -166,7 +173,8 @@ pub fn check_program(program: &Program) -> Result<CheckOutcome, SpecError> {
     let mut cache: Vec<(usize, Norm, Separation)> = Vec::new();
     let mut reports = Vec::new();
     let mut diagnostics = Vec::new();
-    for (index, net) in program.networks.iter().enumerate() {
+    for &index in networks {
+        let net = &program.networks[index];
         let data = &datasets[net.data];
         let sep = match cache
             .iter()

@@ -3,7 +3,7 @@
 //! block names.
 
 use super::print_diagnostic;
-use crate::analysis::report::{check_program, show, NetworkReport};
+use crate::analysis::report::{check_networks, show, NetworkReport};
 use crate::analysis::separation::Separation;
 use crate::backend::onnx::{save_onnx, OnnxOptions};
 use crate::backend::report::layers_report;
@@ -86,26 +86,20 @@ fn compile_all(args: &CompileArgs) -> Result<(), SpecError> {
     let started = Instant::now();
     let program = load_program(&args.file)?;
     let selected = select(&program, args.network.as_deref())?;
-    let outcome = check_program(&program)?;
+    let outcome = check_networks(&program, &selected)?;
     let load_seconds = started.elapsed().as_secs_f64();
-    let mut failed = None;
     for d in &outcome.diagnostics {
         print_diagnostic(d);
     }
-    for &index in &selected {
-        if !outcome.reports[index].passes() {
-            failed.get_or_insert(index);
-        }
-    }
-    if let Some(index) = failed {
+    if let Some(report) = outcome.reports.iter().find(|r| !r.passes()) {
         return Err(SpecError::new(format!(
             "network `{}` cannot be compiled: see the error above",
-            program.networks[index].name
+            report.name
         )));
     }
-    for &index in &selected {
+    for report in &outcome.reports {
+        let index = report.network;
         let net = &program.networks[index];
-        let report = &outcome.reports[index];
         let data = &outcome.datasets[net.data];
         let separation = Separation {
             delta: report.delta,

@@ -19,14 +19,27 @@ use serde::Serialize;
 use std::fmt;
 use std::path::PathBuf;
 
-/// One label as the user wrote it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(untagged)]
+/// One label as the user wrote it. Serialises as a JSON number (an integer
+/// when the value is integral) or a string.
+#[derive(Clone, Debug, PartialEq)]
 pub enum LabelValue {
     /// A numeric label such as `0`, `3` or `-1.5`.
     Number(f64),
     /// A named label: an identifier (`cat`) or a quoted string (`"red wine"`).
     Name(String),
+}
+
+impl Serialize for LabelValue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+        match self {
+            LabelValue::Number(x) if x.fract() == 0.0 && x.abs() <= EXACT => {
+                serializer.serialize_i64(*x as i64)
+            }
+            LabelValue::Number(x) => serializer.serialize_f64(*x),
+            LabelValue::Name(s) => serializer.serialize_str(s),
+        }
+    }
 }
 
 impl fmt::Display for LabelValue {
@@ -461,6 +474,16 @@ mod tests {
         let ds = Dataset::from_raw(Array2::zeros((3, 2)), &labels, generated()).unwrap();
         assert_eq!(ds.labels, vec![0, 1, 0]);
         assert_eq!(ds.classes.values[1], LabelValue::Name("cat".into()));
+    }
+
+    #[test]
+    fn labels_serialise_as_integers_when_integral() {
+        let labels = vec![
+            LabelValue::Number(3.0),
+            LabelValue::Number(-1.5),
+            LabelValue::Name("cat".into()),
+        ];
+        assert_eq!(serde_json::to_string(&labels).unwrap(), r#"[3,-1.5,"cat"]"#);
     }
 
     #[test]
