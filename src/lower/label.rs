@@ -109,7 +109,7 @@ pub(super) fn lower(lowering: &mut Lowering<'_>, groups: &[Group], kappa: f64, r
     };
     while state.closed < groups.len() || state.pending_write.is_some() {
         let close = plan_close(groups, &state);
-        let step = plan_step(groups, &ahead, &state);
+        let step = plan_step(groups, &ahead, &state, close.as_ref());
         let keep_u = needs_u_after(groups, &ahead, &state, close.is_some(), step.as_ref());
         let mut layer = lowering.hidden_layer(keep_u);
 
@@ -193,17 +193,30 @@ fn plan_close(groups: &[Group], state: &State) -> Option<Close> {
     }
 }
 
-fn plan_step(groups: &[Group], ahead: &Lookahead, state: &State) -> Option<Step> {
-    match &state.running {
-        Some(running) => Some(Step {
+/// The running maximum to advance. A new one starts only when no finished
+/// maximum would still be waiting after this layer, so at most one waits at
+/// any time and the width stays within `m + LABEL_OVERHEAD`.
+fn plan_step(
+    groups: &[Group],
+    ahead: &Lookahead,
+    state: &State,
+    close: Option<&Close>,
+) -> Option<Step> {
+    if let Some(running) = &state.running {
+        return Some(Step {
             group: running.group,
             starting: false,
-        }),
-        None => ahead.next_multi(groups, state.started).map(|group| Step {
-            group,
-            starting: true,
-        }),
+        });
     }
+    let waiting_after =
+        state.finished.len() - usize::from(matches!(close, Some(Close::Finished(_))));
+    if waiting_after > 0 {
+        return None;
+    }
+    ahead.next_multi(groups, state.started).map(|group| Step {
+        group,
+        starting: true,
+    })
 }
 
 /// Whether a layer after this one still computes a score (and so needs `u`).

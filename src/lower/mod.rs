@@ -276,6 +276,28 @@ mod tests {
     }
 
     #[test]
+    fn label_width_stays_bounded_when_one_point_groups_delay_closes() {
+        // Class sizes alternate long runs of one-point classes with two-point
+        // classes, which finish faster than the closes can take them.
+        let sizes = [3, 1, 1, 1, 1, 2, 2, 2, 2, 1, 1, 1, 3, 2, 2, 1];
+        let raw: Vec<LabelValue> = sizes
+            .iter()
+            .enumerate()
+            .flat_map(|(c, &n)| std::iter::repeat_n(LabelValue::Number(c as f64), n))
+            .collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(12);
+        let points = Array2::from_shape_fn((raw.len(), 3), |_| rng.gen_range(-1.0..1.0));
+        let provenance = Provenance::Generated {
+            description: "test".into(),
+        };
+        let data = Dataset::from_raw(points, &raw, provenance).unwrap();
+        let (program, net) = compile(&data, OutputKind::Label, 1, 0.9);
+        let bound = 3 + crate::construct::plan::LABEL_OVERHEAD;
+        assert!(net.width() <= bound, "width {} > {bound}", net.width());
+        assert_robust(&data, &program, &net, 12);
+    }
+
+    #[test]
     fn slots_trade_width_for_depth() {
         let data = random_data(9, 120, 3, 2);
         let (_, narrow) = compile(&data, OutputKind::Logits, 1, 0.5);
