@@ -539,3 +539,37 @@ fn same_spec_and_seed_give_byte_identical_files_and_another_seed_another_network
     let second = compile_bytes(&pca, "2");
     assert!(first == second, "two runs of a pca spec differ");
 }
+
+#[test]
+fn every_example_compiles_to_byte_identical_files_across_runs() {
+    let dir = manifest_dir().join("examples");
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rmem"))
+        .collect();
+    specs.sort();
+    assert!(specs.len() >= 7);
+    for spec in specs {
+        let runs: Vec<Vec<(PathBuf, Vec<u8>)>> = ["1", "2"]
+            .iter()
+            .map(|threads| {
+                let out_dir = tempfile::tempdir().unwrap();
+                let out = robmem_with_env(
+                    &["compile", s(&spec), "--out", s(out_dir.path())],
+                    &[("RAYON_NUM_THREADS", threads)],
+                );
+                assert_eq!(code(&out), 0, "{}: {}", spec.display(), text(&out.stderr));
+                files_under(out_dir.path())
+                    .into_iter()
+                    .map(|f| {
+                        let bytes = std::fs::read(out_dir.path().join(&f)).unwrap();
+                        (f, bytes)
+                    })
+                    .collect()
+            })
+            .collect();
+        assert!(!runs[0].is_empty(), "{}: nothing written", spec.display());
+        assert!(runs[0] == runs[1], "{}: two runs differ", spec.display());
+    }
+}

@@ -219,3 +219,176 @@ fn integer_label_output_is_exact_in_float64() {
         }
     }
 }
+
+#[test]
+fn every_projection_strategy_is_robust_in_tract() {
+    // N - 1 < d so that span applies too.
+    let data = random_data(301, 12, 20, 3, true);
+    for norm in [Norm::L2, Norm::Linf] {
+        let sep = separation(data.points.view(), &data.labels, norm);
+        for projection in [
+            ProjectionChoice::Identity,
+            ProjectionChoice::Span,
+            ProjectionChoice::Random,
+            ProjectionChoice::Pca,
+        ] {
+            for output in [OutputKind::Logits, OutputKind::Label] {
+                let what = format!("{norm} {projection:?} {output:?}");
+                let s = spec(norm, RadiusSpec::OfLimit(0.3), output, projection);
+                let compiled = compile(&data, &s, &sep).unwrap_or_else(|e| panic!("{what}: {e}"));
+                let margin = check_in_tract(&data, &compiled, norm, 301, &what);
+                assert!(margin > 0.0, "{what}: margin {margin}");
+            }
+        }
+    }
+}
+
+/// The files `robmem compile --out DIR` writes for the examples are the
+/// networks the library compiles (rounded to the file's precision), and
+/// they are robust: float32 files in tract, float64 files (tract 0.23.9
+/// cannot run double Gemm) in the float64 evaluator, exactly for labels.
+#[test]
+fn files_written_by_the_binary_are_the_compiled_networks_and_robust() {
+    let mut files = 0;
+    for path in examples() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_robmem"))
+            .args(["compile", path.to_str().unwrap(), "--json", "--out"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let program = load_program(&path).unwrap();
+        let outcome = check_program(&program).unwrap();
+        for line in String::from_utf8(out.stdout).unwrap().lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let name = v["network"].as_str().unwrap();
+            let index = program
+                .networks
+                .iter()
+                .position(|n| n.name == name)
+                .unwrap();
+            let net = &program.networks[index];
+            let report = &outcome.reports[index];
+            let data = &outcome.datasets[net.data];
+            let sep = Separation {
+                delta: report.delta,
+                pair: report.pair.as_ref().map(|(a, b)| (a.index, b.index)),
+            };
+            let compiled = compile(data, net, &sep).unwrap();
+            for written in v["written"].as_array().unwrap() {
+                let file = PathBuf::from(written.as_str().unwrap());
+                let what = format!("{} {name} {}", path.display(), file.display());
+                let bytes = std::fs::read(&file).unwrap();
+                let (read, meta) = robmem::backend::onnx::read_onnx(&bytes).unwrap();
+                assert_eq!(meta.precision, net.precision, "{what}");
+                assert_eq!(read.layers.len(), compiled.network.layers.len(), "{what}");
+                let round = |x: f64| match net.precision {
+                    Precision::F32 => x as f32 as f64,
+                    Precision::F64 => x,
+                };
+                for (k, (a, b)) in read.layers.iter().zip(&compiled.network.layers).enumerate() {
+                    assert_eq!(a.weight, b.weight.mapv(round), "{what}: layer {k} weights");
+                    assert_eq!(a.bias, b.bias.mapv(round), "{what}: layer {k} biases");
+                    assert_eq!(a.activation, b.activation, "{what}: layer {k}");
+                }
+                let (inputs, owners) = all_probes(data, &compiled, net.norm, 11);
+                let want = |r: usize| expected(data, net.output, owners[r]);
+                let outputs = match net.precision {
+                    Precision::F32 => tract_run_f32(&bytes, &inputs),
+                    Precision::F64 => evaluate(&read, inputs.view()),
+                };
+                for (r, row) in outputs.rows().into_iter().enumerate() {
+                    match (net.output, net.precision) {
+                        (OutputKind::Logits, _) => {
+                            assert_eq!(argmax(row) as f64, want(r), "{what}: row {r}: {row}")
+                        }
+                        (OutputKind::Label, Precision::F32) => {
+                            assert!((row[0] - want(r)).abs() < 0.5, "{what}: row {r}: {row}")
+                        }
+                        (OutputKind::Label, Precision::F64) => {
+                            assert_eq!(row[0], want(r), "{what}: row {r}")
+                        }
+                    }
+                }
+                files += 1;
+            }
+        }
+    }
+    assert!(files >= 10, "only {files} files written");
+}
+
+/// Dense data (2000 random points on a line) make gamma tiny (about 2e-12)
+/// while the scores are of order 1: float32 cannot resolve the margin, and
+/// the default float32 network misclassifies data points themselves (356 of
+/// 2000 in tract and in the float32 evaluator at the time of writing).
+/// construction.md section 6 requires gamma to cover the float32 rounding
+/// bound; the compiler must either produce a network that is right in
+/// float32 or refuse (naming float32 / `precision = f64`).
+#[test]
+#[ignore = "bug: compile emits float32 networks whose margin gamma is below the float32 rounding \
+            bound (construction.md section 6 is not checked); they misclassify data points"]
+fn float32_network_is_right_in_float32_or_refused() {
+    let data = random_data(8, 2000, 1, 2, false);
+    let sep = separation(data.points.view(), &data.labels, Norm::L2);
+    let mut failures = Vec::new();
+    for output in [OutputKind::Logits, OutputKind::Label] {
+        let s = spec(
+            Norm::L2,
+            RadiusSpec::OfLimit(0.5),
+            output,
+            ProjectionChoice::Auto,
+        );
+        assert_eq!(s.precision, Precision::F32);
+        match compile(&data, &s, &sep) {
+            Err(e) => {
+                let e = e.to_string();
+                assert!(
+                    e.contains("float32") || e.contains("f32") || e.contains("precision"),
+                    "{e}"
+                );
+            }
+            Ok(compiled) => {
+                // The network itself is right (float64 evaluator, exact labels).
+                let y64 = evaluate(&compiled.network, data.points.view());
+                for i in 0..data.len() {
+                    let want = expected(&data, output, i);
+                    match output {
+                        OutputKind::Logits => assert_eq!(argmax(y64.row(i)) as f64, want),
+                        OutputKind::Label => assert_eq!(y64[[i, 0]], want),
+                    }
+                }
+                let options = OnnxOptions {
+                    output,
+                    ..OnnxOptions::default()
+                };
+                let bytes = write_onnx(&compiled.network, &options).unwrap();
+                let y = tract_run_f32(&bytes, &data.points);
+                let wrong: Vec<usize> = (0..data.len())
+                    .filter(|&i| {
+                        let want = expected(&data, output, i);
+                        match output {
+                            OutputKind::Logits => argmax(y.row(i)) as f64 != want,
+                            OutputKind::Label => (y[[i, 0]] - want).abs() >= 0.5,
+                        }
+                    })
+                    .collect();
+                if !wrong.is_empty() {
+                    failures.push(format!(
+                        "{output:?}: {} of {} data points wrong in float32 (gamma {:e}), e.g. {:?}",
+                        wrong.len(),
+                        data.len(),
+                        compiled.summary.gamma,
+                        &wrong[..wrong.len().min(5)]
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
