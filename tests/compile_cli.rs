@@ -573,3 +573,67 @@ fn every_example_compiles_to_byte_identical_files_across_runs() {
         assert!(runs[0] == runs[1], "{}: two runs differ", spec.display());
     }
 }
+
+#[test]
+fn label_output_with_named_labels_and_f64_is_described_in_the_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = robmem(&["compile", "examples/label.rmem", "--out", s(dir.path())]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let (net, meta) = read_onnx_file(&dir.path().join("out/shapes.onnx")).unwrap();
+    assert_eq!(meta.output_name, "label");
+    assert_eq!(meta.precision, robmem::spec::Precision::F64);
+    assert_eq!(meta.graph_name, "shape_net");
+    assert_eq!(meta.property("robmem.output"), Some("label"));
+    assert_eq!(meta.property("robmem.norm"), Some("l(3)"));
+    assert_eq!(meta.property("robmem.radius"), Some("0.25"));
+    let labels: serde_json::Value =
+        serde_json::from_str(meta.property("robmem.labels").unwrap()).unwrap();
+    assert_eq!(
+        labels,
+        serde_json::json!(["circle", "square", "long triangle"])
+    );
+    // The output is the class index in that order.
+    for (x, class) in [
+        ([0.0, 0.0, 0.0], 0.0),
+        ([1.0, 0.0, 0.5], 1.0),
+        ([0.0, 1.0, 1.0], 2.0),
+        ([1.0, 1.0, 0.0], 0.0),
+    ] {
+        assert_eq!(evaluate_point(&net, &x), vec![class], "{x:?}");
+    }
+}
+
+#[test]
+fn unreadable_spec_and_usage_errors_exit_2() {
+    let out = robmem(&["compile", "no/such/spec.rmem"]);
+    assert_eq!(code(&out), 2, "{}", text(&out.stderr));
+    assert!(
+        flat_stderr(&out).contains("cannot read spec file"),
+        "{}",
+        flat_stderr(&out)
+    );
+    let out = robmem(&["compile", "examples/xor.rmem", "--emit", "onnx"]);
+    assert_eq!(code(&out), 2, "{}", text(&out.stderr));
+    assert!(text(&out.stdout).is_empty());
+}
+
+#[test]
+fn a_network_without_emit_block_and_without_out_writes_nothing_and_says_so() {
+    // grid_net has no emit block; without --out nothing may be written next
+    // to the spec.
+    let (dir, path) = temp_spec(
+        "grid",
+        "dataset grid = grid(side = 5, dim = 2, labels = 2, seed = 2)\n\
+         network grid_net { data = grid norm = linf radius = 0.08 }\n",
+    );
+    let out = robmem(&["compile", s(&path)]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let err = flat_stderr(&out);
+    assert!(
+        err.contains("network `grid_net` has no `emit` block: nothing written"),
+        "{err}"
+    );
+    assert!(err.contains("--out DIR"), "{err}");
+    assert_eq!(files_under(dir.path()), [PathBuf::from("grid.rmem")]);
+    assert!(text(&out.stdout).contains("network grid_net"));
+}

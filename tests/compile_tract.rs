@@ -5,8 +5,10 @@
 //! random points on each ball's surface, linf corners, l1 vertices, and the
 //! worst directions (towards the nearest differently-labelled point, in input
 //! space and through the projection). robmem's float32 evaluator agrees with
-//! tract on all of them, and the float64 evaluator gives integer labels
-//! exactly.
+//! tract on all of them, logit gaps keep a few float32 ulps of slack, the
+//! float64 evaluator gives integer labels exactly, and the files the binary
+//! writes are the networks the library compiles. Two ignored tests record a
+//! bug: float32 networks whose margin is below float32 rounding.
 
 mod support;
 
@@ -97,7 +99,16 @@ fn check_in_tract(data: &Dataset, compiled: &Compiled, norm: Norm, seed: u64, wh
             for (r, row) in ours.rows().into_iter().enumerate() {
                 assert_eq!(argmax(row) as f64, want(r), "{what}: evaluator, row {r}");
             }
-            logit_margin(&theirs, |r| want(r) as usize)
+            let margin = logit_margin(&theirs, |r| want(r) as usize);
+            // Slack against other runtimes' summation orders: the logit gap
+            // is several float32 ulps of the largest logit.
+            let top = scale as f32;
+            let ulp = f64::from(f32::from_bits(top.to_bits() + 1) - top);
+            assert!(
+                margin > 4.0 * ulp,
+                "{what}: logit margin {margin} is within 4 float32 ulps ({ulp}) of logits up to {scale}"
+            );
+            margin
         }
         OutputKind::Label => {
             let mut margin = f64::INFINITY;
@@ -391,4 +402,53 @@ fn float32_network_is_right_in_float32_or_refused() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The same bug through the command line: a 2000-point grid on a line
+/// compiles with exit 0 to a float32 file that tract runs with 181 of the
+/// 2000 grid points misclassified (at the time of writing).
+#[test]
+#[ignore = "bug: compile emits float32 networks whose margin gamma is below the float32 rounding \
+            bound (construction.md section 6 is not checked); they misclassify data points"]
+fn float32_file_from_the_binary_is_right_or_the_binary_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("line.rmem");
+    std::fs::write(
+        &spec,
+        "dataset line = grid(side = 2000, dim = 1, labels = 2, seed = 1)\n\
+         network line_net { data = line norm = l2 radius = 0.5 of limit }\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_robmem"))
+        .args(["compile", spec.to_str().unwrap(), "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    if out.status.code() == Some(1) {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("float32") || err.contains("precision"),
+            "{err}"
+        );
+        return;
+    }
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let program = load_program(&spec).unwrap();
+    let outcome = check_program(&program).unwrap();
+    let data = &outcome.datasets[0];
+    let bytes = std::fs::read(dir.path().join("line_net.onnx")).unwrap();
+    let y = tract_run_f32(&bytes, &data.points);
+    let wrong = (0..data.len())
+        .filter(|&i| argmax(y.row(i)) != data.labels[i] as usize)
+        .count();
+    assert_eq!(
+        wrong,
+        0,
+        "{wrong} of {} grid points wrong in float32",
+        data.len()
+    );
 }
