@@ -4,6 +4,8 @@
 //! network and a [`Summary`] for reports. Reading specs and writing files is
 //! the caller's job (`cli`).
 
+use crate::analysis::rounding::RoundingCheck;
+use crate::analysis::rounding::{rounding_check, F32_UNIT_ROUNDOFF, F64_UNIT_ROUNDOFF};
 use crate::analysis::separation::Separation;
 use crate::construct::assemble::{assemble, Assembly, AssemblyError};
 use crate::construct::plan::{plan, Plan, PlanError, Request};
@@ -12,7 +14,7 @@ use crate::ir::layers::LayerNetwork;
 use crate::ir::stages::StageProgram;
 use crate::lower::lower;
 use crate::passes;
-use crate::spec::{Budget, NetworkSpec, OutputKind};
+use crate::spec::{Budget, NetworkSpec, OutputKind, Precision, RadiusSpec};
 use serde::Serialize;
 use std::time::Instant;
 
@@ -77,9 +79,57 @@ pub struct Summary {
     pub delta_projected: f64,
     /// gamma, the real-arithmetic score margin.
     pub gamma: f64,
+    /// Bound on the rounding error of any running maximum at the spec's
+    /// precision, in score units (see [`crate::analysis::rounding`]).
+    pub rounding_bound: f64,
+    /// What that error must stay below for every decision to hold.
+    pub rounding_limit: f64,
     /// Seconds per phase, in order (serialised as an object `{phase: seconds}`).
     #[serde(serialize_with = "phases_as_map")]
     pub seconds: Vec<Phase>,
+}
+
+/// Assemble, lower and optimise at `radius` (which the plan's projection certifies).
+fn build(
+    data: &Dataset,
+    spec: &NetworkSpec,
+    plan: &Plan,
+    radius: f64,
+    lap: &mut dyn FnMut(&'static str),
+) -> Result<(StageProgram, LayerNetwork), CompileError> {
+    let projection = &plan.candidate.projection;
+    let program = assemble(&Assembly {
+        data,
+        norm: spec.norm,
+        radius,
+        strategy: projection.strategy.name(),
+        matrix: &projection.matrix,
+        centre: &projection.centre,
+        norm_bound: projection.norm_bound,
+        projected: &plan.candidate.projected.points,
+        delta_prime: plan.candidate.projected.delta,
+        output: spec.output,
+        slots_per_class: plan.slots_per_class,
+    })?;
+    lap("assemble");
+    let mut network = lower(&program);
+    lap("lower");
+    passes::run_default(&mut network);
+    lap("passes");
+    Ok((program, network))
+}
+
+/// For `radius = max`: the largest radius whose margin covers 1.5 times the
+/// rounding bound measured at the first attempt. The margin
+/// `gamma = delta' (delta'/2 - r)` must reach `rounding.bound * (gamma / limit)`;
+/// the factor 1.5 absorbs the bound's small growth as r changes (the result
+/// is checked again). `None` when even r = 0 would not do.
+fn radius_for_rounding(program: &StageProgram, rounding: &RoundingCheck) -> Option<f64> {
+    let delta = program.scores.delta_prime;
+    let per_limit = program.scores.gamma / rounding.limit;
+    let needed_gamma = 1.5 * rounding.bound * per_limit;
+    let r = delta / 2.0 - needed_gamma / delta;
+    (r > 0.0).then(|| r / program.projection.norm_bound)
 }
 
 fn phases_as_map<S: serde::Serializer>(phases: &[Phase], serializer: S) -> Result<S::Ok, S::Error> {
@@ -95,6 +145,19 @@ pub enum CompileError {
     /// The plan's projection does not certify its radius (a planner bug).
     #[error(transparent)]
     Assembly(#[from] AssemblyError),
+    /// Rounding at the spec's precision could exceed the network's margin
+    /// (construction.md section 6).
+    #[error("{precision} rounding could move a score by up to {bound:.3e}, but the margin only tolerates {limit:.3e} (gamma = {gamma:.3e}): the data are too dense for {precision} at this radius")]
+    Precision {
+        /// `float32` or `float64`.
+        precision: &'static str,
+        /// The rounding bound.
+        bound: f64,
+        /// What it must stay below.
+        limit: f64,
+        /// The real-arithmetic score margin.
+        gamma: f64,
+    },
     /// The network is deeper than the depth budget (label output).
     #[error("the network has depth {depth}, above the budget {budget}: the label output needs about one layer per point; use `output = logits` (whose depth shrinks with width) or raise `depth`")]
     TooDeep {
@@ -132,33 +195,46 @@ pub fn compile(
         seed: spec.seed,
     })?;
     lap("projection", &mut seconds);
-    let projection = &plan.candidate.projection;
-    let program = assemble(&Assembly {
-        data,
-        norm: spec.norm,
-        radius: plan.radius,
-        strategy: projection.strategy.name(),
-        matrix: &projection.matrix,
-        centre: &projection.centre,
-        norm_bound: projection.norm_bound,
-        projected: &plan.candidate.projected.points,
-        delta_prime: plan.candidate.projected.delta,
-        output: spec.output,
-        slots_per_class: plan.slots_per_class,
-    })?;
-    lap("assemble", &mut seconds);
-    let mut network = lower(&program);
-    lap("lower", &mut seconds);
-    passes::run_default(&mut network);
-    lap("passes", &mut seconds);
-    if let (Budget::AtMost(budget), OutputKind::Label) = (spec.depth, spec.output) {
-        if network.depth() > budget {
-            return Err(CompileError::TooDeep {
-                depth: network.depth(),
-                budget,
-            });
+    let (precision, unit) = match spec.precision {
+        Precision::F32 => ("float32", F32_UNIT_ROUNDOFF),
+        Precision::F64 => ("float64", F64_UNIT_ROUNDOFF),
+    };
+    let largest_coordinate = data.points.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let mut radius = plan.radius;
+    let (program, network, rounding) = loop {
+        let (program, network) = build(data, spec, &plan, radius, &mut |phase| {
+            lap(phase, &mut seconds)
+        })?;
+        if let (Budget::AtMost(budget), OutputKind::Label) = (spec.depth, spec.output) {
+            if network.depth() > budget {
+                return Err(CompileError::TooDeep {
+                    depth: network.depth(),
+                    budget,
+                });
+            }
         }
-    }
+        let rounding = rounding_check(&program, network.depth(), largest_coordinate + radius, unit);
+        lap("rounding", &mut seconds);
+        if rounding.fits() {
+            break (program, network, rounding);
+        }
+        let retry = match spec.radius {
+            RadiusSpec::Max if radius == plan.radius => radius_for_rounding(&program, &rounding),
+            _ => None,
+        };
+        match retry {
+            Some(smaller) => radius = smaller,
+            None => {
+                return Err(CompileError::Precision {
+                    precision,
+                    bound: rounding.bound,
+                    limit: rounding.limit,
+                    gamma: program.scores.gamma,
+                })
+            }
+        }
+    };
+    let projection = &plan.candidate.projection;
     let finite = |x: f64| x.is_finite().then_some(x);
     let limit = separation.delta / 2.0;
     let summary = Summary {
@@ -169,8 +245,8 @@ pub fn compile(
         norm: spec.norm.to_string(),
         delta: finite(separation.delta),
         limit: finite(limit),
-        radius: finite(plan.radius),
-        ratio: finite(plan.radius / limit),
+        radius: finite(radius),
+        ratio: finite(radius / limit),
         projection: projection.strategy.name().to_string(),
         m: projection.m(),
         draws: projection.draws,
@@ -180,6 +256,8 @@ pub fn compile(
         parameters: network.parameters(),
         delta_projected: plan.candidate.projected.delta,
         gamma: program.scores.gamma,
+        rounding_bound: rounding.bound,
+        rounding_limit: rounding.limit,
         seconds,
     };
     Ok(Compiled {

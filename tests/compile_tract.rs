@@ -7,8 +7,8 @@
 //! space and through the projection). robmem's float32 evaluator agrees with
 //! tract on all of them, logit gaps keep a few float32 ulps of slack, the
 //! float64 evaluator gives integer labels exactly, and the files the binary
-//! writes are the networks the library compiles. Two ignored tests record a
-//! bug: float32 networks whose margin is below float32 rounding.
+//! writes are the networks the library compiles. Dense data whose margin is
+//! below float32 rounding is either compiled right for float32 or refused.
 
 mod support;
 
@@ -342,8 +342,6 @@ fn files_written_by_the_binary_are_the_compiled_networks_and_robust() {
 /// bound; the compiler must either produce a network that is right in
 /// float32 or refuse (naming float32 / `precision = f64`).
 #[test]
-#[ignore = "bug: compile emits float32 networks whose margin gamma is below the float32 rounding \
-            bound (construction.md section 6 is not checked); they misclassify data points"]
 fn float32_network_is_right_in_float32_or_refused() {
     let data = random_data(8, 2000, 1, 2, false);
     let sep = separation(data.points.view(), &data.labels, Norm::L2);
@@ -408,8 +406,6 @@ fn float32_network_is_right_in_float32_or_refused() {
 /// compiles with exit 0 to a float32 file that tract runs with 181 of the
 /// 2000 grid points misclassified (at the time of writing).
 #[test]
-#[ignore = "bug: compile emits float32 networks whose margin gamma is below the float32 rounding \
-            bound (construction.md section 6 is not checked); they misclassify data points"]
 fn float32_file_from_the_binary_is_right_or_the_binary_refuses() {
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("line.rmem");

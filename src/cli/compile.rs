@@ -204,6 +204,16 @@ fn compile_error(
         CompileError::Plan(PlanError::Projection(_)) => program
             .error_at(net.span, "this network", message)
             .with_help("choose another `projection` (auto picks one that applies)"),
+        CompileError::Precision { precision, .. } => {
+            let fix = if precision == "float32" {
+                "use `precision = f64`, a smaller radius, or a larger width (a larger m separates the projected points more)"
+            } else {
+                "use a smaller radius or a larger width (a larger m separates the projected points more)"
+            };
+            program
+                .error_at(net.span, "this network", message)
+                .with_help(fix)
+        }
         CompileError::Assembly(_) => program.error_at(net.span, "this network", message),
     }
 }

@@ -1,0 +1,132 @@
+//! A bound on the floating-point error of a compiled network, gadget by
+//! gadget (construction.md section 6), used by `compile` to refuse a
+//! precision whose rounding could exceed the network's margin.
+//!
+//! The bound follows the structure of the construction rather than
+//! propagating errors neuron by neuron (which would double at every
+//! running-max layer, since `A' = A + relu(s - A)` reads `A` twice):
+//!
+//! 1. Projection: `u = relu(U x + b)` with `|x_k| <= X`, evaluated with unit
+//!    roundoff `u` and `g_n = n u / (1 - n u)`, has error
+//!    `e_u <= (g_{d+1} + u) (|U| X + |b|)` per coordinate. Copies of `u`
+//!    (weight 1, bias 0) are exact.
+//! 2. A score, or a comparison `s_j(u) - V`, read in one dot product of at
+//!    most m + 3 terms: `e_s <= ||z_j||_1 e_u + (g_{m+3} + u) (||z_j||_1 M_u + |c_j| + 2 M_s)`,
+//!    where `M_u` and `M_s` bound `|u_k|` and every score on the balls.
+//! 3. A running maximum `V' = A' + q'` with `A' = fl(A + q)` and
+//!    `q' = relu(fl(s - A - q))` equals `max(V, s + eta) + delta` with
+//!    `|eta| <= e_s` and `|delta| <= u M_s`; max is 1-Lipschitz, so after
+//!    L layers `e_V <= e_s + L u M_s`. Max-tree levels and the carried best
+//!    score of the label gadget add one such term per layer too.
+//! 4. Decisions: logits stay right when `2 e_V < gamma` (every logit is a
+//!    running maximum, scaled alike); the label gadget's step
+//!    `h = relu(kappa D - 1/2) - relu(kappa D - 3/2)` stays 1 when the real
+//!    `kappa D >= 2` and 0 when it is `<= -2` as long as the error of
+//!    `D = G - B` (at most `2 e_V`) times `kappa = 2 / gamma` is below 1/2,
+//!    i.e. `e_V < gamma / 8`; then `kappa e_V` is small enough that the
+//!    rounding of `h` itself is negligible, and the label register holds
+//!    small integers exactly.
+//!
+//! Weights of +-1 and 0 are exact in every format, and copies (one term of
+//! weight 1, no bias) are exact, so a value is rounded at most once per
+//! layer. This is the compiler's own check, not a
+//! certificate: it is computed in `f64` without directed rounding and trusts
+//! the stage program's constants. The certificate checker recomputes
+//! everything from the weights.
+
+use crate::ir::stages::{Reduction, StageProgram};
+
+/// Unit roundoff of float32.
+pub const F32_UNIT_ROUNDOFF: f64 = 1.0 / (1u64 << 24) as f64;
+
+/// Unit roundoff of float64.
+pub const F64_UNIT_ROUNDOFF: f64 = 1.0 / (1u64 << 53) as f64;
+
+/// The outcome of [`rounding_check`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RoundingCheck {
+    /// Bound on the error of any running maximum (score units).
+    pub bound: f64,
+    /// What the bound must stay below for every decision to hold.
+    pub limit: f64,
+}
+
+impl RoundingCheck {
+    /// True when rounding cannot change a decision.
+    pub fn fits(&self) -> bool {
+        self.bound < self.limit
+    }
+}
+
+fn growth(n: usize, unit: f64) -> f64 {
+    let n = n as f64;
+    n * unit / (1.0 - n * unit)
+}
+
+/// Bounds the rounding error of the network `program` lowers to, evaluated
+/// with unit roundoff `unit`, for inputs with `|x_k| <= input_bound` in the
+/// balls, when the lowered network has `depth` layers.
+pub fn rounding_check(
+    program: &StageProgram,
+    depth: usize,
+    input_bound: f64,
+    unit: f64,
+) -> RoundingCheck {
+    let projection = &program.projection;
+    let scores = &program.scores;
+    let (m, d) = projection.matrix.dim();
+    let r = projection.projected_radius;
+
+    // 1. Projection layer.
+    let bias = &projection.shift - &projection.matrix.dot(&projection.centre);
+    let projection_error = projection
+        .matrix
+        .rows()
+        .into_iter()
+        .zip(&bias)
+        .map(|(row, b)| {
+            let size = row.iter().map(|w| w.abs()).sum::<f64>() * input_bound + b.abs();
+            (growth(d + 1, unit) + unit) * size
+        })
+        .fold(0.0, f64::max);
+
+    // Magnitudes on the balls: u_k <= t_k + max_i z_ik + r; every score
+    // s_j(z) <= ||z_j|| (R + r) - ||z_j||^2 / 2 + S <= S + (R + r)^2 / 2.
+    let mut projected: f64 = 1.0;
+    for (k, column) in scores.centres.columns().into_iter().enumerate() {
+        let top = column.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        projected = projected.max(projection.shift[k] + top + r);
+    }
+    let reach = scores
+        .centres
+        .rows()
+        .into_iter()
+        .fold(0.0f64, |acc, row| acc.max(row.dot(&row).sqrt()));
+    let score_bound = scores.offset + (reach + r).powi(2) / 2.0;
+
+    // 2. The worst score or comparison.
+    let score_error = scores
+        .centres
+        .rows()
+        .into_iter()
+        .zip(&scores.offsets)
+        .map(|(row, c)| {
+            let l1 = row.iter().map(|z| z.abs()).sum::<f64>();
+            l1 * projection_error
+                + (growth(m + 3, unit) + unit) * (l1 * projected + c.abs() + 2.0 * score_bound)
+        })
+        .fold(0.0, f64::max);
+
+    // 3. Running maxima: at most one rounding of a value <= M_s per layer
+    // (a generous count: the network's depth), plus the output layer's
+    // scaling and two-term sum.
+    let bound = score_error + (depth as f64 + 3.0) * unit * score_bound;
+
+    // 4. What the decisions tolerate.
+    let limit = match &program.reduction {
+        Reduction::RunningMax { .. } => scores.gamma / 2.0,
+        Reduction::LabelGroups { .. } => scores.gamma / 8.0,
+        Reduction::Constant => f64::INFINITY,
+    };
+    RoundingCheck { bound, limit }
+}
