@@ -262,8 +262,8 @@ fn write_outputs(
         for (what, path) in [("certificate", &emit.certificate), ("vnnlib", &emit.vnnlib)] {
             if let Some(path) = path {
                 eprintln!(
-                    "note: `{what} = \"{}\"` is not written: this version of robmem does not produce {what} files yet",
-                    path.display()
+                    "note: `{what}` ({}) is not written: this version of robmem does not produce {what} files yet",
+                    output_path(program, path, out).display()
                 );
             }
         }
