@@ -10,7 +10,8 @@
 #
 # Usage: scripts/bench_compile.sh [digits] [mnist] [examples]
 #   (no argument: all three). Environment: ROBMEM=path/to/robmem skips the
-#   build and uses that binary; KEEP=1 keeps the temporary folder.
+#   build and uses that binary (the commit printed is then the worktree's,
+#   not necessarily the binary's); KEEP=1 keeps the temporary folder.
 #
 # Needs /usr/bin/time (`apt-get install -y time`) and jq.
 set -euo pipefail
@@ -32,6 +33,7 @@ if [ "${KEEP:-0}" = 1 ]; then echo "temporary folder: $tmp"; else trap 'rm -rf "
 
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(cd "$root" && git rev-parse --short HEAD)$(cd "$root" && git diff --quiet HEAD -- src || echo '+dirty'), nproc $(nproc)"
 echo "# $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+echo "# binary: $ROBMEM"
 
 # blobs data set with the given shape and spread, l2, radius 0.5 of limit.
 blobs_spec() { # name points dim labels spread

@@ -209,6 +209,15 @@ pub fn best_for_width(
 /// verified (it certifies `sigma`); it may not be the absolute smallest m
 /// when `sigma_max(m)` is not monotone. Random tries up to 4 draws per m.
 ///
+/// Cost: an evaluation is a projected separation over all N points,
+/// O(N^2 m). Most are skipped: a refuter (`Refuter`) proves failures from close
+/// pairs (those of earlier failed evaluations, and for N >= 8192 those of a
+/// 4096-point sample), and only maps it cannot refute are evaluated; the
+/// decisions, and so the result, are the same as without it. For p = 2 the
+/// doubling starts above the refuted m (`gallop_smallest`: same result,
+/// since success is monotone there). `Auto` searches pca first and random
+/// only below pca's m, where pca's close pairs usually refute every draw.
+///
 /// Returns `None` when no m <= `m_max` certifies `sigma` (or the strategy
 /// does not apply, e.g. span with N - 1 >= d).
 pub fn smallest_m_for_radius(
