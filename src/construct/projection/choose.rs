@@ -9,9 +9,11 @@
 
 use super::strategies::{identity, random, span, PcaBasis};
 use super::{Projected, Projection, ProjectionError, Strategy};
+use crate::analysis::separation::separation;
 use crate::data::Dataset;
 use crate::norm::Norm;
 use crate::spec::ProjectionChoice;
+use ndarray::{Array2, ArrayView1, Axis};
 
 /// Random draws [`best_for_width`] tries when a radius is needed.
 pub const DEFAULT_MAX_DRAWS: usize = 8;
@@ -207,6 +209,15 @@ pub fn best_for_width(
 /// verified (it certifies `sigma`); it may not be the absolute smallest m
 /// when `sigma_max(m)` is not monotone. Random tries up to 4 draws per m.
 ///
+/// Cost: an evaluation is a projected separation over all N points,
+/// O(N^2 m). Most are skipped: a refuter (`Refuter`) proves failures from close
+/// pairs (those of earlier failed evaluations, and for N >= 8192 those of a
+/// 4096-point sample), and only maps it cannot refute are evaluated; the
+/// decisions, and so the result, are the same as without it. For p = 2 the
+/// doubling starts above the refuted m (`gallop_smallest`: same result,
+/// since success is monotone there). `Auto` searches pca first and random
+/// only below pca's m, where pca's close pairs usually refute every draw.
+///
 /// Returns `None` when no m <= `m_max` certifies `sigma` (or the strategy
 /// does not apply, e.g. span with N - 1 >= d).
 pub fn smallest_m_for_radius(
@@ -219,19 +230,42 @@ pub fn smallest_m_for_radius(
 ) -> Option<Candidate> {
     let d = data.dim();
     let limit = m_max.min(d);
-    let pca_search = |limit: usize| {
+    // One refuter for the whole search: close pairs found while searching
+    // pca also refute random maps.
+    let mut refuter = Refuter::new(data, sigma);
+    let search = |limit: usize, probe: &mut dyn FnMut(usize, bool) -> Probe| {
+        if norm == Norm::L2 {
+            gallop_smallest(limit, probe)
+        } else {
+            search_smallest(limit, |m| match probe(m, true) {
+                Probe::Certified(c) => Some(*c),
+                _ => None,
+            })
+        }
+    };
+    let pca_search = |limit: usize, refuter: &mut Refuter<'_>| {
         let basis = PcaBasis::new(data);
-        search_smallest(limit, |m| {
-            let c = Candidate::evaluate(basis.projection(m, norm).ok()?, data);
-            c.certifies(sigma).then_some(c)
+        search(limit, &mut |m, full| match basis.projection(m, norm) {
+            Ok(p) => refuter.probe(p, full),
+            Err(_) => Probe::Failed,
         })
     };
-    let random_search = |limit: usize| {
-        search_smallest(limit, |m| {
-            random_best(data, m, seed, norm, Some(sigma), SEARCH_DRAWS)
-                .ok()?
-                .0
-                .filter(|c| c.certifies(sigma))
+    let random_search = |limit: usize, refuter: &mut Refuter<'_>| {
+        // Draws 0..SEARCH_DRAWS in order; the first that certifies wins, as
+        // in `random_best`. Refuted only when every draw is.
+        search(limit, &mut |m, full| {
+            let mut outcome = Probe::Refuted;
+            for draw in 0..SEARCH_DRAWS as u64 {
+                let Ok(p) = random(data, m, seed, draw, norm) else {
+                    return Probe::Failed;
+                };
+                match refuter.probe(p, full) {
+                    Probe::Refuted => {}
+                    Probe::Failed => outcome = Probe::Failed,
+                    open_or_certified => return open_or_certified,
+                }
+            }
+            outcome
         })
     };
     let identity_eval = || {
@@ -249,12 +283,12 @@ pub fn smallest_m_for_radius(
     match choice {
         ProjectionChoice::Identity => identity_eval(),
         ProjectionChoice::Span => span_eval(m_max),
-        ProjectionChoice::Pca => pca_search(limit),
-        ProjectionChoice::Random => random_search(limit),
+        ProjectionChoice::Pca => pca_search(limit, &mut refuter),
+        ProjectionChoice::Random => random_search(limit, &mut refuter),
         ProjectionChoice::Auto => {
-            let mut best = pca_search(limit);
+            let mut best = pca_search(limit, &mut refuter);
             let below = best.as_ref().map_or(limit, |c| c.projection.m() - 1);
-            if let Some(c) = random_search(below) {
+            if let Some(c) = random_search(below, &mut refuter) {
                 best = Some(c);
             }
             // Span and identity win ties at equal m (simpler).
@@ -307,4 +341,214 @@ fn search_smallest(
         }
     }
     Some(found)
+}
+
+/// What a probe of the search over m learnt about one m.
+enum Probe {
+    /// A close pair proves that no map at this m certifies the radius.
+    Refuted,
+    /// Not refuted, and not evaluated (a cheap probe).
+    Open,
+    /// Evaluated: no map at this m certifies the radius.
+    Failed,
+    /// Evaluated: this map certifies the radius (boxed: a candidate holds
+    /// the projected data).
+    Certified(Box<Candidate>),
+}
+
+/// Smallest m in 1..=`limit` for which `probe(m, true)` certifies, assuming
+/// success is monotone in m (as for p = 2 and nested maps); the same answer
+/// as [`search_smallest`] under that assumption, with fewer full
+/// evaluations when refutations are available.
+///
+/// Every m up to `lo` is known to fail. Each round first raises `lo` over
+/// the m that cheap probes (`probe(m, false)`) refute — refutation is
+/// monotone too: a pair close under the first m rows of a nested map is
+/// close under fewer rows — by galloping (lo + 1, lo + 2, lo + 4, ...) and
+/// bisection; then evaluates fully at `lo + step` (step 1, doubling after
+/// each failure) until a success, and bisects between the last failure and
+/// the first success. Starting right above the refuted m is the point: the
+/// first full evaluation often succeeds, and a failure's closest pair
+/// usually refutes the m right above it.
+fn gallop_smallest(limit: usize, probe: &mut dyn FnMut(usize, bool) -> Probe) -> Option<Candidate> {
+    let mut lo = 0;
+    let mut found: Option<(usize, Candidate)> = None;
+    let mut step = 1;
+    loop {
+        let top = found.as_ref().map_or(limit, |(m, _)| m - 1);
+        lo = refuted_prefix(lo, top, probe);
+        if lo >= top {
+            return found.map(|(_, c)| c);
+        }
+        let m = match &found {
+            None => (lo + step).min(top),
+            Some((hi, _)) => lo + (hi - lo) / 2,
+        };
+        match probe(m, true) {
+            Probe::Certified(c) => found = Some((m, *c)),
+            _ => {
+                lo = m;
+                step *= 2;
+            }
+        }
+    }
+}
+
+/// The largest m in `lo..=top` such that cheap probes refute every m in
+/// `lo + 1..=m` (assuming refutation is monotone in m): galloping from
+/// `lo + 1`, then bisection.
+fn refuted_prefix(lo: usize, top: usize, probe: &mut dyn FnMut(usize, bool) -> Probe) -> usize {
+    let refuted = |m: usize, probe: &mut dyn FnMut(usize, bool) -> Probe| {
+        matches!(probe(m, false), Probe::Refuted)
+    };
+    // refuted up to `known`; `open` is the smallest m known not refuted.
+    let (mut known, mut open) = (lo, top + 1);
+    let mut step = 1;
+    while known < top {
+        let m = (known + step).min(top);
+        if !refuted(m, probe) {
+            open = m;
+            break;
+        }
+        known = m;
+        step *= 2;
+    }
+    while open - known > 1 {
+        let mid = known + (open - known) / 2;
+        if refuted(mid, probe) {
+            known = mid;
+        } else {
+            open = mid;
+        }
+    }
+    known
+}
+
+/// Data sets with at least this many points get a [`Refuter`] sample.
+const SAMPLE_MIN_POINTS: usize = 8192;
+
+/// Points in a [`Refuter`] sample.
+const SAMPLE_POINTS: usize = 4096;
+
+/// Relative slack of [`Refuter`]'s comparisons: far above the rounding of a
+/// projected distance computed two ways (about `(d + 2) eps`), far below
+/// any margin that matters to the search.
+const REFUTE_SLACK: f64 = 1e-9;
+
+/// Proves, without a projected separation over all N points, that a map
+/// cannot certify radius `sigma`: if some differently-labelled pair (i, j)
+/// has `||U x_i - U x_j||_2 <= 2 sigma ||U||_{p->2}` (with a relative slack
+/// of 1e-9 for rounding), then `delta' <= 2 sigma ||U||_{p->2}` and
+/// [`Projection::certifies`] is false. Refutations are only ever used to
+/// skip evaluations that would fail, so a search with a refuter takes the
+/// same decisions, and returns the same candidate, as one without: only
+/// faster. It never certifies anything.
+///
+/// Two sources of close pairs:
+/// - the closest pair of every evaluation that failed (distances under the
+///   nested maps of pca and random grow with m, and a pair that is close
+///   under one map is often close under another);
+/// - for N >= [`SAMPLE_MIN_POINTS`], the separation of a fixed sample of
+///   [`SAMPLE_POINTS`] points (every (N / 4096)-th), about (4096 / N)^2 of
+///   the cost of the full separation: it refutes maps far below the answer,
+///   where close pairs are plentiful.
+struct Refuter<'a> {
+    data: &'a Dataset,
+    sigma: f64,
+    /// Known close pairs (data indices), oldest first.
+    pairs: Vec<(usize, usize)>,
+    /// The sample's row indices, points and labels.
+    sample: Option<(Vec<usize>, Array2<f64>, Vec<u32>)>,
+}
+
+impl<'a> Refuter<'a> {
+    /// A refuter for radius `sigma` with no known pairs.
+    fn new(data: &'a Dataset, sigma: f64) -> Self {
+        let n = data.len();
+        let sample = (n >= SAMPLE_MIN_POINTS).then(|| {
+            let step = n.div_ceil(SAMPLE_POINTS);
+            let rows: Vec<usize> = (0..n).step_by(step).collect();
+            let points = data.points.select(Axis(0), &rows);
+            let labels = rows.iter().map(|&i| data.labels[i]).collect();
+            (rows, points, labels)
+        });
+        Refuter {
+            data,
+            sigma,
+            pairs: Vec::new(),
+            sample,
+        }
+    }
+
+    /// Refutes `projection` if it can; otherwise, with `full`, evaluates
+    /// it (one projected separation over all points) and keeps the closest
+    /// pair of a failed evaluation; without `full`, answers [`Probe::Open`].
+    fn probe(&mut self, projection: Projection, full: bool) -> Probe {
+        if self.refutes(&projection) {
+            return Probe::Refuted;
+        }
+        if !full {
+            return Probe::Open;
+        }
+        let candidate = Candidate::evaluate(projection, self.data);
+        if candidate.certifies(self.sigma) {
+            return Probe::Certified(Box::new(candidate));
+        }
+        if let Some(pair) = candidate.projected.pair {
+            self.remember(pair);
+        }
+        Probe::Failed
+    }
+
+    fn remember(&mut self, pair: (usize, usize)) {
+        if !self.pairs.contains(&pair) {
+            self.pairs.push(pair);
+        }
+    }
+
+    /// True when a known pair, or the sample, proves that `projection`
+    /// does not certify `sigma`.
+    fn refutes(&mut self, projection: &Projection) -> bool {
+        let threshold = 2.0 * self.sigma * projection.norm_bound;
+        if !(threshold.is_finite() && threshold > 0.0) {
+            return false;
+        }
+        // Rounding of U (x - mu) scales with ||U||_F ||x - mu||_2.
+        let frobenius = projection.matrix.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let centred_norm = |x: ArrayView1<f64>| {
+            (&x - &projection.centre)
+                .iter()
+                .map(|v| v * v)
+                .sum::<f64>()
+                .sqrt()
+        };
+        let points = &self.data.points;
+        let close = |distance: f64, i: usize, j: usize| {
+            let slack = REFUTE_SLACK
+                * (distance
+                    + frobenius * (centred_norm(points.row(i)) + centred_norm(points.row(j))));
+            distance * (1.0 + REFUTE_SLACK) + slack <= threshold
+        };
+        let refuted = self.pairs.iter().any(|&(i, j)| {
+            let difference = &points.row(i) - &points.row(j);
+            let projected = projection.matrix.dot(&difference);
+            close(projected.dot(&projected).sqrt(), i, j)
+        });
+        if refuted {
+            return true;
+        }
+        let Some((rows, sample, labels)) = &self.sample else {
+            return false;
+        };
+        let z = projection.transform(sample.view());
+        let found = separation(z.view(), labels, Norm::L2);
+        match found.pair {
+            Some((a, b)) if close(found.delta, rows[a], rows[b]) => {
+                let pair = (rows[a], rows[b]);
+                self.remember(pair);
+                true
+            }
+            _ => false,
+        }
+    }
 }
