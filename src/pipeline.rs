@@ -4,7 +4,6 @@
 //! network and a [`Summary`] for reports. Reading specs and writing files is
 //! the caller's job (`cli`).
 
-use crate::analysis::rounding::RoundingCheck;
 use crate::analysis::rounding::{rounding_check, F32_UNIT_ROUNDOFF, F64_UNIT_ROUNDOFF};
 use crate::analysis::separation::Separation;
 use crate::construct::assemble::{assemble, Assembly, AssemblyError};
@@ -89,6 +88,33 @@ pub struct Summary {
     pub seconds: Vec<Phase>,
 }
 
+/// How often compile rebuilds to make room for rounding before giving up.
+const MAX_ROUNDING_ATTEMPTS: usize = 3;
+
+/// Margin kept above the rounding bound when making room for it (the bound
+/// itself changes a little with the radius and the projection).
+const ROUNDING_SAFETY: f64 = 1.5;
+
+/// The plan for `spec`, but certifying the absolute radius `target`.
+fn replan(
+    data: &Dataset,
+    spec: &NetworkSpec,
+    separation: &Separation,
+    target: f64,
+) -> Result<Plan, PlanError> {
+    plan(&Request {
+        data,
+        norm: spec.norm,
+        delta: separation.delta,
+        radius: RadiusSpec::Absolute(target),
+        width: spec.width,
+        depth: spec.depth,
+        output: spec.output,
+        projection: spec.projection,
+        seed: spec.seed,
+    })
+}
+
 /// Assemble, lower and optimise at `radius` (which the plan's projection certifies).
 fn build(
     data: &Dataset,
@@ -117,19 +143,6 @@ fn build(
     passes::run_default(&mut network);
     lap("passes");
     Ok((program, network))
-}
-
-/// For `radius = max`: the largest radius whose margin covers 1.5 times the
-/// rounding bound measured at the first attempt. The margin
-/// `gamma = delta' (delta'/2 - r)` must reach `rounding.bound * (gamma / limit)`;
-/// the factor 1.5 absorbs the bound's small growth as r changes (the result
-/// is checked again). `None` when even r = 0 would not do.
-fn radius_for_rounding(program: &StageProgram, rounding: &RoundingCheck) -> Option<f64> {
-    let delta = program.scores.delta_prime;
-    let per_limit = program.scores.gamma / rounding.limit;
-    let needed_gamma = 1.5 * rounding.bound * per_limit;
-    let r = delta / 2.0 - needed_gamma / delta;
-    (r > 0.0).then(|| r / program.projection.norm_bound)
 }
 
 fn phases_as_map<S: serde::Serializer>(phases: &[Phase], serializer: S) -> Result<S::Ok, S::Error> {
@@ -176,11 +189,16 @@ pub fn compile(
 ) -> Result<Compiled, CompileError> {
     let mut seconds = Vec::new();
     let mut clock = Instant::now();
+    // A phase that runs again (a rebuild to make room for rounding) adds up.
     let mut lap = |phase: &'static str, seconds: &mut Vec<Phase>| {
-        seconds.push(Phase {
-            phase,
-            seconds: clock.elapsed().as_secs_f64(),
-        });
+        let elapsed = clock.elapsed().as_secs_f64();
+        match seconds.iter_mut().find(|p| p.phase == phase) {
+            Some(p) => p.seconds += elapsed,
+            None => seconds.push(Phase {
+                phase,
+                seconds: elapsed,
+            }),
+        }
         clock = Instant::now();
     };
     let plan = plan(&Request {
@@ -200,7 +218,13 @@ pub fn compile(
         Precision::F64 => ("float64", F64_UNIT_ROUNDOFF),
     };
     let largest_coordinate = data.points.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    // Build at the planned radius; when rounding could change a decision,
+    // `radius = max` backs off to a radius with enough margin, and a fixed
+    // radius is planned again with room for the rounding (a larger target
+    // makes the search pick a wider, better separating projection).
+    let mut plan = plan;
     let mut radius = plan.radius;
+    let mut attempts = 0;
     let (program, network, rounding) = loop {
         let (program, network) = build(data, spec, &plan, radius, &mut |phase| {
             lap(phase, &mut seconds)
@@ -218,19 +242,34 @@ pub fn compile(
         if rounding.fits() {
             break (program, network, rounding);
         }
-        let retry = match spec.radius {
-            RadiusSpec::Max if radius == plan.radius => radius_for_rounding(&program, &rounding),
-            _ => None,
+        attempts += 1;
+        let precision_error = CompileError::Precision {
+            precision,
+            bound: rounding.bound,
+            limit: rounding.limit,
+            gamma: program.scores.gamma,
         };
-        match retry {
-            Some(smaller) => radius = smaller,
-            None => {
-                return Err(CompileError::Precision {
-                    precision,
-                    bound: rounding.bound,
-                    limit: rounding.limit,
-                    gamma: program.scores.gamma,
-                })
+        if attempts > MAX_ROUNDING_ATTEMPTS {
+            return Err(precision_error);
+        }
+        let delta = program.scores.delta_prime;
+        let gap = ROUNDING_SAFETY * rounding.needed_gap(delta);
+        let norm_bound = program.projection.norm_bound;
+        match spec.radius {
+            RadiusSpec::Max => {
+                let r = delta / 2.0 - gap;
+                if r <= 0.0 {
+                    return Err(precision_error);
+                }
+                radius = r / norm_bound;
+            }
+            _ => {
+                let target = radius + gap / norm_bound;
+                if target >= separation.delta / 2.0 {
+                    return Err(precision_error);
+                }
+                plan = replan(data, spec, separation, target).map_err(|_| precision_error)?;
+                lap("projection", &mut seconds);
             }
         }
     };

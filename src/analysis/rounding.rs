@@ -8,17 +8,24 @@
 //!
 //! 1. Projection: `u = relu(U x + b)` with `|x_k| <= X`, evaluated with unit
 //!    roundoff `u` and `g_n = n u / (1 - n u)`, has error
-//!    `e_u <= (g_{d+1} + u) (|U| X + |b|)` per coordinate. Copies of `u`
-//!    (weight 1, bias 0) are exact.
-//! 2. A score, or a comparison `s_j(u) - V`, read in one dot product of at
-//!    most m + 3 terms: `e_s <= ||z_j||_1 e_u + (g_{m+3} + u) (||z_j||_1 M_u + |c_j| + 2 M_s)`,
-//!    where `M_u` and `M_s` bound `|u_k|` and every score on the balls.
+//!    `e_k <= (g_{d+1} + u) (|U_k| X + |b_k|)` in coordinate k (weights rounded
+//!    too). Copies of `u` (weight 1, bias 0) are exact. The computed `u` is
+//!    the exact `u` of the projected point `z + eps` with `||eps||_2 <= E_u =
+//!    ||e||_2`, the same for every score: rounding in the projection only
+//!    moves the point, so the margin lemma holds with `r + E_u` in place of
+//!    `r`, giving `gamma_eff = delta' (delta'/2 - r - E_u)` (and `e_k < 1`
+//!    keeps the first layer's ReLUs, which are >= 1 on the balls, active).
+//! 2. A score, or a comparison `s_j(u) - V`, read from the computed `u` in
+//!    one dot product of at most m + 3 terms, has error
+//!    `e_s <= (g_{m+3} + u) (||z_j||_1 M_u + |c_j| + 2 M_s)`, where `M_u` and
+//!    `M_s` bound `|u_k|` and every score on the (widened) balls.
 //! 3. A running maximum `V' = A' + q'` with `A' = fl(A + q)` and
 //!    `q' = relu(fl(s - A - q))` equals `max(V, s + eta) + delta` with
 //!    `|eta| <= e_s` and `|delta| <= u M_s`; max is 1-Lipschitz, so after
 //!    L layers `e_V <= e_s + L u M_s`. Max-tree levels and the carried best
 //!    score of the label gadget add one such term per layer too.
-//! 4. Decisions: logits stay right when `2 e_V < gamma` (every logit is a
+//! 4. Decisions, with `gamma_eff` for gamma: logits stay right when
+//!    `2 e_V < gamma` (every logit is a
 //!    running maximum, scaled alike); the label gadget's step
 //!    `h = relu(kappa D - 1/2) - relu(kappa D - 3/2)` stays 1 when the real
 //!    `kappa D >= 2` and 0 when it is `<= -2` as long as the error of
@@ -47,7 +54,12 @@ pub const F64_UNIT_ROUNDOFF: f64 = 1.0 / (1u64 << 53) as f64;
 pub struct RoundingCheck {
     /// Bound on the error of any running maximum (score units).
     pub bound: f64,
-    /// What the bound must stay below for every decision to hold.
+    /// `E_u`: how far the projection's rounding can move the projected point.
+    pub widening: f64,
+    /// The decisions tolerate `gamma_eff / share` (2 for logits, 8 for label).
+    pub share: f64,
+    /// What the bound must stay below for every decision to hold: a share of
+    /// the margin left once the projection's rounding has widened the balls.
     pub limit: f64,
 }
 
@@ -55,6 +67,13 @@ impl RoundingCheck {
     /// True when rounding cannot change a decision.
     pub fn fits(&self) -> bool {
         self.bound < self.limit
+    }
+
+    /// The gap `delta'/2 - r` (projected units) the decisions need:
+    /// `gamma_eff = delta' (delta'/2 - r - E_u) > share * bound` holds when
+    /// `delta'/2 - r > E_u + share * bound / delta'`.
+    pub fn needed_gap(&self, delta_prime: f64) -> f64 {
+        self.widening + self.share * self.bound / delta_prime
     }
 }
 
@@ -75,11 +94,10 @@ pub fn rounding_check(
     let projection = &program.projection;
     let scores = &program.scores;
     let (m, d) = projection.matrix.dim();
-    let r = projection.projected_radius;
 
-    // 1. Projection layer.
+    // 1. Projection layer: per-coordinate errors, their l2 norm widens r.
     let bias = &projection.shift - &projection.matrix.dot(&projection.centre);
-    let projection_error = projection
+    let coordinate_errors: Vec<f64> = projection
         .matrix
         .rows()
         .into_iter()
@@ -88,10 +106,14 @@ pub fn rounding_check(
             let size = row.iter().map(|w| w.abs()).sum::<f64>() * input_bound + b.abs();
             (growth(d + 1, unit) + unit) * size
         })
-        .fold(0.0, f64::max);
+        .collect();
+    let projection_error = coordinate_errors.iter().map(|e| e * e).sum::<f64>().sqrt();
+    let widest = coordinate_errors.iter().copied().fold(0.0, f64::max);
+    let r = projection.projected_radius + projection_error;
+    let gamma = scores.delta_prime * (scores.delta_prime / 2.0 - r);
 
-    // Magnitudes on the balls: u_k <= t_k + max_i z_ik + r; every score
-    // s_j(z) <= ||z_j|| (R + r) - ||z_j||^2 / 2 + S <= S + (R + r)^2 / 2.
+    // Magnitudes on the widened balls: u_k <= t_k + max_i z_ik + r; every
+    // score s_j(z) <= ||z_j|| (R + r) - ||z_j||^2 / 2 + S <= S + (R + r)^2 / 2.
     let mut projected: f64 = 1.0;
     for (k, column) in scores.centres.columns().into_iter().enumerate() {
         let top = column.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -104,7 +126,7 @@ pub fn rounding_check(
         .fold(0.0f64, |acc, row| acc.max(row.dot(&row).sqrt()));
     let score_bound = scores.offset + (reach + r).powi(2) / 2.0;
 
-    // 2. The worst score or comparison.
+    // 2. The worst score or comparison, from the computed u.
     let score_error = scores
         .centres
         .rows()
@@ -112,8 +134,7 @@ pub fn rounding_check(
         .zip(&scores.offsets)
         .map(|(row, c)| {
             let l1 = row.iter().map(|z| z.abs()).sum::<f64>();
-            l1 * projection_error
-                + (growth(m + 3, unit) + unit) * (l1 * projected + c.abs() + 2.0 * score_bound)
+            (growth(m + 3, unit) + unit) * (l1 * projected + c.abs() + 2.0 * score_bound)
         })
         .fold(0.0, f64::max);
 
@@ -122,11 +143,21 @@ pub fn rounding_check(
     // scaling and two-term sum.
     let bound = score_error + (depth as f64 + 3.0) * unit * score_bound;
 
-    // 4. What the decisions tolerate.
-    let limit = match &program.reduction {
-        Reduction::RunningMax { .. } => scores.gamma / 2.0,
-        Reduction::LabelGroups { .. } => scores.gamma / 8.0,
-        Reduction::Constant => f64::INFINITY,
+    // 4. What the decisions tolerate (nothing when the widened balls touch
+    // or the first layer's ReLUs could switch off).
+    let share = match &program.reduction {
+        Reduction::LabelGroups { .. } => 8.0,
+        _ => 2.0,
     };
-    RoundingCheck { bound, limit }
+    let limit = match &program.reduction {
+        Reduction::Constant => f64::INFINITY,
+        _ if gamma <= 0.0 || widest >= 1.0 => 0.0,
+        _ => gamma / share,
+    };
+    RoundingCheck {
+        bound,
+        widening: projection_error,
+        share,
+        limit,
+    }
 }

@@ -69,15 +69,17 @@ pub fn assemble(a: &Assembly<'_>) -> Result<StageProgram, AssemblyError> {
         });
     }
     let projection = projection_stage(a, r);
-    let scores = score_stage(a, &projection.shift, r);
+    let gamma = a.delta_prime * (a.delta_prime / 2.0 - r);
+    let by_class = points_by_class(a);
     let (reduction, output) = if classes < 2 {
         constant_reduction(a)
     } else {
         match a.output {
-            OutputKind::Logits => running_max(a, scores.gamma),
-            OutputKind::Label => label_groups(a, scores.gamma),
+            OutputKind::Logits => running_max(a, by_class, gamma),
+            OutputKind::Label => label_groups(a, by_class, gamma),
         }
     };
+    let scores = score_stage(a, &projection.shift, r, gamma, &leading_points(&reduction));
     Ok(StageProgram {
         input_dim: a.data.dim(),
         norm: a.norm,
@@ -109,19 +111,29 @@ fn projection_stage(a: &Assembly<'_>, r: f64) -> ProjectionStage {
 
 /// Scores `s_j(u) = <z_j, u> + c_j` with `c_j = -<z_j, t> - ||z_j||^2/2 + S`
 /// (section 4). On the ball around z_i, `||z|| <= R + r` with
-/// `R = max_i ||z_i||`, so `s_j >= -||z_j|| (R + r) - ||z_j||^2/2 + S`, and
-/// `S = 1 + max_j (||z_j|| (R + r) + ||z_j||^2/2)` makes every score >= 1.
-fn score_stage(a: &Assembly<'_>, shift: &Array1<f64>, r: f64) -> ScoreStage {
+/// `R = max_i ||z_i||`, so `s_j >= -||z_j|| (R + r) - ||z_j||^2/2 + S`.
+/// Only the score a running maximum starts from passes a ReLU as itself
+/// (later points enter through `relu(s_j - A)`, and `A` never decreases), so
+/// `S = 1 + max over leading points j of (||z_j|| (R + r) + ||z_j||^2/2)`
+/// makes every running maximum >= 1. Leading points are the smallest-norm
+/// points of their slots, which keeps S, and with it every magnitude the
+/// rounding bound depends on, small.
+fn score_stage(
+    a: &Assembly<'_>,
+    shift: &Array1<f64>,
+    r: f64,
+    gamma: f64,
+    leading: &[usize],
+) -> ScoreStage {
     let z = a.projected;
     let squared: Array1<f64> = z.map_axis(Axis(1), |row| row.dot(&row));
     let reach = squared.iter().copied().fold(0.0, f64::max).sqrt() + r;
     let offset = 1.0
-        + squared
+        + leading
             .iter()
-            .map(|&sq| sq.sqrt() * reach + sq / 2.0)
+            .map(|&j| squared[j].sqrt() * reach + squared[j] / 2.0)
             .fold(0.0, f64::max);
     let offsets = &(-z.dot(shift)) - &(&squared / 2.0) + offset;
-    let gamma = a.delta_prime * (a.delta_prime / 2.0 - r);
     ScoreStage {
         centres: z.clone(),
         offsets,
@@ -131,20 +143,38 @@ fn score_stage(a: &Assembly<'_>, shift: &Array1<f64>, r: f64) -> ScoreStage {
     }
 }
 
-/// Points of each class, in data order.
-fn points_by_class(data: &Dataset) -> Vec<Vec<usize>> {
-    let mut by_class = vec![Vec::new(); data.classes.len()];
-    for (i, &label) in data.labels.iter().enumerate() {
+/// The point each running maximum starts from.
+fn leading_points(reduction: &Reduction) -> Vec<usize> {
+    match reduction {
+        Reduction::RunningMax { slots, .. } => slots.iter().map(|s| s.points[0]).collect(),
+        Reduction::LabelGroups { groups, .. } => groups.iter().map(|g| g.points[0]).collect(),
+        Reduction::Constant => Vec::new(),
+    }
+}
+
+/// Points of each class, nearest to the projected centre first (ties in
+/// data order), so that every slot starts from a small score offset.
+fn points_by_class(a: &Assembly<'_>) -> Vec<Vec<usize>> {
+    let norms: Vec<f64> = a.projected.rows().into_iter().map(|z| z.dot(&z)).collect();
+    let mut by_class = vec![Vec::new(); a.data.classes.len()];
+    for (i, &label) in a.data.labels.iter().enumerate() {
         by_class[label as usize].push(i);
+    }
+    for points in &mut by_class {
+        points.sort_by(|&i, &j| norms[i].total_cmp(&norms[j]).then(i.cmp(&j)));
     }
     by_class
 }
 
 /// Section 5A: class c's points dealt round-robin to `min(k, N_c)` slots.
-fn running_max(a: &Assembly<'_>, gamma: f64) -> (Reduction, OutputStage) {
+fn running_max(
+    a: &Assembly<'_>,
+    by_class: Vec<Vec<usize>>,
+    gamma: f64,
+) -> (Reduction, OutputStage) {
     let k = a.slots_per_class.max(1);
     let mut slots = Vec::new();
-    for (class, points) in points_by_class(a.data).into_iter().enumerate() {
+    for (class, points) in by_class.into_iter().enumerate() {
         let count = k.min(points.len());
         for slot in 0..count {
             slots.push(Slot {
@@ -194,10 +224,14 @@ fn internal_values(data: &Dataset) -> (Vec<f64>, f64) {
 }
 
 /// Section 5B: one group per class, closed in class order.
-fn label_groups(a: &Assembly<'_>, gamma: f64) -> (Reduction, OutputStage) {
+fn label_groups(
+    a: &Assembly<'_>,
+    by_class: Vec<Vec<usize>>,
+    gamma: f64,
+) -> (Reduction, OutputStage) {
     let (values, label_shift) = internal_values(a.data);
     let highest = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let groups = points_by_class(a.data)
+    let groups = by_class
         .into_iter()
         .enumerate()
         .map(|(class, points)| Group {

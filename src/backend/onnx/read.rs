@@ -224,7 +224,7 @@ fn tensor_values(tensor: &TensorProto) -> Result<(Vec<usize>, Vec<f64>), OnnxErr
         Precision::F32 => 4,
         Precision::F64 => 8,
     };
-    if tensor.raw_data.len() % size != 0 {
+    if !tensor.raw_data.len().is_multiple_of(size) {
         return Err(unsupported(format!(
             "initializer `{}`: raw_data of {} bytes is not a whole number of {size}-byte values",
             tensor.name,
