@@ -37,8 +37,9 @@
 //! offset `S`, the projected separation `delta'`, the margin
 //! `gamma = delta' (delta'/2 - r)`, and how scores are reduced. Its
 //! invariants: `2 r < delta'` (so `gamma > 0`), every point belongs to exactly
-//! one slot or group of its own class, and every score is at least 1 on every
-//! ball, so running maxima pass ReLUs unchanged.
+//! one slot or group of its own class, and the score each slot or group starts
+//! from (its smallest-norm point) is at least 1 on every ball, so running
+//! maxima, which never decrease, pass ReLUs unchanged.
 //!
 //! The layer IR ([`ir::layers`]) says what the network is: dense layers
 //! `activation(W x + b)` in `f64`, the last one affine, each neuron tagged

@@ -17,8 +17,9 @@
 //! - `2 * projected_radius < delta_prime`, so `gamma > 0`;
 //! - every data point appears in exactly one slot (logits) or group (label),
 //!   and the slot's or group's class is the point's class;
-//! - scores are at least 1 on every ball, so a score (or a running maximum of
-//!   scores) passes a ReLU unchanged.
+//! - the first point of every slot or group has a score of at least 1 on
+//!   every ball, so every running maximum (which never decreases) passes a
+//!   ReLU unchanged; other scores only enter through `relu(s_j - A)`.
 
 use crate::norm::Norm;
 use crate::spec::OutputKind;
@@ -76,7 +77,8 @@ pub struct ScoreStage {
     pub centres: Array2<f64>,
     /// c_j = -<z_j, t> - ||z_j||^2 / 2 + S, length N.
     pub offsets: Array1<f64>,
-    /// S: makes every score at least 1 on every ball.
+    /// S: makes the score of every slot's or group's first point at least 1
+    /// on every ball.
     pub offset: f64,
     /// delta': the exact l2 separation of the projected points.
     pub delta_prime: f64,

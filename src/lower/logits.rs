@@ -3,8 +3,8 @@
 //! A slot's running maximum `A` meets one new point j per layer through the
 //! comparison neuron `q = relu(s_j(u) - A)`; the next layer holds
 //! `A' = relu(A + q) = max(A, s_j(u))`. This is the exact gadget
-//! `max(a, b) = a + relu(b - a)`, valid because `a >= 0` (scores are >= 1 on
-//! every ball). Slots of one class are then merged pairwise by the same gadget.
+//! `max(a, b) = a + relu(b - a)`, valid because `a >= 0` (a slot starts from
+//! a score that is >= 1 on every ball, and its maximum never decreases). Slots of one class are then merged pairwise by the same gadget.
 
 use super::{Affine, Lowering};
 use crate::ir::layers::{Activation, Role};
