@@ -7,14 +7,14 @@
 //! (i, j), i < j. The result therefore never depends on thread scheduling.
 //!
 //! Two kernels do the work:
-//! - [`direct`]: blocked, parallel scans that accumulate every pair in the
+//! - `direct`: blocked, parallel scans that accumulate every pair in the
 //!   same order and with the same operations as [`Norm::distance`], so each
 //!   value is bit-for-bit the reference value; pairs are abandoned as soon as
 //!   a partial sum proves them worse than the best pair found so far.
-//! - [`gram`] (l_2, moderate and large dimension): squared distances from an
+//! - `gram` (l_2, moderate and large dimension): squared distances from an
 //!   f32 Gram matrix of centred points, with rigorous error bounds; every
 //!   pair whose lower bound does not exceed the smallest upper bound is
-//!   recomputed exactly with [`Norm::distance`]. Falls back to [`direct`]
+//!   recomputed exactly with [`Norm::distance`]. Falls back to `direct`
 //!   when the bounds are too loose to prune.
 
 mod direct;

@@ -4,7 +4,7 @@
 //! Layer 1 is the projection `u = relu(U x + t - U mu)`. Every later hidden
 //! layer starts with a copy of `u` (neurons `0..m`) for as long as some score
 //! is still to be computed, followed by the reduction's gadget neurons
-//! ([`logits`] for section 5A, [`label`] for section 5B). The last layer is
+//! (`logits` for section 5A, `label` for section 5B). The last layer is
 //! affine and produces the outputs.
 //!
 //! Lowering does not optimise: neurons that turn out constant or unused are
