@@ -21,7 +21,7 @@ pub use fuse_affine::fuse_affine;
 /// What [`run_default`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PassStats {
-    /// Pairs of layers merged by [`fuse_affine`].
+    /// Pairs of layers merged by [`fuse_affine()`].
     pub fused: usize,
     /// Hidden neurons deleted by [`remove_dead_neurons`].
     pub removed_neurons: usize,

@@ -1,4 +1,4 @@
-//! Text to [`ast::File`]: runs the pest grammar, then lowers its parse tree
+//! Text to [`crate::syntax::ast::File`]: runs the pest grammar, then lowers its parse tree
 //! to the typed AST. Pest errors become [`SpecError`]s with a span and a
 //! readable "expected ..." message; number literals that overflow to
 //! infinity (`1e999`) are rejected here.
