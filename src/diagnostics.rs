@@ -56,6 +56,19 @@ struct Inner {
 }
 
 impl SpecError {
+    /// An error at `span` of the source `name` (the spec's text), labelled.
+    pub fn at(
+        name: impl AsRef<str>,
+        text: impl Into<String>,
+        span: SourceSpan,
+        label: impl Into<String>,
+        message: impl Into<String>,
+    ) -> SpecError {
+        SpecError::new(message)
+            .with_source(name, text)
+            .with_label(span, label)
+    }
+
     /// An error with a message and nothing else yet; add a source, labels
     /// and a help hint with the `with_*` methods.
     pub fn new(message: impl Into<String>) -> SpecError {
@@ -278,9 +291,13 @@ impl Program {
         label: impl Into<String>,
         message: impl Into<String>,
     ) -> SpecError {
-        SpecError::new(message)
-            .with_source(display_name(&self.path), self.source.clone())
-            .with_label(span, label)
+        SpecError::at(
+            display_name(&self.path),
+            self.source.clone(),
+            span,
+            label,
+            message,
+        )
     }
 
     /// A warning pointing into this program's spec file at `span`.

@@ -273,6 +273,9 @@ pub fn compile(
             }
         }
     };
+    // A replan aimed above the radius to make room for rounding; record
+    // what was certified.
+    plan.radius = radius;
     let projection = &plan.candidate.projection;
     let finite = |x: f64| x.is_finite().then_some(x);
     let limit = separation.delta / 2.0;

@@ -118,7 +118,7 @@ pub struct NetworkSpec {
     pub norm: Norm,
     /// Default `max`.
     pub radius: RadiusSpec,
-    /// Span of the `radius = ...` value, or of the block when defaulted.
+    /// Span of the `radius = ...` value, or of the network's name when defaulted.
     pub radius_span: SourceSpan,
     /// Default auto.
     pub width: Budget,

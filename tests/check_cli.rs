@@ -1,8 +1,11 @@
 //! `robmem check` end to end: the examples, `--json`, exit codes, and the
 //! language reference's examples being the files under `examples/`.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::process::{Command, Output};
+use support::examples;
 
 fn robmem(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_robmem"))
@@ -14,17 +17,6 @@ fn robmem(args: &[&str]) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn examples() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "rmem"))
-        .collect();
-    files.sort();
-    files
 }
 
 fn temp_spec(text: &str) -> (tempfile::TempDir, String) {

@@ -22,19 +22,10 @@ use robmem::norm::Norm;
 use robmem::pipeline::{compile, Compiled};
 use robmem::resolve::load_program;
 use robmem::spec::{OutputKind, Precision, ProjectionChoice, RadiusSpec};
-use std::path::{Path, PathBuf};
-use support::{all_probes, argmax, expected, logit_margin, random_data, spec, tract_run_f32};
-
-fn examples() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "rmem"))
-        .collect();
-    files.sort();
-    files
-}
+use std::path::PathBuf;
+use support::{
+    all_probes, argmax, examples, expected, logit_margin, random_data, spec, tract_run_f32,
+};
 
 /// Largest |a - b| / (1 + max |b| in its row): tract and our evaluator sum
 /// in different orders, so compare against the row's scale.

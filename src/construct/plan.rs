@@ -15,7 +15,7 @@
 
 use super::projection::{
     best_for_width, identity, pca, random, smallest_m_for_radius, span, Candidate, Considered,
-    ProjectionError, Strategy,
+    ProjectionError,
 };
 use crate::data::Dataset;
 use crate::norm::Norm;
@@ -322,11 +322,4 @@ fn narrowest_for(
         best_radius,
         smallest_width,
     })
-}
-
-impl Plan {
-    /// The concrete strategy chosen.
-    pub fn strategy(&self) -> Strategy {
-        self.candidate.projection.strategy
-    }
 }

@@ -24,15 +24,7 @@ pub(crate) fn resolve(cx: &mut Context<'_>, items: &[DatasetItem]) -> Vec<Datase
     let mut seen: Vec<&DatasetItem> = Vec::new();
     for item in items {
         if let Some(first) = seen.iter().find(|d| d.name.name == item.name.name) {
-            let err = cx
-                .error(
-                    item.name.span,
-                    "declared again here",
-                    format!("data set `{}` is declared twice", item.name.name),
-                )
-                .with_label(first.name.span, "first declared here")
-                .with_help("give each data set its own name");
-            cx.report(err);
+            cx.report_duplicate("data set", &item.name.name, first.name.span, item.name.span);
             continue;
         }
         seen.push(item);

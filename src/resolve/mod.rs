@@ -82,9 +82,20 @@ impl Context<'_> {
         label: impl Into<String>,
         message: impl Into<String>,
     ) -> SpecError {
-        SpecError::new(message)
-            .with_source(&self.name, self.text)
-            .with_label(span, label)
+        SpecError::at(&self.name, self.text, span, label, message)
+    }
+
+    /// Reports a name declared twice (`what`: "data set", "network").
+    fn report_duplicate(&mut self, what: &str, name: &str, first: SourceSpan, again: SourceSpan) {
+        let err = self
+            .error(
+                again,
+                "declared again here",
+                format!("{what} `{name}` is declared twice"),
+            )
+            .with_label(first, "first declared here")
+            .with_help(format!("give each {what} its own name"));
+        self.report(err);
     }
 
     /// Records an error.

@@ -85,15 +85,12 @@ pub(crate) fn resolve_networks(
     let mut seen: Vec<&Block> = Vec::new();
     for block in blocks {
         if let Some(first) = seen.iter().find(|b| b.name.name == block.name.name) {
-            let err = cx
-                .error(
-                    block.name.span,
-                    "declared again here",
-                    format!("network `{}` is declared twice", block.name.name),
-                )
-                .with_label(first.name.span, "first declared here")
-                .with_help("give each network its own name");
-            cx.report(err);
+            cx.report_duplicate(
+                "network",
+                &block.name.name,
+                first.name.span,
+                block.name.span,
+            );
             continue;
         }
         seen.push(block);

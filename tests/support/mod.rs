@@ -12,6 +12,7 @@ use robmem::data::{Dataset, LabelValue, Provenance};
 use robmem::norm::Norm;
 use robmem::pipeline::Compiled;
 use robmem::spec::{Budget, NetworkSpec, OutputKind, Precision, ProjectionChoice, RadiusSpec};
+use std::path::{Path, PathBuf};
 use tract_onnx::prelude::*;
 
 /// `n` uniform points in `[-1, 1]^d` with `labels` classes, numeric
@@ -234,4 +235,16 @@ pub fn tract_run_f32(bytes: &[u8], input: &Array2<f64>) -> Array2<f64> {
         .map(|&v| f64::from(v))
         .collect();
     Array2::from_shape_vec((shape[0], shape[1]), values).unwrap()
+}
+
+/// Every `examples/*.rmem`, sorted.
+pub fn examples() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rmem"))
+        .collect();
+    files.sort();
+    files
 }
