@@ -4,6 +4,7 @@
 //!   reader for such models;
 //! - [`report`]: a human-readable table of layers (`--emit layers`).
 
+pub mod certificate;
 pub mod onnx;
 pub mod report;
 

@@ -5,6 +5,7 @@
 use super::print_diagnostic;
 use crate::analysis::report::{check_networks, show, NetworkReport};
 use crate::analysis::separation::Separation;
+use crate::backend::certificate::{make_certificate, save_certificate, CertificateError, CertificateRequest};
 use crate::backend::onnx::{save_onnx, OnnxOptions};
 use crate::backend::report::layers_report;
 use crate::construct::plan::PlanError;
@@ -12,7 +13,7 @@ use crate::data::Dataset;
 use crate::diagnostics::{did_you_mean, display_name, Category, SpecError};
 use crate::pipeline::{compile, CompileError, Compiled, Phase, Summary};
 use crate::resolve::load_program;
-use crate::spec::{EmitSpec, NetworkSpec, OutputKind, Program};
+use crate::spec::{EmitSpec, NetworkSpec, OutputKind, Program, RadiusSpec};
 use clap::{Args, ValueEnum};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -259,13 +260,11 @@ fn write_outputs(
         }
     }
     for emit in &emits {
-        for (what, path) in [("certificate", &emit.certificate), ("vnnlib", &emit.vnnlib)] {
-            if let Some(path) = path {
-                eprintln!(
-                    "note: `{what}` ({}) is not written: this version of robmem does not produce {what} files yet",
-                    output_path(program, path, out).display()
-                );
-            }
+        if let Some(path) = &emit.vnnlib {
+            note(&format!(
+                "`vnnlib` ({}) is not written: this version of robmem does not produce vnnlib files yet",
+                output_path(program, path, out).display()
+            ));
         }
     }
     let options = OnnxOptions {
@@ -281,7 +280,70 @@ fn write_outputs(
         save_onnx(&compiled.network, &options, path)
             .map_err(|e| write_error(path, &e.to_string()))?;
     }
-    Ok(onnx_paths)
+    let mut written = onnx_paths.clone();
+    for emit in &emits {
+        let Some(cert_path) = &emit.certificate else {
+            continue;
+        };
+        let cert_path = output_path(program, cert_path, out);
+        let Some(onnx_path) = emit.onnx.as_deref().map(|p| output_path(program, p, out)) else {
+            return Err(program
+                .error_at(emit.span, "this emit block", format!(
+                    "a certificate is about an ONNX file, and this `emit` block writes none"
+                ))
+                .with_help("add `onnx = \"NAME.onnx\"` to the same emit block"));
+        };
+        if let Some(parent) = cert_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| write_error(parent, &e.to_string()))?;
+        }
+        let search_up_to = matches!(net.radius, RadiusSpec::Max).then(|| {
+            let p = &compiled.program;
+            p.scores.delta_prime / (2.0 * p.projection.norm_bound) * 1.01
+        });
+        let request = CertificateRequest {
+            network: &net.name,
+            program: &compiled.program,
+            layers: &compiled.network,
+            data,
+            spec_path: &program.path,
+            onnx_path: &onnx_path,
+            certificate_path: &cert_path,
+            search_up_to,
+        };
+        match make_certificate(&request) {
+            Ok(certified) => {
+                for (semantics, why) in &certified.not_claimed {
+                    eprintln!(
+                        "warning: network `{}`: the certificate does not claim {semantics} evaluation: {why}",
+                        net.name
+                    );
+                }
+                save_certificate(&certified.certificate, &cert_path)
+                    .map_err(|e| write_error(&cert_path, &e.to_string()))?;
+                let c = &certified.certificate;
+                let names: Vec<&str> = c.semantics.iter().map(|s| s.name()).collect();
+                eprintln!(
+                    "note: certificate for `{}`: radius {} ({}), holds in {}",
+                    net.name,
+                    show(c.radius),
+                    c.norm,
+                    if names.is_empty() { "no arithmetic".to_string() } else { names.join(", ") }
+                );
+                written.push(cert_path);
+            }
+            Err(CertificateError::Unsupported(why)) => note(&format!(
+                "no certificate written for `{}` ({}): {why}",
+                net.name,
+                cert_path.display()
+            )),
+            Err(e) => return Err(write_error(&cert_path, &e.to_string())),
+        }
+    }
+    Ok(written)
+}
+
+fn note(message: &str) {
+    eprintln!("note: {message}");
 }
 
 fn write_error(path: &Path, reason: &str) -> SpecError {

@@ -1,0 +1,269 @@
+//! The certificate back end: writes the certificate of a compiled network
+//! (specs/certificate.md).
+//!
+//! Its claims are not taken from the construction: they are computed by the
+//! independent checker ([`crate::verify::check::Claims::compute`]) on the
+//! ONNX file as written to disk and on the data, so a certificate only ever
+//! claims what `robmem verify` will confirm. The construction contributes
+//! only what the checker cannot guess: the role of each neuron, each point's
+//! score neuron, the shift t and the score offset S.
+
+use crate::data::Dataset;
+use crate::ir::layers::{LayerNetwork, Role};
+use crate::ir::stages::{Reduction, StageProgram};
+use crate::verify::analyse::PNorm;
+use crate::verify::certificate::{
+    data_sha256, sha256_hex, Certificate, DataRef, FileRef, OutputClaim, PointClaims,
+    ProjectionClaim, SeparationClaim, FORMAT,
+};
+use crate::verify::check::{ClaimRequest, Claims, Data};
+use crate::verify::model::read_model;
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+/// Why no certificate could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum CertificateError {
+    /// The network's kind is not covered by certificates yet.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The ONNX file could not be read back.
+    #[error("cannot read back {path}: {reason}")]
+    Model {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The checker rejected the network (a compiler bug).
+    #[error("the checker rejects the compiled network: {0}")]
+    Rejected(String),
+    /// Writing failed.
+    #[error("cannot write {path}: {reason}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Everything [`make_certificate`] needs.
+pub struct CertificateRequest<'a> {
+    /// Network name.
+    pub network: &'a str,
+    /// The stage program.
+    pub program: &'a StageProgram,
+    /// The layers as written (roles are read from them).
+    pub layers: &'a LayerNetwork,
+    /// The data.
+    pub data: &'a Dataset,
+    /// The spec file (the data's source for `verify`).
+    pub spec_path: &'a Path,
+    /// The ONNX file written.
+    pub onnx_path: &'a Path,
+    /// Where the certificate goes.
+    pub certificate_path: &'a Path,
+    /// For `radius = max`: the largest radius worth trying; the certificate
+    /// then states the largest radius the checker confirms.
+    pub search_up_to: Option<f64>,
+}
+
+/// What was certified.
+#[derive(Clone, Debug)]
+pub struct Certified {
+    /// The certificate.
+    pub certificate: Certificate,
+    /// Semantics examined but not claimed, with the reason.
+    pub not_claimed: Vec<(String, String)>,
+}
+
+/// The role of a neuron in the certificate's notation.
+fn role_name(role: &Role) -> Option<String> {
+    Some(match role {
+        Role::Projected { coordinate } => format!("u{coordinate}"),
+        Role::Accumulator { class, slot } => format!("a{class}.{slot}"),
+        Role::Comparison { point, class, slot } => format!("q{point}@{class}.{slot}"),
+        Role::MaxMerge { class, slot } => format!("x{class}.{slot}"),
+        Role::Output { index } => format!("o{index}"),
+        _ => return None,
+    })
+}
+
+/// Builds the certificate (does not write it).
+pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, CertificateError> {
+    let unsupported = |m: &str| Err(CertificateError::Unsupported(m.to_string()));
+    let slots = match &request.program.reduction {
+        Reduction::RunningMax { slots, .. } => slots,
+        Reduction::LabelGroups { .. } => {
+            return unsupported("certificates cover `output = logits` networks; this version cannot certify the label gadget")
+        }
+        Reduction::Constant => {
+            return unsupported("with a single label every input gets that label: there is nothing to certify")
+        }
+    };
+    let mut layers = Vec::with_capacity(request.layers.layers.len());
+    let n = request.data.len();
+    let mut own: Vec<Option<[usize; 2]>> = vec![None; n];
+    for (l, layer) in request.layers.layers.iter().enumerate() {
+        let mut names = Vec::with_capacity(layer.roles.len());
+        for (neuron, role) in layer.roles.iter().enumerate() {
+            let Some(name) = role_name(role) else {
+                return unsupported("the network has neurons of a gadget certificates do not cover");
+            };
+            names.push(name);
+            match role {
+                Role::Comparison { point, .. } => own[*point] = Some([l, neuron]),
+                Role::Accumulator { class, slot } if l == 1 => {
+                    if let Some(s) = slots.iter().find(|s| s.class == *class && s.slot == *slot) {
+                        own[s.points[0]] = Some([l, neuron]);
+                    }
+                }
+                _ => {}
+            }
+        }
+        layers.push(names.join(" "));
+    }
+    let own: Vec<[usize; 2]> = own
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| o.ok_or_else(|| CertificateError::Rejected(format!("point {i} has no score neuron"))))
+        .collect::<Result<_, _>>()?;
+    let bytes = std::fs::read(request.onnx_path).map_err(|e| CertificateError::Model {
+        path: request.onnx_path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let model = read_model(&bytes).map_err(|e| CertificateError::Model {
+        path: request.onnx_path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let label_names: Vec<serde_json::Value> = request
+        .data
+        .classes
+        .values
+        .iter()
+        .map(|v| serde_json::to_value(v).expect("labels serialise"))
+        .collect();
+    let labels: Vec<serde_json::Value> = request
+        .data
+        .labels
+        .iter()
+        .map(|&l| label_names[l as usize].clone())
+        .collect();
+    let data = Data {
+        points: request.data.points.view(),
+        labels: &labels,
+    };
+    let program = request.program;
+    let norm_text = program.norm.to_string();
+    let norm = PNorm::parse(&norm_text)
+        .ok_or_else(|| CertificateError::Unsupported(format!("norm {norm_text}")))?;
+    let shift = program.projection.shift.to_vec();
+    let claims = Claims::compute(
+        &model,
+        &data,
+        &label_names,
+        &ClaimRequest {
+            layers: &layers,
+            own_scores: &own,
+            norm,
+            radius: program.radius,
+            search_up_to: request.search_up_to,
+            shift: &shift,
+            score_offset: program.scores.offset,
+        },
+    )
+    .map_err(CertificateError::Rejected)?;
+    let base = request
+        .certificate_path
+        .parent()
+        .unwrap_or(Path::new(""))
+        .to_path_buf();
+    let certificate = Certificate {
+        format: FORMAT.to_string(),
+        producer: format!("robmem {}", env!("CARGO_PKG_VERSION")),
+        network: request.network.to_string(),
+        norm: norm_text,
+        radius: claims.radius,
+        semantics: claims.semantics.clone(),
+        output: OutputClaim {
+            kind: "logits".to_string(),
+            labels: label_names,
+        },
+        model: FileRef {
+            path: relative_path(&base, request.onnx_path),
+            sha256: sha256_hex(&bytes),
+        },
+        data: DataRef {
+            path: relative_path(&base, request.spec_path),
+            network: request.network.to_string(),
+            sha256: data_sha256(data.points, &labels),
+            points: n,
+            dim: request.data.dim(),
+        },
+        projection: ProjectionClaim {
+            strategy: program.projection.strategy.clone(),
+            m: program.projection.m(),
+            norm_bound: claims.norm_bound,
+            shift,
+            score_offset: program.scores.offset,
+        },
+        separation: SeparationClaim {
+            delta_prime: claims.delta_prime,
+            projected_radius: claims.projected_radius,
+            gamma: claims.gamma,
+        },
+        rounding: claims.rounding.iter().cloned().collect(),
+        layers,
+        points: PointClaims {
+            score: own,
+            margin: claims.margins.iter().cloned().collect::<BTreeMap<_, _>>(),
+        },
+    };
+    Ok(Certified {
+        certificate,
+        not_claimed: claims
+            .not_claimed
+            .iter()
+            .map(|(s, why)| (s.name().to_string(), why.clone()))
+            .collect(),
+    })
+}
+
+/// Writes a certificate as JSON through a temporary file and a rename.
+pub fn save_certificate(certificate: &Certificate, path: &Path) -> Result<(), CertificateError> {
+    let io = |e: std::io::Error| CertificateError::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let temporary = path.with_file_name(format!(".{name}.tmp{}", std::process::id()));
+    std::fs::write(&temporary, certificate.to_json()).map_err(io)?;
+    std::fs::rename(&temporary, path).map_err(|e| {
+        let _ = std::fs::remove_file(&temporary);
+        io(e)
+    })
+}
+
+/// `to` relative to folder `from` (both made absolute first), with `/` separators.
+pub fn relative_path(from: &Path, to: &Path) -> String {
+    let absolute = |p: &Path| -> PathBuf {
+        let p = if p.as_os_str().is_empty() { Path::new(".") } else { p };
+        std::fs::canonicalize(p).unwrap_or_else(|_| {
+            std::env::current_dir()
+                .map(|d| d.join(p))
+                .unwrap_or_else(|_| p.to_path_buf())
+        })
+    };
+    let (from, to) = (absolute(from), absolute(to));
+    let a: Vec<Component> = from.components().collect();
+    let b: Vec<Component> = to.components().collect();
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); a.len() - common];
+    parts.extend(b[common..].iter().map(|c| c.as_os_str().to_string_lossy().to_string()));
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
+}

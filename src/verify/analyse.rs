@@ -1,0 +1,578 @@
+//! Everything a certificate claims, recomputed from the model's weights and
+//! the data (construction.md section 6). [`Analysis::new`] does the work
+//! that does not depend on the radius (gadget recognition, separation of
+//! the scores); [`Analysis::at_radius`] evaluates every claim at one radius.
+//!
+//! The argument, for a point x_i of label y and any input x in its ball:
+//! 1. the first layer `u = relu(W x + beta)` is exact: every pre-activation
+//!    is >= 0 on the ball (per coordinate, `c_ik - sigma ||W_k||_q >= 0`);
+//!    so `u` lies in the l2 ball of radius `r = sigma P` around the centre
+//!    `c_i = W x_i + beta`, P an upper bound on `||W||_{p->2}`;
+//!    computed in floating point, `u` moves by at most `E_i` more;
+//! 2. the gadgets (module [`super::gadgets`]) make output c equal to
+//!    `alpha max_{j in S_c} s_j(u) + beta_c`, up to a rounding error;
+//! 3. every score is `s_j(u) = <w_j, u - t> - |w_j|^2/2 + S + eps_j` for the
+//!    certificate's t and S, with eps_j computed here; hence for the point's
+//!    own score o (of label y) and any score j of another label,
+//!    `s_o - s_j >= D (D/2 - rho) - (eps_max - eps_o)` where D is a lower
+//!    bound on `|w_o - w_j|` and `rho = |c_i - t - w_o| + r + E_i + (error
+//!    of c_i)` bounds `|u - t - w_o|`;
+//! 4. so `out_y - out_c >= alpha (D (D/2 - rho) - deps) + beta_y - beta_c
+//!    - err_y - err_c`, the point's margin. A claim holds when every margin
+//!    is > 0 and every ReLU the gadgets rely on is exact.
+
+use super::certificate::Semantics;
+use super::gadgets::{recognise, Frame, GadgetError, Role, Structure};
+use super::interval::{gamma, sqrt_up};
+use super::model::Model;
+use super::scores::nearest_other_label;
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
+
+/// An l_p norm, p in [1, inf].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PNorm {
+    /// The exponent; `f64::INFINITY` for l_inf.
+    pub p: f64,
+}
+
+impl PNorm {
+    /// Parses `l1`, `l2`, `linf`, `l(3)` or `l(2.5)`.
+    pub fn parse(text: &str) -> Option<PNorm> {
+        let p = match text {
+            "l1" => 1.0,
+            "l2" => 2.0,
+            "linf" => f64::INFINITY,
+            _ => text.strip_prefix("l(")?.strip_suffix(')')?.trim().parse().ok()?,
+        };
+        (p >= 1.0).then_some(PNorm { p })
+    }
+
+    /// An upper bound on the dual norm `||row||_q`, 1/p + 1/q = 1.
+    fn dual_up(self, row: &[f64]) -> f64 {
+        let n = row.len() + 2;
+        let up = 1.0 + gamma(n + 4, f64::EPSILON);
+        if self.p == 1.0 {
+            row.iter().fold(0.0, |a: f64, &x| a.max(x.abs()))
+        } else if self.p.is_infinite() {
+            row.iter().map(|x| x.abs()).sum::<f64>() * up
+        } else if self.p == 2.0 {
+            sqrt_up(row.iter().map(|x| x * x).sum::<f64>() * up)
+        } else {
+            // Dual exponent q = p / (p - 1); powf is not correctly rounded:
+            // widen by a generous relative margin.
+            let q = self.p / (self.p - 1.0);
+            let largest = row.iter().fold(0.0, |a: f64, &x| a.max(x.abs()));
+            if largest == 0.0 {
+                return 0.0;
+            }
+            let sum: f64 = row.iter().map(|x| (x.abs() / largest).powf(q)).sum();
+            largest * sum.powf(1.0 / q) * (1.0 + 1e-12 + up - 1.0)
+        }
+    }
+}
+
+/// The per-point and global quantities at one radius.
+#[derive(Clone, Debug)]
+pub struct AtRadius {
+    /// The radius sigma.
+    pub radius: f64,
+    /// r = sigma P.
+    pub projected_radius: f64,
+    /// delta' (delta'/2 - r).
+    pub gamma: f64,
+    /// Whether every first-layer ReLU is exact on every ball.
+    pub first_layer_exact: Option<String>,
+    /// Per semantics: the margins, the largest first-layer error, the largest
+    /// output error, and the first failed ReLU obligation (if any).
+    pub semantics: Vec<SemanticsResult>,
+}
+
+/// What holds in one arithmetic.
+#[derive(Clone, Debug)]
+pub struct SemanticsResult {
+    /// Which arithmetic.
+    pub semantics: Semantics,
+    /// Per point, a lower bound on `out[label] - max other out`.
+    pub margins: Vec<f64>,
+    /// Largest l2 error of the first layer over all balls.
+    pub first_layer_error: f64,
+    /// Largest output error.
+    pub output_error: f64,
+    /// A score the gadgets need non-negative that may be negative somewhere.
+    pub negative_accumulator: Option<String>,
+}
+
+impl SemanticsResult {
+    /// Whether every margin is positive and every ReLU obligation holds.
+    pub fn holds(&self) -> bool {
+        self.negative_accumulator.is_none() && self.margins.iter().all(|&m| m > 0.0)
+    }
+}
+
+/// Radius-independent analysis of a model against data.
+#[derive(Debug)]
+pub struct Analysis {
+    /// Recognised gadgets.
+    pub structure: Structure,
+    /// The certified arithmetics examined: real, and the floating-point ones.
+    pub semantics: Vec<Semantics>,
+    /// Projection bound P >= ||W||_{p->2}, recomputed.
+    pub norm_bound: f64,
+    /// Per score, lower bound on the distance to the nearest other-label score.
+    pub nearest: Vec<f64>,
+    /// min of `nearest`.
+    pub delta_prime: f64,
+    /// Per point: its own score.
+    pub own: Vec<usize>,
+    /// Per point: its label index.
+    pub labels: Vec<usize>,
+    centres: Array2<f64>,
+    centre_error: Array2<f64>,
+    abs_products: Array2<f64>,
+    row_l1: Vec<f64>,
+    row_dual: Vec<f64>,
+    row_nnz: Vec<usize>,
+    point_inf: Vec<f64>,
+    bias: Vec<f64>,
+    eps_lo: Vec<f64>,
+    eps_hi_max: f64,
+    shift: Vec<f64>,
+    norm: PNorm,
+    max_radius: f64,
+}
+
+/// Why the analysis could not even be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError {
+    /// A neuron is not the gadget its role names.
+    #[error("gadgets: {0}")]
+    Gadget(#[from] GadgetError),
+    /// Inputs that do not fit together.
+    #[error("{0}")]
+    Mismatch(String),
+}
+
+/// Inputs of [`Analysis::new`].
+pub struct Inputs<'a> {
+    /// The model.
+    pub model: &'a Model,
+    /// Roles per layer.
+    pub roles: &'a [Vec<Role>],
+    /// Data points, N x d.
+    pub points: ArrayView2<'a, f64>,
+    /// Label index per point.
+    pub labels: &'a [usize],
+    /// `[layer, neuron]` of each point's own score.
+    pub own_scores: &'a [[usize; 2]],
+    /// The norm.
+    pub norm: PNorm,
+    /// The largest radius that will be asked of [`Analysis::at_radius`]
+    /// (magnitude bounds are computed for it).
+    pub max_radius: f64,
+    /// The certificate's t.
+    pub shift: &'a [f64],
+    /// The certificate's S.
+    pub score_offset: f64,
+    /// Floating-point semantics to examine besides real arithmetic.
+    pub float_semantics: &'a [Semantics],
+}
+
+const DOUBLE: f64 = f64::EPSILON / 2.0;
+
+impl Analysis {
+    /// Recognises the gadgets and separates the scores.
+    pub fn new(inputs: &Inputs<'_>) -> Result<Analysis, AnalysisError> {
+        let model = inputs.model;
+        let (n, d) = inputs.points.dim();
+        if model.input_dim != d {
+            return Err(AnalysisError::Mismatch(format!(
+                "the model takes {} inputs, the data has dimension {d}",
+                model.input_dim
+            )));
+        }
+        if inputs.labels.len() != n || inputs.own_scores.len() != n {
+            return Err(AnalysisError::Mismatch(format!(
+                "the certificate has claims for {} points, the data has {n}",
+                inputs.own_scores.len()
+            )));
+        }
+        let first = &model.layers[0];
+        let m = first.weight.nrows();
+        if inputs.shift.len() != m {
+            return Err(AnalysisError::Mismatch(format!(
+                "the shift t has {} entries, the first layer has {m} neurons",
+                inputs.shift.len()
+            )));
+        }
+        let w = &first.weight;
+        let bias: Vec<f64> = first.bias.to_vec();
+        // Centres c_i = W x_i + beta (m x N), with |error| <= gamma (|W||x| + |beta|).
+        let xt = inputs.points.t();
+        let mut centres = w.dot(&xt);
+        let abs_w = w.mapv(f64::abs);
+        let abs_products = abs_w.dot(&xt.mapv(f64::abs));
+        let g = gamma(d + 2, DOUBLE);
+        let mut centre_error = Array2::<f64>::zeros((m, n));
+        for k in 0..m {
+            for i in 0..n {
+                centres[[k, i]] += bias[k];
+                centre_error[[k, i]] =
+                    g * (abs_products[[k, i]] + bias[k].abs()) * (1.0 + 4.0 * DOUBLE) + f64::MIN_POSITIVE;
+            }
+        }
+        let rows: Vec<Vec<f64>> = w.rows().into_iter().map(|r| r.to_vec()).collect();
+        let row_l1: Vec<f64> = rows
+            .iter()
+            .map(|r| r.iter().map(|x| x.abs()).sum::<f64>() * (1.0 + gamma(d + 1, DOUBLE)))
+            .collect();
+        let row_dual: Vec<f64> = rows.iter().map(|r| inputs.norm.dual_up(r)).collect();
+        let row_nnz: Vec<usize> = rows.iter().map(|r| r.iter().filter(|&&x| x != 0.0).count()).collect();
+        let point_inf: Vec<f64> = inputs
+            .points
+            .rows()
+            .into_iter()
+            .map(|r| r.iter().fold(0.0, |a: f64, &x| a.max(x.abs())))
+            .collect();
+        let norm_bound = projection_bound(w.view(), inputs.norm);
+
+        // Magnitudes of the computed first-layer outputs over every ball.
+        let units: Vec<f64> = inputs.float_semantics.iter().map(|s| s.unit()).collect();
+        let worst_unit = units.iter().cloned().fold(0.0, f64::max);
+        let sigma = inputs.max_radius;
+        let coord_mag: Vec<f64> = (0..m)
+            .map(|k| {
+                let top = (0..n)
+                    .map(|i| centres[[k, i]] + centre_error[[k, i]])
+                    .fold(0.0, f64::max);
+                let rounding = gamma(row_nnz[k] + 1, worst_unit.max(DOUBLE))
+                    * (row_l1[k] * (point_inf.iter().cloned().fold(0.0, f64::max) + sigma)
+                        + bias[k].abs());
+                (top + sigma * row_dual[k] + rounding) * (1.0 + 1e-12)
+            })
+            .collect();
+        // |u - t| over every ball: centre distance, radius, rounding.
+        let worst_first_error = (0..n)
+            .map(|i| {
+                (0..m)
+                    .map(|k| {
+                        let e = gamma(row_nnz[k] + 1, worst_unit.max(DOUBLE))
+                            * (abs_products[[k, i]] + sigma * row_l1[k] + bias[k].abs());
+                        e * e
+                    })
+                    .sum::<f64>()
+            })
+            .fold(0.0, f64::max);
+        let reach = (0..n)
+            .map(|i| {
+                (0..m)
+                    .map(|k| {
+                        let gap = (centres[[k, i]] - inputs.shift[k]).abs() + centre_error[[k, i]];
+                        gap * gap
+                    })
+                    .sum::<f64>()
+            })
+            .fold(0.0, f64::max);
+        let p_bound = projection_bound(w.view(), inputs.norm);
+        let reach = (sqrt_up(reach * 1.000001) + sigma * p_bound + sqrt_up(worst_first_error * 1.000001))
+            * (1.0 + 1e-9);
+        let frame = Frame {
+            shift: inputs.shift,
+            offset: inputs.score_offset,
+            reach,
+        };
+        let structure = recognise(model, inputs.roles, &coord_mag, Some(frame), &units)?;
+        if structure.output_bias.len() < 2 {
+            return Err(AnalysisError::Mismatch(
+                "a certificate needs at least two outputs (labels)".into(),
+            ));
+        }
+        let mut own = Vec::with_capacity(n);
+        for (i, at) in inputs.own_scores.iter().enumerate() {
+            let Some(&leaf) = structure.leaf_of_neuron.get(at) else {
+                return Err(AnalysisError::Mismatch(format!(
+                    "point {i}: layer {}, neuron {} introduces no score",
+                    at[0], at[1]
+                )));
+            };
+            if structure.leaves[leaf].label != Some(inputs.labels[i]) {
+                return Err(AnalysisError::Mismatch(format!(
+                    "point {i} has label index {}, but its score (layer {}, neuron {}) feeds output {}",
+                    inputs.labels[i],
+                    at[0],
+                    at[1],
+                    structure.leaves[leaf]
+                        .label
+                        .map_or("none".to_string(), |l| l.to_string())
+                )));
+            }
+            own.push(leaf);
+        }
+        let weights = Array2::from_shape_fn((structure.leaves.len(), m), |(a, k)| {
+            structure.leaves[a].weight[k]
+        });
+        let leaf_labels: Vec<usize> = structure
+            .leaves
+            .iter()
+            .map(|l| l.label.unwrap_or(usize::MAX))
+            .collect();
+        let nearest = nearest_other_label(weights.view(), &leaf_labels);
+        let delta_prime = nearest.iter().cloned().fold(f64::INFINITY, f64::min);
+        // eps_j = b_j + <w_j, t> + |w_j|^2 / 2 - S, as an interval.
+        let (eps_lo, eps_hi): (Vec<f64>, Vec<f64>) = structure
+            .leaves
+            .iter()
+            .map(|leaf| {
+                let mut value = leaf.bias - inputs.score_offset;
+                let mut size = leaf.bias.abs() + inputs.score_offset.abs();
+                for (wk, tk) in leaf.weight.iter().zip(inputs.shift) {
+                    value += wk * tk + wk * wk / 2.0;
+                    size += (wk * tk).abs() + wk * wk / 2.0;
+                }
+                let e = gamma(2 * m + 4, DOUBLE) * size * (1.0 + 1e-9);
+                (value - e, value + e)
+            })
+            .unzip();
+        let eps_hi_max = eps_hi.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let mut semantics = vec![Semantics::Real];
+        semantics.extend_from_slice(inputs.float_semantics);
+        Ok(Analysis {
+            structure,
+            semantics,
+            norm_bound,
+            nearest,
+            delta_prime,
+            own,
+            labels: inputs.labels.to_vec(),
+            centres,
+            centre_error,
+            abs_products,
+            row_l1,
+            row_dual,
+            row_nnz,
+            point_inf,
+            bias,
+            eps_lo,
+            eps_hi_max,
+            shift: inputs.shift.to_vec(),
+            norm: inputs.norm,
+            max_radius: inputs.max_radius,
+        })
+    }
+
+    /// Every claim at radius `sigma` (at most the `max_radius` given to [`Analysis::new`]).
+    pub fn at_radius(&self, sigma: f64) -> AtRadius {
+        assert!(sigma <= self.max_radius, "radius above the analysed maximum");
+        let (m, n) = self.centres.dim();
+        let r = sigma * self.norm_bound * (1.0 + 4.0 * DOUBLE);
+        let gamma_lemma = self.delta_prime * (self.delta_prime / 2.0 - r);
+        // 1. First-layer ReLUs are exact.
+        let first_layer_exact = (0..m)
+            .flat_map(|k| (0..n).map(move |i| (k, i)))
+            .find(|&(k, i)| {
+                self.centres[[k, i]] - self.centre_error[[k, i]] - sigma * self.row_dual[k] * (1.0 + 4.0 * DOUBLE)
+                    < 0.0
+            })
+            .map(|(k, i)| format!("first-layer neuron {k} may be negative on the ball of point {i}"));
+        // Per point: error of the centre (l2) and distance to its own score.
+        let per_point: Vec<(f64, f64)> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let own = &self.structure.leaves[self.own[i]];
+                let mut dist = 0.0;
+                let mut cerr = 0.0;
+                for k in 0..m {
+                    let e = self.centre_error[[k, i]];
+                    let shifted = self.centres[[k, i]] - self.shift[k];
+                    let gap = shifted - own.weight[k];
+                    let diff = gap.abs() + e + 2.0 * DOUBLE * (shifted.abs() + gap.abs());
+                    dist += diff * diff;
+                    cerr += e * e;
+                }
+                let up = 1.0 + gamma(2 * m + 4, DOUBLE);
+                (sqrt_up(dist * up), sqrt_up(cerr * up))
+            })
+            .collect();
+        let semantics = self
+            .semantics
+            .iter()
+            .enumerate()
+            .map(|(index, &sem)| self.semantics_at(sem, index, sigma, r, &per_point))
+            .collect();
+        AtRadius {
+            radius: sigma,
+            projected_radius: r,
+            gamma: gamma_lemma,
+            first_layer_exact,
+            semantics,
+        }
+    }
+
+    fn semantics_at(
+        &self,
+        sem: Semantics,
+        index: usize,
+        sigma: f64,
+        r: f64,
+        per_point: &[(f64, f64)],
+    ) -> SemanticsResult {
+        let (m, n) = self.centres.dim();
+        let unit = sem.unit();
+        // First-layer rounding, per point (l2 over coordinates).
+        let first_error: Vec<f64> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                if unit == 0.0 {
+                    return 0.0;
+                }
+                let mut sum = 0.0;
+                for k in 0..m {
+                    let e = gamma(self.row_nnz[k] + 1, unit)
+                        * (self.abs_products[[k, i]] + sigma * self.row_l1[k] + self.bias[k].abs())
+                        * (1.0 + 1e-9);
+                    sum += e * e;
+                }
+                sqrt_up(sum * (1.0 + 1e-9))
+            })
+            .collect();
+        let output_errors: Vec<f64> = if index == 0 {
+            vec![0.0; self.structure.output_bias.len()]
+        } else {
+            self.structure.output_error.iter().map(|e| e[index - 1]).collect()
+        };
+        let alpha = self.structure.output_scale;
+        let betas = &self.structure.output_bias;
+        // Accumulator obligations: every such score >= 0 on every (widened) ball.
+        let negative_accumulator = self.structure.nonneg_leaves.iter().find_map(|&leaf| {
+            let score = &self.structure.leaves[leaf];
+            let norm = sqrt_up(score.weight.iter().map(|w| w * w).sum::<f64>() * (1.0 + 1e-12));
+            (0..n).find_map(|i| {
+                let mut value = score.bias;
+                let mut magnitude = score.bias.abs();
+                for k in 0..m {
+                    value += score.weight[k] * self.centres[[k, i]];
+                    magnitude += (score.weight[k] * self.centres[[k, i]]).abs();
+                }
+                let radius = r + first_error[i] + per_point[i].1;
+                let lower = value
+                    - gamma(m + 2, DOUBLE) * magnitude * (1.0 + 1e-9)
+                    - norm * radius * (1.0 + 1e-12);
+                (lower < 0.0).then(|| {
+                    let [l, neuron] = score.introduced_by;
+                    format!("the score introduced at layer {l}, neuron {neuron} may be negative on the ball of point {i}")
+                })
+            })
+        });
+        let margins: Vec<f64> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let y = self.labels[i];
+                let own = self.own[i];
+                let d = self.nearest[own];
+                let rho = (per_point[i].0 + r + first_error[i]) * (1.0 + 1e-12);
+                let deps = self.eps_hi_max - self.eps_lo[own];
+                let core = if d.is_infinite() {
+                    f64::INFINITY
+                } else {
+                    d * (d / 2.0 - rho) - deps
+                };
+                let others = (0..betas.len()).filter(|&c| c != y);
+                let beta_gap = others
+                    .clone()
+                    .map(|c| betas[y] - betas[c])
+                    .fold(f64::INFINITY, f64::min);
+                let err_other = others.map(|c| output_errors[c]).fold(0.0, f64::max);
+                let margin = alpha * core + beta_gap - output_errors[y] - err_other;
+                // Round the final combination down.
+                margin - 1e-12 * (alpha * (d * d / 2.0 + d * rho + deps.abs()) + beta_gap.abs()).abs()
+            })
+            .collect();
+        SemanticsResult {
+            semantics: sem,
+            margins,
+            first_layer_error: first_error.iter().cloned().fold(0.0, f64::max),
+            output_error: output_errors.iter().cloned().fold(0.0, f64::max),
+            negative_accumulator,
+        }
+    }
+
+    /// The largest radius in `[low, max_radius]` at which every claim of
+    /// `wanted` holds (bisection, 60 steps), or `None` if none does at `low`.
+    pub fn largest_radius(&self, low: f64, wanted: &[Semantics]) -> Option<f64> {
+        let holds = |sigma: f64| {
+            let at = self.at_radius(sigma);
+            at.first_layer_exact.is_none()
+                && at
+                    .semantics
+                    .iter()
+                    .filter(|s| wanted.contains(&s.semantics))
+                    .all(SemanticsResult::holds)
+        };
+        if !holds(low) {
+            return None;
+        }
+        let (mut good, mut bad) = (low, self.max_radius);
+        if holds(bad) {
+            return Some(bad);
+        }
+        for _ in 0..60 {
+            let mid = good + (bad - good) / 2.0;
+            if mid <= good || mid >= bad {
+                break;
+            }
+            if holds(mid) {
+                good = mid;
+            } else {
+                bad = mid;
+            }
+        }
+        Some(good)
+    }
+
+    /// The norm the analysis is for.
+    pub fn norm(&self) -> PNorm {
+        self.norm
+    }
+}
+
+/// An upper bound on `||W||_{p->2}` (construction.md section 3), computed
+/// with rounding accounted for. For l2 (and the other norms' use of the
+/// spectral norm): `||W||_2^2 = lambda_max(W W^T) <= min(||G||_F, 1 + ||G - I||_F)`.
+pub fn projection_bound(w: ArrayView2<f64>, norm: PNorm) -> f64 {
+    let (m, d) = w.dim();
+    let g = w.dot(&w.t());
+    let err_factor = gamma(d + 1, DOUBLE);
+    let diag_norms: Vec<f64> = (0..m).map(|k| g[[k, k]]).collect();
+    let mut frob = 0.0;
+    let mut off_identity = 0.0;
+    for a in 0..m {
+        for b in 0..m {
+            // |G_ab| <= sqrt(G_aa G_bb) by Cauchy-Schwarz: a bound on the sum of |products|.
+            let slack = err_factor * (diag_norms[a] * diag_norms[b]).sqrt() * (1.0 + 1e-9) * 1.01;
+            let entry = g[[a, b]].abs() + slack;
+            frob += entry * entry;
+            let shifted = (g[[a, b]] - if a == b { 1.0 } else { 0.0 }).abs() + slack;
+            off_identity += shifted * shifted;
+        }
+    }
+    let up = 1.0 + gamma(2 * m * m + 4, DOUBLE);
+    let spectral_sq = sqrt_up(frob * up).min(1.0 + sqrt_up(off_identity * up));
+    let spectral = sqrt_up(spectral_sq * (1.0 + 4.0 * DOUBLE));
+    let columns = (0..d).filter(|&j| w.column(j).iter().any(|&x| x != 0.0)).count() as f64;
+    let bound = if norm.p == 1.0 {
+        (0..d)
+            .map(|j| sqrt_up(w.column(j).iter().map(|x| x * x).sum::<f64>() * up))
+            .fold(0.0, f64::max)
+    } else if norm.p.is_infinite() {
+        let column_sum: f64 = (0..d)
+            .map(|j| sqrt_up(w.column(j).iter().map(|x| x * x).sum::<f64>() * up))
+            .sum::<f64>()
+            * (1.0 + gamma(d + 1, DOUBLE));
+        (sqrt_up(columns) * spectral).min(column_sum)
+    } else if norm.p <= 2.0 {
+        spectral
+    } else {
+        columns.powf(0.5 - 1.0 / norm.p) * (1.0 + 1e-12) * spectral
+    };
+    bound * (1.0 + 8.0 * DOUBLE)
+}

@@ -1,0 +1,419 @@
+//! The claims of a certificate, checked one by one against the model and
+//! the data ([`verify`]), and the same computation used to *make* a
+//! certificate's claims ([`Claims::compute`]).
+
+use super::analyse::{Analysis, AnalysisError, AtRadius, Inputs, PNorm};
+use super::certificate::{data_sha256, Certificate, RoundingClaim, Semantics};
+use super::gadgets::parse_roles;
+use super::model::{Element, Model};
+use ndarray::ArrayView2;
+use serde::Serialize;
+
+/// One claim and whether it held.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Claim {
+    /// Short name, e.g. `margins (float32)`.
+    pub claim: String,
+    /// Whether it held.
+    pub held: bool,
+    /// What was compared.
+    pub detail: String,
+}
+
+/// The outcome of checking a certificate.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Verification {
+    /// Every claim, in checking order.
+    pub claims: Vec<Claim>,
+}
+
+impl Verification {
+    /// Whether every claim held.
+    pub fn holds(&self) -> bool {
+        !self.claims.is_empty() && self.claims.iter().all(|c| c.held)
+    }
+
+    fn push(&mut self, claim: &str, held: bool, detail: impl Into<String>) -> bool {
+        self.claims.push(Claim {
+            claim: claim.to_string(),
+            held,
+            detail: detail.into(),
+        });
+        held
+    }
+}
+
+/// The data a certificate is about, as loaded.
+pub struct Data<'a> {
+    /// N x d points.
+    pub points: ArrayView2<'a, f64>,
+    /// Each point's label, as the JSON value the certificate lists.
+    pub labels: &'a [serde_json::Value],
+}
+
+/// The floating-point semantics examined for a model's element type.
+pub fn float_semantics(model: &Model) -> Vec<Semantics> {
+    match model.element {
+        Element::F32 => vec![Semantics::Float32, Semantics::Float64],
+        Element::F64 => vec![Semantics::Float64],
+    }
+}
+
+/// Label index of each point, by position in the certificate's label list.
+fn label_indices(
+    labels: &[serde_json::Value],
+    names: &[serde_json::Value],
+) -> Result<Vec<usize>, String> {
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, label)| {
+            names.iter().position(|n| n == label).ok_or_else(|| {
+                format!("point {i} has label {label}, which is not among the certificate's labels")
+            })
+        })
+        .collect()
+}
+
+/// Checks every claim of `cert` against `model` (whose file hashes to
+/// `model_sha256`) and `data`.
+pub fn verify(cert: &Certificate, model: &Model, model_sha256: &str, data: &Data<'_>) -> Verification {
+    let mut v = Verification::default();
+    v.push(
+        "model file",
+        model_sha256 == cert.model.sha256,
+        format!("sha256 {model_sha256}, certificate says {}", cert.model.sha256),
+    );
+    let (n, d) = data.points.dim();
+    let hash = data_sha256(data.points, data.labels);
+    v.push(
+        "data",
+        hash == cert.data.sha256 && n == cert.data.points && d == cert.data.dim,
+        format!(
+            "{n} points of dimension {d}, sha256 {hash}; certificate says {} x {}, {}",
+            cert.data.points, cert.data.dim, cert.data.sha256
+        ),
+    );
+    let Some(norm) = PNorm::parse(&cert.norm) else {
+        v.push("norm", false, format!("`{}` is not l1, l2, linf or l(p)", cert.norm));
+        return v;
+    };
+    if !v.push(
+        "output convention",
+        cert.output.kind == "logits" && model.outputs() == cert.output.labels.len(),
+        format!(
+            "`{}` with {} labels; the model has {} outputs",
+            cert.output.kind,
+            cert.output.labels.len(),
+            model.outputs()
+        ),
+    ) {
+        return v;
+    }
+    let labels = match label_indices(data.labels, &cert.output.labels) {
+        Ok(l) => l,
+        Err(e) => {
+            v.push("labels", false, e);
+            return v;
+        }
+    };
+    if !(cert.radius.is_finite() && cert.radius >= 0.0) {
+        v.push("radius", false, format!("{} is not a radius", cert.radius));
+        return v;
+    }
+    let roles = match parse_roles(&cert.layers) {
+        Ok(r) => r,
+        Err(e) => {
+            v.push("gadgets", false, e.to_string());
+            return v;
+        }
+    };
+    let floats = float_semantics(model);
+    let inputs = Inputs {
+        model,
+        roles: &roles,
+        points: data.points.view(),
+        labels: &labels,
+        own_scores: &cert.points.score,
+        norm,
+        max_radius: cert.radius,
+        shift: &cert.projection.shift,
+        score_offset: cert.projection.score_offset,
+        float_semantics: &floats,
+    };
+    let analysis = match Analysis::new(&inputs) {
+        Ok(a) => a,
+        Err(AnalysisError::Gadget(e)) => {
+            v.push("gadgets", false, e.to_string());
+            return v;
+        }
+        Err(AnalysisError::Mismatch(e)) => {
+            v.push("points and scores", false, e);
+            return v;
+        }
+    };
+    v.push(
+        "gadgets",
+        true,
+        format!(
+            "{} layers recognised: {} scores in running maxima, outputs alpha max + beta with alpha = {}",
+            model.layers.len(),
+            analysis.structure.leaves.len(),
+            analysis.structure.output_scale
+        ),
+    );
+    let at = analysis.at_radius(cert.radius);
+    check_claims(&mut v, cert, &analysis, &at);
+    v
+}
+
+fn check_claims(v: &mut Verification, cert: &Certificate, analysis: &Analysis, at: &AtRadius) {
+    v.push(
+        "projection bound",
+        analysis.norm_bound <= cert.projection.norm_bound,
+        format!(
+            "||W||_{{{}->2}} <= {} recomputed; certificate says {}",
+            cert.norm, analysis.norm_bound, cert.projection.norm_bound
+        ),
+    );
+    v.push(
+        "first layer exact",
+        at.first_layer_exact.is_none(),
+        at.first_layer_exact
+            .clone()
+            .unwrap_or_else(|| "every first-layer pre-activation is >= 0 on every ball".into()),
+    );
+    v.push(
+        "delta'",
+        analysis.delta_prime >= cert.separation.delta_prime,
+        format!(
+            "scores of different labels are >= {} apart; certificate says {}",
+            analysis.delta_prime, cert.separation.delta_prime
+        ),
+    );
+    v.push(
+        "2r < delta'",
+        at.projected_radius <= cert.separation.projected_radius
+            && 2.0 * at.projected_radius < analysis.delta_prime
+            && at.gamma >= cert.separation.gamma
+            && at.gamma > 0.0,
+        format!(
+            "r = {} (certificate {}), gamma = {} (certificate {})",
+            at.projected_radius,
+            cert.separation.projected_radius,
+            at.gamma,
+            cert.separation.gamma
+        ),
+    );
+    if cert.semantics.is_empty() {
+        v.push("semantics", false, "the certificate claims no semantics");
+    }
+    for &sem in &cert.semantics {
+        let name = sem.name();
+        let Some(result) = at.semantics.iter().find(|s| s.semantics == sem) else {
+            v.push(
+                &format!("margins ({name})"),
+                false,
+                "this model's element type cannot be evaluated in that arithmetic",
+            );
+            continue;
+        };
+        if let Some(reason) = &result.negative_accumulator {
+            v.push(&format!("accumulators ({name})"), false, reason.clone());
+        } else {
+            v.push(
+                &format!("accumulators ({name})"),
+                true,
+                "every running maximum's first score is >= 0 on every ball",
+            );
+        }
+        let claimed = cert.points.margin.get(&sem);
+        let bad = match claimed {
+            None => Some("the certificate lists no margins".to_string()),
+            Some(c) if c.len() != result.margins.len() => Some(format!(
+                "{} margins for {} points",
+                c.len(),
+                result.margins.len()
+            )),
+            Some(c) => c
+                .iter()
+                .zip(&result.margins)
+                .enumerate()
+                .find(|(_, (&claim, &got))| !(got > 0.0 && got >= claim))
+                .map(|(i, (claim, got))| {
+                    format!(
+                        "point {i} (label {}): margin {got} recomputed, certificate says {claim}",
+                        cert.output.labels[analysis.labels[i]]
+                    )
+                }),
+        };
+        let least = result.margins.iter().cloned().fold(f64::INFINITY, f64::min);
+        v.push(
+            &format!("margins ({name})"),
+            bad.is_none(),
+            bad.unwrap_or_else(|| format!("every point's margin holds; the smallest is {least}")),
+        );
+        if sem != Semantics::Real {
+            let claim = cert.rounding.get(&sem);
+            let held = claim.is_some_and(|c| {
+                c.first_layer >= result.first_layer_error && c.output >= result.output_error
+            });
+            v.push(
+                &format!("rounding ({name})"),
+                held,
+                format!(
+                    "first layer <= {}, outputs <= {}; certificate says {}",
+                    result.first_layer_error,
+                    result.output_error,
+                    claim.map_or("nothing".to_string(), |c| format!(
+                        "{} and {}",
+                        c.first_layer, c.output
+                    ))
+                ),
+            );
+        }
+    }
+}
+
+/// The claims `compile` writes, computed by the same analysis `verify` runs.
+#[derive(Clone, Debug)]
+pub struct Claims {
+    /// Certified radius.
+    pub radius: f64,
+    /// Semantics for which everything holds.
+    pub semantics: Vec<Semantics>,
+    /// Recomputed projection bound.
+    pub norm_bound: f64,
+    /// Recomputed delta'.
+    pub delta_prime: f64,
+    /// r.
+    pub projected_radius: f64,
+    /// gamma.
+    pub gamma: f64,
+    /// Rounding bounds per floating-point semantics claimed.
+    pub rounding: Vec<(Semantics, RoundingClaim)>,
+    /// Margins per semantics claimed.
+    pub margins: Vec<(Semantics, Vec<f64>)>,
+    /// Why a semantics examined does not hold, for the user.
+    pub not_claimed: Vec<(Semantics, String)>,
+}
+
+/// What [`Claims::compute`] needs besides the model and data.
+pub struct ClaimRequest<'a> {
+    /// Roles per layer, in the certificate's notation.
+    pub layers: &'a [String],
+    /// Each point's own score neuron.
+    pub own_scores: &'a [[usize; 2]],
+    /// The norm.
+    pub norm: PNorm,
+    /// The radius to certify, or the lower end of the search.
+    pub radius: f64,
+    /// `Some(upper)`: certify the largest radius in `[radius, upper]` at
+    /// which the model's native semantics holds.
+    pub search_up_to: Option<f64>,
+    /// t.
+    pub shift: &'a [f64],
+    /// S.
+    pub score_offset: f64,
+}
+
+impl Claims {
+    /// Runs the analysis and keeps what holds.
+    pub fn compute(
+        model: &Model,
+        data: &Data<'_>,
+        label_names: &[serde_json::Value],
+        request: &ClaimRequest<'_>,
+    ) -> Result<Claims, String> {
+        let labels = label_indices(data.labels, label_names)?;
+        let roles = parse_roles(request.layers).map_err(|e| e.to_string())?;
+        let floats = float_semantics(model);
+        let max_radius = request.search_up_to.unwrap_or(request.radius).max(request.radius);
+        let inputs = Inputs {
+            model,
+            roles: &roles,
+            points: data.points.view(),
+            labels: &labels,
+            own_scores: request.own_scores,
+            norm: request.norm,
+            max_radius,
+            shift: request.shift,
+            score_offset: request.score_offset,
+            float_semantics: &floats,
+        };
+        let analysis = Analysis::new(&inputs).map_err(|e| e.to_string())?;
+        let native = [Semantics::Real, floats[0]];
+        // Claims are stated with a relative slack of SLACK against the
+        // analysis' own figures, so that a recomputation whose last bits
+        // differ (summation order in matrix products) still confirms them.
+        let radius = match request.search_up_to {
+            Some(_) => analysis
+                .largest_radius(request.radius, &native)
+                .map_or(request.radius, |r| (r * (1.0 - 1e-6)).max(request.radius)),
+            None => request.radius,
+        };
+        let at = analysis.at_radius(radius);
+        if std::env::var_os("ROBMEM_DEBUG").is_some() {
+            for r in &at.semantics {
+                let worst = r.margins.iter().cloned().fold(f64::INFINITY, f64::min);
+                eprintln!("debug {:?}: first {} output {} worst margin {} alpha {} delta' {} r {}", r.semantics, r.first_layer_error, r.output_error, worst, analysis.structure.output_scale, analysis.delta_prime, at.projected_radius);
+            }
+        }
+        let mut claims = Claims {
+            radius,
+            semantics: Vec::new(),
+            norm_bound: above(analysis.norm_bound),
+            delta_prime: below(analysis.delta_prime),
+            projected_radius: above(at.projected_radius),
+            gamma: below(at.gamma),
+            rounding: Vec::new(),
+            margins: Vec::new(),
+            not_claimed: Vec::new(),
+        };
+        for result in &at.semantics {
+            let why = if let Some(reason) = &at.first_layer_exact {
+                Some(reason.clone())
+            } else if let Some(reason) = &result.negative_accumulator {
+                Some(reason.clone())
+            } else {
+                result
+                    .margins
+                    .iter()
+                    .enumerate()
+                    .find(|(_, &m)| m <= 0.0)
+                    .map(|(i, m)| format!("point {i}: margin {m} after rounding"))
+            };
+            if let Some(why) = why {
+                claims.not_claimed.push((result.semantics, why));
+                continue;
+            }
+            claims.semantics.push(result.semantics);
+            let margins = result.margins.iter().map(|&m| below(m)).collect();
+            claims.margins.push((result.semantics, margins));
+            if result.semantics != Semantics::Real {
+                claims.rounding.push((
+                    result.semantics,
+                    RoundingClaim {
+                        unit: result.semantics.unit(),
+                        first_layer: above(result.first_layer_error),
+                        output: above(result.output_error),
+                    },
+                ));
+            }
+        }
+        Ok(claims)
+    }
+}
+
+/// Relative slack between a claim and the analysis that made it.
+const SLACK: f64 = 1e-9;
+
+/// A claimed upper bound: `x` plus the slack.
+fn above(x: f64) -> f64 {
+    x + SLACK * x.abs()
+}
+
+/// A claimed lower bound: `x` minus the slack.
+fn below(x: f64) -> f64 {
+    x - SLACK * x.abs()
+}

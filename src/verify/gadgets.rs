@@ -1,0 +1,839 @@
+//! Gadget recognition: reads the network's weights, layer by layer, and
+//! confirms that every neuron is the gadget its role names
+//! (construction.md sections 4 and 5A). It never calls the construction.
+//!
+//! The pass interprets each neuron symbolically, as a function of the first
+//! layer's output `u` (the *projected coordinates*):
+//! - `Coord(k)`: `u_k`, the first layer's neuron k or an exact copy of it
+//!   (a row that is exactly `e_k` with bias 0);
+//! - `Max(n)`: the maximum of a set of *scores* (affine functions of `u`,
+//!   the leaves of node n);
+//! - `Gap(x, m)`: `relu(Max(x) - Max(m))`.
+//!
+//! A row is first rewritten into a canonical form: an affine function of
+//! `u` plus terms `c * Max(n)` and `c * Gap(x, m)`; then every pair
+//! `c * Max(m) + c * Gap(x, m)` becomes `c * Max(x ∪ m)`, the identity
+//! `a + relu(b - a) = max(a, b)` of section 5A, which holds in real
+//! arithmetic with no condition. The role then says which form the row must
+//! have. A ReLU applied to a `Max` is the identity only where the maximum is
+//! non-negative: the pass records the leaves that must be non-negative on
+//! every ball ([`Structure::nonneg_leaves`]) for the caller to check per point.
+//!
+//! Floating point: for each unit roundoff the pass bounds how far a
+//! neuron's computed value can be from its symbolic value evaluated at the
+//! *computed* first-layer output (the caller widens the balls by the first
+//! layer's own error). A dot product of n non-zero terms (bias included)
+//! has error at most `gamma_n * sum |w| |v|` in any summation order; ReLU
+//! does not increase errors; and a pair `A + relu(X - M)` whose `A` and `M`
+//! are the same real expression of the previous layer has error
+//! `max(e_M, e_X) + rnd(A)`, since `max` is 1-Lipschitz in each argument
+//! jointly. Without that sharing the errors add (sound, but they double per
+//! layer).
+
+use super::interval::gamma;
+use super::model::Model;
+use std::collections::HashMap;
+
+/// Index of a node of the max trees.
+pub type NodeId = usize;
+
+/// A score: an affine function `<weight, u> + bias` of the projected coordinates.
+#[derive(Clone, Debug)]
+pub struct Leaf {
+    /// Coefficients, one per projected coordinate.
+    pub weight: Vec<f64>,
+    /// Constant term.
+    pub bias: f64,
+    /// The output (label index) whose maximum contains this score.
+    pub label: Option<usize>,
+    /// `[layer, neuron]` of the neuron that introduced it.
+    pub introduced_by: [usize; 2],
+}
+
+/// What the network computes, as recognised from its weights.
+#[derive(Clone, Debug)]
+pub struct Structure {
+    /// Number of projected coordinates m (rows of the first layer).
+    pub m: usize,
+    /// The scores.
+    pub leaves: Vec<Leaf>,
+    /// `[layer, neuron]` -> the score that neuron introduced.
+    pub leaf_of_neuron: HashMap<[usize; 2], usize>,
+    /// Scores that must be >= 0 on every ball (ReLUs of accumulators rely on it).
+    pub nonneg_leaves: Vec<usize>,
+    /// Output scale alpha: `out_c = alpha * max(scores of c) + beta_c`.
+    pub output_scale: f64,
+    /// beta_c.
+    pub output_bias: Vec<f64>,
+    /// Per unit roundoff given to [`recognise`], per output: error bound.
+    pub output_error: Vec<Vec<f64>>,
+}
+
+/// A neuron that is not the gadget its role names.
+#[derive(Clone, Debug, thiserror::Error, PartialEq)]
+#[error("layer {layer}, neuron {neuron} (role `{role}`): {message}")]
+pub struct GadgetError {
+    /// 0-based layer.
+    pub layer: usize,
+    /// 0-based neuron in the layer.
+    pub neuron: usize,
+    /// The role the certificate gives it.
+    pub role: String,
+    /// What the weights show instead.
+    pub message: String,
+}
+
+/// A role, parsed from the certificate's notation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// `u{k}`: projected coordinate k.
+    Coord(usize),
+    /// `a{c}.{s}`: accumulator s of class c.
+    Accumulator(usize, usize),
+    /// `q{j}@{c}.{s}`: comparison of point j with accumulator s of class c.
+    Comparison(usize, usize, usize),
+    /// `x{c}.{s}`: max merge feeding accumulator s of class c.
+    Merge(usize, usize),
+    /// `o{i}`: output i.
+    Output(usize),
+}
+
+impl Role {
+    /// Parses `u3`, `a1.0`, `q17@1.0`, `x1.0`, `o2`.
+    pub fn parse(text: &str) -> Option<Role> {
+        let (kind, rest) = text.split_at_checked(1)?;
+        let pair = |s: &str| -> Option<(usize, usize)> {
+            let (a, b) = s.split_once('.')?;
+            Some((a.parse().ok()?, b.parse().ok()?))
+        };
+        match kind {
+            "u" => Some(Role::Coord(rest.parse().ok()?)),
+            "a" => pair(rest).map(|(c, s)| Role::Accumulator(c, s)),
+            "x" => pair(rest).map(|(c, s)| Role::Merge(c, s)),
+            "o" => Some(Role::Output(rest.parse().ok()?)),
+            "q" => {
+                let (j, cs) = rest.split_once('@')?;
+                let (c, s) = pair(cs)?;
+                Some(Role::Comparison(j.parse().ok()?, c, s))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Role::Coord(k) => write!(f, "u{k}"),
+            Role::Accumulator(c, s) => write!(f, "a{c}.{s}"),
+            Role::Comparison(j, c, s) => write!(f, "q{j}@{c}.{s}"),
+            Role::Merge(c, s) => write!(f, "x{c}.{s}"),
+            Role::Output(i) => write!(f, "o{i}"),
+        }
+    }
+}
+
+/// Parses a certificate's `layers` list.
+pub fn parse_roles(layers: &[String]) -> Result<Vec<Vec<Role>>, GadgetError> {
+    layers
+        .iter()
+        .enumerate()
+        .map(|(layer, line)| {
+            line.split_whitespace()
+                .enumerate()
+                .map(|(neuron, word)| {
+                    Role::parse(word).ok_or_else(|| GadgetError {
+                        layer,
+                        neuron,
+                        role: word.to_string(),
+                        message: "not a role (expected u{k}, a{c}.{s}, q{j}@{c}.{s}, x{c}.{s} or o{i})"
+                            .into(),
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The neuron-level identity of a real expression: sorted `(neuron, coefficient bits)`.
+type Key = Vec<(usize, u64)>;
+
+#[derive(Clone, Debug)]
+enum Node {
+    Leaf(usize),
+    Join(NodeId, NodeId),
+}
+
+#[derive(Clone, Debug)]
+enum Meaning {
+    Coord(usize),
+    Max(NodeId),
+    Gap {
+        x: NodeId,
+        m: NodeId,
+        /// The previous layer's expression whose value played `M`.
+        m_key: Key,
+        /// Error of that expression.
+        e_m: Vec<f64>,
+        /// Error of `X` plus this neuron's rounding.
+        e_x: Vec<f64>,
+    },
+}
+
+#[derive(Clone, Debug)]
+struct Neuron {
+    meaning: Meaning,
+    /// Upper bound on |symbolic value| over the region.
+    mag: f64,
+    /// Per unit: |computed - symbolic| bound.
+    err: Vec<f64>,
+    /// Max neurons: error of the pre-activation expression, and its key.
+    pre_err: Vec<f64>,
+    pre_key: Key,
+    /// Max neurons: this neuron's own rounding.
+    rnd: Vec<f64>,
+}
+
+#[derive(Clone, Debug)]
+enum TermKind {
+    Max(NodeId),
+    Gap {
+        x: NodeId,
+        m: NodeId,
+        m_key: Key,
+        e_m: Vec<f64>,
+        e_x: Vec<f64>,
+    },
+}
+
+#[derive(Clone, Debug)]
+struct Term {
+    coeff: f64,
+    kind: TermKind,
+    err: Vec<f64>,
+    mag: f64,
+    key: Key,
+}
+
+/// A row in canonical form.
+#[derive(Clone, Debug)]
+struct Form {
+    affine: Vec<f64>,
+    bias: f64,
+    terms: Vec<Term>,
+    /// Whether the affine part was computed exactly.
+    exact: bool,
+    /// Per unit: this neuron's rounding bound.
+    rnd: Vec<f64>,
+}
+
+impl Form {
+    fn affine_is_zero(&self) -> bool {
+        self.affine.iter().all(|&a| a == 0.0)
+    }
+}
+
+/// `a + b` if exact in f64 (checked with the TwoSum error term).
+fn exact_add(a: f64, b: f64) -> Option<f64> {
+    let s = a + b;
+    let bb = s - a;
+    let err = (a - (s - bb)) + (b - bb);
+    (err == 0.0 && s.is_finite()).then_some(s)
+}
+
+/// Upper bound of a sum of non-negative terms computed naively.
+fn sum_up(values: impl Iterator<Item = f64>) -> f64 {
+    let mut n = 0usize;
+    let mut s = 0.0;
+    for v in values {
+        s += v;
+        n += 1;
+    }
+    s * (1.0 + gamma(n + 1, f64::EPSILON))
+}
+
+/// The frame of the margin lemma: scores are `<w, u - t> - |w|^2/2 + S + eps`,
+/// and every computed first-layer output satisfies `|u - t| <= reach`.
+/// It gives tighter magnitude bounds than the coordinates alone.
+#[derive(Clone, Copy, Debug)]
+pub struct Frame<'a> {
+    /// t.
+    pub shift: &'a [f64],
+    /// S.
+    pub offset: f64,
+    /// Upper bound on `|u - t|_2` over every ball.
+    pub reach: f64,
+}
+
+struct Pass<'a> {
+    units: &'a [f64],
+    coord_mag: &'a [f64],
+    frame: Option<Frame<'a>>,
+    nodes: Vec<Node>,
+    node_mag: Vec<f64>,
+    node_nonneg: Vec<bool>,
+    joins: HashMap<(NodeId, NodeId), NodeId>,
+    leaves: Vec<Leaf>,
+    leaf_of_neuron: HashMap<[usize; 2], usize>,
+    nonneg_leaves: Vec<usize>,
+}
+
+impl Pass<'_> {
+    fn zeros(&self) -> Vec<f64> {
+        vec![0.0; self.units.len()]
+    }
+
+    fn leaf(&mut self, weight: Vec<f64>, bias: f64, at: [usize; 2]) -> NodeId {
+        let mut mag = sum_up(
+            weight
+                .iter()
+                .zip(self.coord_mag)
+                .map(|(w, u)| w.abs() * u)
+                .chain(std::iter::once(bias.abs())),
+        );
+        if let Some(frame) = self.frame {
+            // |s| <= |w| |u - t| + |w|^2/2 + |S| + |eps|, eps = b + <w, t> + |w|^2/2 - S.
+            let square: f64 = weight.iter().map(|w| w * w).sum();
+            let dot: f64 = weight.iter().zip(frame.shift).map(|(w, t)| w * t).sum();
+            let size: f64 = weight
+                .iter()
+                .zip(frame.shift)
+                .map(|(w, t)| (w * t).abs())
+                .sum::<f64>()
+                + square
+                + bias.abs()
+                + frame.offset.abs();
+            let eps = (bias + dot + square / 2.0 - frame.offset).abs()
+                + gamma(2 * weight.len() + 4, f64::EPSILON) * size;
+            let nominal = sum_up(
+                [
+                    square.sqrt() * frame.reach,
+                    square / 2.0,
+                    frame.offset.abs(),
+                    eps,
+                ]
+                .into_iter(),
+            ) * (1.0 + 1e-9);
+            mag = mag.min(nominal);
+        }
+        let id = self.leaves.len();
+        self.leaves.push(Leaf {
+            weight,
+            bias,
+            label: None,
+            introduced_by: at,
+        });
+        self.leaf_of_neuron.insert(at, id);
+        self.nodes.push(Node::Leaf(id));
+        self.node_mag.push(mag);
+        self.node_nonneg.push(false);
+        self.nodes.len() - 1
+    }
+
+    fn join(&mut self, m: NodeId, x: NodeId) -> NodeId {
+        if let Some(&id) = self.joins.get(&(m, x)) {
+            return id;
+        }
+        self.nodes.push(Node::Join(m, x));
+        self.node_mag.push(self.node_mag[m].max(self.node_mag[x]));
+        self.node_nonneg
+            .push(self.node_nonneg[m] || self.node_nonneg[x]);
+        let id = self.nodes.len() - 1;
+        self.joins.insert((m, x), id);
+        id
+    }
+
+    /// Canonical form of row `row` of a layer over `prev`.
+    fn form(&mut self, row: ndarray::ArrayView1<f64>, bias: f64, prev: &[Neuron], m: usize) -> Form {
+        let mut affine = vec![0.0; m];
+        let mut exact = true;
+        let mut terms: Vec<Term> = Vec::new();
+        let mut magnitude = vec![bias.abs()];
+        let mut count = usize::from(bias != 0.0);
+        for (index, &w) in row.iter().enumerate() {
+            if w == 0.0 {
+                continue;
+            }
+            count += 1;
+            let p = &prev[index];
+            magnitude.push(w.abs() * (p.mag + p.err.iter().cloned().fold(0.0, f64::max)));
+            let key = vec![(index, w.to_bits())];
+            match &p.meaning {
+                Meaning::Coord(k) => match exact_add(affine[*k], w) {
+                    Some(s) => affine[*k] = s,
+                    None => exact = false,
+                },
+                Meaning::Max(node) => terms.push(Term {
+                    coeff: w,
+                    kind: TermKind::Max(*node),
+                    err: p.err.iter().map(|e| w.abs() * e).collect(),
+                    mag: p.mag,
+                    key,
+                }),
+                Meaning::Gap {
+                    x,
+                    m,
+                    m_key,
+                    e_m,
+                    e_x,
+                } => terms.push(Term {
+                    coeff: w,
+                    kind: TermKind::Gap {
+                        x: *x,
+                        m: *m,
+                        m_key: m_key.clone(),
+                        e_m: e_m.clone(),
+                        e_x: e_x.clone(),
+                    },
+                    err: p.err.iter().map(|e| w.abs() * e).collect(),
+                    mag: p.mag,
+                    key,
+                }),
+            }
+        }
+        let total = sum_up(magnitude.into_iter());
+        let rnd = self
+            .units
+            .iter()
+            .map(|&u| if u == 0.0 { 0.0 } else { gamma(count, u) * total })
+            .collect();
+        let mut form = Form {
+            affine,
+            bias,
+            terms,
+            exact,
+            rnd,
+        };
+        self.pair_up(&mut form, prev);
+        // A sum of two values rounds once: its error is at most u |result|,
+        // and the result of `A + relu(X - A)` is a maximum whose size is known.
+        if count == 2 && bias == 0.0 && form.affine_is_zero() {
+            if let [term] = form.terms.as_slice() {
+                if let TermKind::Max(node) = term.kind {
+                    let worst = term.err.iter().cloned().fold(0.0, f64::max);
+                    let size = term.coeff.abs() * self.node_mag[node] + worst;
+                    for (r, &u) in form.rnd.iter_mut().zip(self.units) {
+                        *r = r.min(u * size * (1.0 + 1e-9));
+                    }
+                }
+            }
+        }
+        form
+    }
+
+    /// Rewrites `c Max(m) + c Gap(x, m)` into `c Max(x ∪ m)` until no pair is left.
+    fn pair_up(&mut self, form: &mut Form, prev: &[Neuron]) {
+        loop {
+            let mut found = None;
+            'search: for (g, gap) in form.terms.iter().enumerate() {
+                let TermKind::Gap { m, .. } = &gap.kind else {
+                    continue;
+                };
+                for (a, acc) in form.terms.iter().enumerate() {
+                    if let TermKind::Max(node) = acc.kind {
+                        if node == *m && acc.coeff == gap.coeff && acc.key.len() == 1 {
+                            found = Some((a, g));
+                            break 'search;
+                        }
+                    }
+                }
+            }
+            let Some((a, g)) = found else { return };
+            let (acc, gap) = (form.terms[a].clone(), form.terms[g].clone());
+            let TermKind::Gap {
+                x, m, m_key, e_m, e_x,
+            } = gap.kind
+            else {
+                unreachable!("g indexes a gap term")
+            };
+            // The accumulator neuron of the pair (its key has one entry).
+            let acc_neuron = &prev[acc.key[0].0];
+            let shared = acc_neuron.pre_key == m_key;
+            let c = acc.coeff.abs();
+            let err = (0..self.units.len())
+                .map(|i| {
+                    let unshared = if shared {
+                        0.0
+                    } else {
+                        acc_neuron.pre_err[i] + e_m[i]
+                    };
+                    c * (e_m[i].max(e_x[i]) + acc_neuron.rnd[i] + unshared)
+                })
+                .collect();
+            let node = self.join(m, x);
+            let mut key: Key = acc.key.iter().chain(&gap.key).cloned().collect();
+            key.sort_unstable();
+            let merged = Term {
+                coeff: acc.coeff,
+                kind: TermKind::Max(node),
+                err,
+                mag: self.node_mag[node],
+                key,
+            };
+            let (first, second) = (a.min(g), a.max(g));
+            form.terms.remove(second);
+            form.terms.remove(first);
+            form.terms.push(merged);
+        }
+    }
+}
+
+/// The key of a term list: the neuron entries of the terms with the given sign, sign removed.
+fn key_of(terms: &[&Term]) -> Key {
+    let mut key: Key = terms
+        .iter()
+        .flat_map(|t| t.key.iter())
+        .map(|&(i, bits)| (i, f64::from_bits(bits).abs().to_bits()))
+        .collect();
+    key.sort_unstable();
+    key
+}
+
+fn error_sum(terms: &[&Term], n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|i| terms.iter().map(|t| t.err[i]).sum::<f64>() * (1.0 + 1e-12))
+        .collect()
+}
+
+/// Recognises the gadgets of a logits network.
+///
+/// `coord_mag[k]` bounds `|u_k|` (computed first-layer output) over every
+/// ball; `units` lists the unit roundoffs for which to bound errors.
+pub fn recognise(
+    model: &Model,
+    roles: &[Vec<Role>],
+    coord_mag: &[f64],
+    frame: Option<Frame<'_>>,
+    units: &[f64],
+) -> Result<Structure, GadgetError> {
+    let fail = |layer: usize, neuron: usize, role: String, message: String| GadgetError {
+        layer,
+        neuron,
+        role,
+        message,
+    };
+    if roles.len() != model.layers.len() {
+        return Err(fail(
+            roles.len().min(model.layers.len()),
+            0,
+            String::new(),
+            format!(
+                "the certificate names roles for {} layers, the model has {}",
+                roles.len(),
+                model.layers.len()
+            ),
+        ));
+    }
+    for (l, (layer, names)) in model.layers.iter().zip(roles).enumerate() {
+        if layer.weight.nrows() != names.len() {
+            return Err(fail(
+                l,
+                0,
+                String::new(),
+                format!(
+                    "the certificate names {} roles, the layer has {} neurons",
+                    names.len(),
+                    layer.weight.nrows()
+                ),
+            ));
+        }
+    }
+    let first = &model.layers[0];
+    let m = first.weight.nrows();
+    if coord_mag.len() != m {
+        return Err(fail(0, 0, String::new(), "coordinate bounds do not match the first layer".into()));
+    }
+    let mut pass = Pass {
+        units,
+        coord_mag,
+        frame,
+        nodes: Vec::new(),
+        node_mag: Vec::new(),
+        node_nonneg: Vec::new(),
+        joins: HashMap::new(),
+        leaves: Vec::new(),
+        leaf_of_neuron: HashMap::new(),
+        nonneg_leaves: Vec::new(),
+    };
+    let n_units = units.len();
+    // Layer 0: the projection.
+    if !first.relu {
+        return Err(fail(0, 0, roles[0][0].to_string(), "the first layer must be followed by ReLU".into()));
+    }
+    let mut prev: Vec<Neuron> = Vec::with_capacity(m);
+    let mut seen = vec![false; m];
+    for (k, role) in roles[0].iter().enumerate() {
+        match role {
+            Role::Coord(c) if *c == k && !seen[k] => seen[k] = true,
+            _ => {
+                return Err(fail(0, k, role.to_string(), format!("neuron {k} of the first layer must be `u{k}`")));
+            }
+        }
+        prev.push(Neuron {
+            meaning: Meaning::Coord(k),
+            mag: coord_mag[k],
+            err: vec![0.0; n_units],
+            pre_err: vec![0.0; n_units],
+            pre_key: Vec::new(),
+            rnd: vec![0.0; n_units],
+        });
+    }
+    let last = model.layers.len() - 1;
+    let mut outputs: Vec<Option<(NodeId, f64, f64, Vec<f64>)>> = Vec::new();
+    for (l, layer) in model.layers.iter().enumerate().skip(1) {
+        let names = &roles[l];
+        if l == last && layer.relu {
+            return Err(fail(l, 0, String::new(), "the output layer must not have a ReLU".into()));
+        }
+        if l < last && !layer.relu {
+            return Err(fail(l, 0, String::new(), "hidden layers must be followed by ReLU".into()));
+        }
+        let forms: Vec<Form> = (0..names.len())
+            .map(|n| pass.form(layer.weight.row(n), layer.bias[n], &prev, m))
+            .collect();
+        let mut next: Vec<Option<Neuron>> = vec![None; names.len()];
+        // Accumulators first: comparisons and merges refer to them.
+        let mut accumulators: HashMap<(usize, usize), (usize, NodeId)> = HashMap::new();
+        for (n, role) in names.iter().enumerate() {
+            let Role::Accumulator(c, s) = role else { continue };
+            let form = &forms[n];
+            let bad = |msg: &str| fail(l, n, role.to_string(), msg.to_string());
+            let neuron = if form.terms.is_empty() {
+                if !form.exact {
+                    return Err(bad("its score's coefficients do not add up exactly"));
+                }
+                let node = pass.leaf(form.affine.clone(), form.bias, [l, n]);
+                let leaf = match pass.nodes[node] {
+                    Node::Leaf(i) => i,
+                    Node::Join(..) => unreachable!("leaf() makes leaves"),
+                };
+                pass.nonneg_leaves.push(leaf);
+                pass.node_nonneg[node] = true;
+                Neuron {
+                    meaning: Meaning::Max(node),
+                    mag: pass.node_mag[node],
+                    err: form.rnd.clone(),
+                    pre_err: vec![0.0; n_units],
+                    pre_key: Vec::new(),
+                    rnd: form.rnd.clone(),
+                }
+            } else {
+                let [term] = form.terms.as_slice() else {
+                    return Err(bad("an accumulator must carry one running maximum"));
+                };
+                let TermKind::Max(node) = term.kind else {
+                    return Err(bad("an accumulator must carry a maximum, not a comparison"));
+                };
+                if term.coeff != 1.0 || !form.affine_is_zero() || form.bias != 0.0 {
+                    return Err(bad("an accumulator must be 1 x (a running maximum), with no other input and bias 0"));
+                }
+                if !pass.node_nonneg[node] {
+                    return Err(bad("no score of this maximum is known to be non-negative, so the ReLU may change it"));
+                }
+                Neuron {
+                    meaning: Meaning::Max(node),
+                    mag: pass.node_mag[node],
+                    err: (0..n_units).map(|i| term.err[i] + form.rnd[i]).collect(),
+                    pre_err: term.err.clone(),
+                    pre_key: key_of(&[term]),
+                    rnd: form.rnd.clone(),
+                }
+            };
+            let Meaning::Max(node) = neuron.meaning else {
+                unreachable!("accumulators are maxima")
+            };
+            if accumulators.insert((*c, *s), (n, node)).is_some() {
+                return Err(bad("two accumulators of the same class and slot in one layer"));
+            }
+            next[n] = Some(neuron);
+        }
+        for (n, role) in names.iter().enumerate() {
+            let form = &forms[n];
+            let bad = |msg: String| fail(l, n, role.to_string(), msg);
+            let neuron = match role {
+                Role::Accumulator(..) => continue,
+                Role::Coord(k) => {
+                    let mut entries = layer.weight.row(n).into_iter().enumerate().filter(|(_, &w)| w != 0.0);
+                    let copy = match (entries.next(), entries.next()) {
+                        (Some((i, &w)), None) => {
+                            w == 1.0 && matches!(prev[i].meaning, Meaning::Coord(c) if c == *k)
+                        }
+                        _ => false,
+                    };
+                    if !copy || layer.bias[n] != 0.0 {
+                        return Err(bad(format!("a carried coordinate must be exactly 1 x u{k}, bias 0")));
+                    }
+                    Neuron {
+                        meaning: Meaning::Coord(*k),
+                        mag: coord_mag[*k],
+                        err: vec![0.0; n_units],
+                        pre_err: vec![0.0; n_units],
+                        pre_key: Vec::new(),
+                        rnd: vec![0.0; n_units],
+                    }
+                }
+                Role::Comparison(_, c, s) => {
+                    let Some(&(acc_n, acc_node)) = accumulators.get(&(*c, *s)) else {
+                        return Err(bad(format!("no accumulator a{c}.{s} in this layer")));
+                    };
+                    let acc_form = &forms[acc_n];
+                    let (weight, bias, m_key, e_m) = if form.terms.is_empty() {
+                        // M is the accumulator's own score: X = row + M.
+                        if !acc_form.terms.is_empty() {
+                            return Err(bad(format!("the row does not subtract the running maximum of a{c}.{s}")));
+                        }
+                        let weight: Option<Vec<f64>> = form
+                            .affine
+                            .iter()
+                            .zip(&acc_form.affine)
+                            .map(|(&a, &b)| exact_add(a, b))
+                            .collect();
+                        let (Some(weight), Some(bias)) = (weight, exact_add(form.bias, acc_form.bias)) else {
+                            return Err(bad("the score's coefficients do not add up exactly".into()));
+                        };
+                        (weight, bias, Vec::new(), vec![0.0; n_units])
+                    } else {
+                        let [term] = form.terms.as_slice() else {
+                            return Err(bad("a comparison must subtract one running maximum".into()));
+                        };
+                        match term.kind {
+                            TermKind::Max(node) if node == acc_node && term.coeff == -1.0 => {}
+                            _ => {
+                                return Err(bad(format!(
+                                    "a comparison must be (score) - 1 x (running maximum of a{c}.{s})"
+                                )))
+                            }
+                        }
+                        (form.affine.clone(), form.bias, key_of(&[term]), term.err.clone())
+                    };
+                    if !form.exact {
+                        return Err(bad("the score's coefficients do not add up exactly".into()));
+                    }
+                    let x = pass.leaf(weight, bias, [l, n]);
+                    let mag = pass.node_mag[x] + pass.node_mag[acc_node];
+                    let e_x = form.rnd.clone();
+                    Neuron {
+                        meaning: Meaning::Gap {
+                            x,
+                            m: acc_node,
+                            m_key,
+                            e_m: e_m.clone(),
+                            e_x: e_x.clone(),
+                        },
+                        mag,
+                        err: (0..n_units).map(|i| e_m[i] + e_x[i]).collect(),
+                        pre_err: pass.zeros(),
+                        pre_key: Vec::new(),
+                        rnd: form.rnd.clone(),
+                    }
+                }
+                Role::Merge(c, s) => {
+                    let Some(&(_, acc_node)) = accumulators.get(&(*c, *s)) else {
+                        return Err(bad(format!("no accumulator a{c}.{s} in this layer")));
+                    };
+                    let plus: Vec<&Term> = form.terms.iter().filter(|t| t.coeff == 1.0).collect();
+                    let minus: Vec<&Term> = form.terms.iter().filter(|t| t.coeff == -1.0).collect();
+                    let ok = plus.len() == 1
+                        && minus.len() == 1
+                        && form.terms.len() == 2
+                        && form.affine_is_zero()
+                        && form.bias == 0.0
+                        && matches!(minus[0].kind, TermKind::Max(node) if node == acc_node);
+                    let (true, TermKind::Max(x)) = (ok, &plus.first().map(|t| t.kind.clone()).unwrap_or(TermKind::Max(usize::MAX))) else {
+                        return Err(bad(format!(
+                            "a merge must be 1 x (a maximum) - 1 x (the maximum of a{c}.{s}), bias 0"
+                        )));
+                    };
+                    let x = *x;
+                    let e_m = minus[0].err.clone();
+                    let e_x: Vec<f64> = (0..n_units).map(|i| plus[0].err[i] + form.rnd[i]).collect();
+                    Neuron {
+                        meaning: Meaning::Gap {
+                            x,
+                            m: acc_node,
+                            m_key: key_of(&minus),
+                            e_m: e_m.clone(),
+                            e_x: e_x.clone(),
+                        },
+                        mag: pass.node_mag[x] + pass.node_mag[acc_node],
+                        err: (0..n_units).map(|i| e_m[i] + e_x[i]).collect(),
+                        pre_err: pass.zeros(),
+                        pre_key: Vec::new(),
+                        rnd: form.rnd.clone(),
+                    }
+                }
+                Role::Output(i) => {
+                    if l != last {
+                        return Err(bad("outputs belong to the last layer".into()));
+                    }
+                    let [term] = form.terms.as_slice() else {
+                        return Err(bad("an output must be alpha x (one maximum) + beta".into()));
+                    };
+                    let TermKind::Max(node) = term.kind else {
+                        return Err(bad("an output must be alpha x (one maximum) + beta".into()));
+                    };
+                    if !form.affine_is_zero() || term.coeff <= 0.0 {
+                        return Err(bad("an output must be alpha x (one maximum) + beta with alpha > 0".into()));
+                    }
+                    if outputs.len() <= *i {
+                        outputs.resize(*i + 1, None);
+                    }
+                    if outputs[*i].is_some() {
+                        return Err(bad(format!("output {i} is named twice")));
+                    }
+                    let err = (0..n_units).map(|u| term.err[u] + form.rnd[u]).collect();
+                    outputs[*i] = Some((node, term.coeff, form.bias, err));
+                    continue;
+                }
+            };
+            next[n] = Some(neuron);
+        }
+        if l < last {
+            prev = next
+                .into_iter()
+                .enumerate()
+                .map(|(n, neuron)| {
+                    neuron.ok_or_else(|| fail(l, n, names[n].to_string(), "outputs belong to the last layer".into()))
+                })
+                .collect::<Result<_, _>>()?;
+        }
+    }
+    let outputs: Vec<(NodeId, f64, f64, Vec<f64>)> = outputs
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| o.ok_or_else(|| fail(last, i, String::new(), format!("output {i} is missing"))))
+        .collect::<Result<_, _>>()?;
+    let scale = outputs[0].1;
+    if outputs.iter().any(|o| o.1 != scale) {
+        return Err(fail(last, 0, String::new(), "the outputs do not share one scale alpha".into()));
+    }
+    // Label every leaf by the output whose maximum contains it.
+    for (label, output) in outputs.iter().enumerate() {
+        let mut stack = vec![output.0];
+        let mut visited = std::collections::HashSet::new();
+        while let Some(node) = stack.pop() {
+            if !visited.insert(node) {
+                continue;
+            }
+            match pass.nodes[node] {
+                Node::Leaf(leaf) => match pass.leaves[leaf].label {
+                    Some(other) if other != label => {
+                        let [l, n] = pass.leaves[leaf].introduced_by;
+                        return Err(fail(l, n, String::new(), format!("this score reaches outputs {other} and {label}")));
+                    }
+                    _ => pass.leaves[leaf].label = Some(label),
+                },
+                Node::Join(a, b) => stack.extend([a, b]),
+            }
+        }
+    }
+    Ok(Structure {
+        m,
+        leaves: pass.leaves,
+        leaf_of_neuron: pass.leaf_of_neuron,
+        nonneg_leaves: pass.nonneg_leaves,
+        output_scale: scale,
+        output_bias: outputs.iter().map(|o| o.2).collect(),
+        output_error: outputs.iter().map(|o| o.3.clone()).collect(),
+    })
+}

@@ -1,0 +1,167 @@
+//! Separation of the score vectors: for every score `w_a`, a rigorous lower
+//! bound on its l2 distance to the nearest score of another label
+//! (construction.md section 6, item 3). O(L^2 m) work, O(L m) memory.
+//!
+//! Method: squared distances are estimated from a float32 Gram matrix,
+//! `|a - b|^2 = |a|^2 + |b|^2 - 2 <a, b>`, with a rigorous bound on the
+//! estimate's error (`kappa |a| |b|` for the inner product, from rounding the
+//! inputs to float32 and the float32 dot product of m terms, plus the
+//! float64 additions). Every pair whose lower bound does not exceed the
+//! smallest upper bound of its row is then recomputed directly in float64,
+//! `sum (a_k - b_k)^2`, and rounded down. The result is never above the
+//! true distance.
+
+use super::interval::{gamma, sqrt_down};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{s, Array2, ArrayView2};
+use rayon::prelude::*;
+
+const ROW_BLOCK: usize = 256;
+const COLUMN_BLOCK: usize = 2048;
+
+/// For each row of `weights` (L x m), a lower bound on the l2 distance to
+/// the nearest row with a different label (`f64::INFINITY` if none).
+pub fn nearest_other_label(weights: ArrayView2<f64>, labels: &[usize]) -> Vec<f64> {
+    let (rows, m) = weights.dim();
+    assert_eq!(rows, labels.len(), "one label per score");
+    let single = f64::powi(2.0, -24);
+    let double = f64::EPSILON / 2.0;
+    // |<a,b> - fl32(<a32,b32>)| <= kappa |a| |b|.
+    let kappa = (2.0 * single + single * single + gamma(m.max(1), single) * (1.0 + single).powi(2))
+        * (1.0 + 1e-6);
+    let squares: Vec<f64> = weights
+        .rows()
+        .into_iter()
+        .map(|r| r.iter().map(|x| x * x).sum::<f64>())
+        .collect();
+    // Upper bounds on |a|, from the f64 sum of squares.
+    let lengths: Vec<f64> = squares
+        .iter()
+        .map(|&s| (s * (1.0 + gamma(m + 2, double))).sqrt() * (1.0 + 4.0 * double))
+        .collect();
+    let single_weights: Array2<f32> = weights.mapv(|x| x as f32);
+    let blocks: Vec<usize> = (0..rows).step_by(ROW_BLOCK).collect();
+    let mut out = vec![f64::INFINITY; rows];
+    let results: Vec<(usize, Vec<f64>)> = blocks
+        .par_iter()
+        .map(|&start| {
+            let end = (start + ROW_BLOCK).min(rows);
+            let block = single_weights.slice(s![start..end, ..]);
+            let mut best_upper = vec![f64::INFINITY; end - start];
+            let mut candidates: Vec<Vec<(usize, f64)>> = vec![Vec::new(); end - start];
+            let mut gram = Array2::<f32>::zeros((end - start, COLUMN_BLOCK));
+            for cstart in (0..rows).step_by(COLUMN_BLOCK) {
+                let cend = (cstart + COLUMN_BLOCK).min(rows);
+                let mut g = gram.slice_mut(s![.., ..cend - cstart]);
+                general_mat_mul(
+                    1.0,
+                    &block,
+                    &single_weights.slice(s![cstart..cend, ..]).t(),
+                    0.0,
+                    &mut g,
+                );
+                for (local, a) in (start..end).enumerate() {
+                    let row = g.row(local);
+                    let (na, la, label) = (squares[a], lengths[a], labels[a]);
+                    let list = &mut candidates[local];
+                    let mut best = best_upper[local];
+                    for (offset, &dot) in row.iter().enumerate() {
+                        let b = cstart + offset;
+                        if labels[b] == label {
+                            continue;
+                        }
+                        let dot = f64::from(dot);
+                        let estimate = na + squares[b] - 2.0 * dot;
+                        let error = 2.0 * kappa * la * lengths[b]
+                            + 4.0 * double * (na + squares[b] + 2.0 * dot.abs());
+                        let lower = estimate - error;
+                        let upper = estimate + error;
+                        if upper < best {
+                            best = upper;
+                        }
+                        if lower <= best {
+                            list.push((b, lower));
+                        }
+                    }
+                    best_upper[local] = best;
+                    if list.len() > 256 {
+                        list.retain(|&(_, lower)| lower <= best);
+                    }
+                }
+            }
+            let bounds = (start..end)
+                .enumerate()
+                .map(|(local, a)| {
+                    let best = best_upper[local];
+                    candidates[local]
+                        .iter()
+                        .filter(|&&(_, lower)| lower <= best)
+                        .map(|&(b, _)| exact_distance_lower(weights, a, b))
+                        .fold(f64::INFINITY, f64::min)
+                })
+                .collect();
+            (start, bounds)
+        })
+        .collect();
+    for (start, bounds) in results {
+        out[start..start + bounds.len()].copy_from_slice(&bounds);
+    }
+    out
+}
+
+/// A lower bound on `|w_a - w_b|_2`, computed directly in float64.
+fn exact_distance_lower(weights: ArrayView2<f64>, a: usize, b: usize) -> f64 {
+    let (ra, rb) = (weights.row(a), weights.row(b));
+    let sum: f64 = ra.iter().zip(rb.iter()).map(|(x, y)| (x - y) * (x - y)).sum();
+    let m = ra.len();
+    // Each difference and square rounds once, the sum m - 1 times.
+    let factor = 1.0 - gamma(m + 4, f64::EPSILON / 2.0);
+    sqrt_down((sum * factor).next_down().max(0.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    fn brute(weights: ArrayView2<f64>, labels: &[usize]) -> Vec<f64> {
+        (0..weights.nrows())
+            .map(|a| {
+                (0..weights.nrows())
+                    .filter(|&b| labels[b] != labels[a])
+                    .map(|b| {
+                        weights
+                            .row(a)
+                            .iter()
+                            .zip(weights.row(b))
+                            .map(|(x, y)| (x - y) * (x - y))
+                            .sum::<f64>()
+                            .sqrt()
+                    })
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lower_bounds_are_tight_and_never_above_the_truth() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for &(n, m, offset) in &[(50, 3, 0.0), (700, 8, 0.0), (300, 5, 1e4)] {
+            let weights = Array2::from_shape_fn((n, m), |_| offset + rng.gen_range(-1.0..1.0));
+            let labels: Vec<usize> = (0..n).map(|_| rng.gen_range(0..3)).collect();
+            let fast = nearest_other_label(weights.view(), &labels);
+            let slow = brute(weights.view(), &labels);
+            for (f, s) in fast.iter().zip(&slow) {
+                assert!(*f <= *s, "bound {f} above the distance {s}");
+                assert!(*f >= s * (1.0 - 1e-12), "bound {f} far below {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn one_label_has_no_neighbour() {
+        let weights = Array2::from_shape_fn((4, 2), |(i, j)| (i + j) as f64);
+        let bounds = nearest_other_label(weights.view(), &[1, 1, 1, 1]);
+        assert!(bounds.iter().all(|b| b.is_infinite()));
+    }
+}
