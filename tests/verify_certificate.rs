@@ -1,0 +1,399 @@
+//! `robmem compile` writes certificates that `robmem verify` confirms, and
+//! every tampered file is rejected by recomputation, naming the claim.
+//!
+//! Each tampering test rewrites the certificate's hashes to match the
+//! tampered files, so the rejection must come from recomputing the claims;
+//! `hash_mismatch_alone_is_reported` checks the hashes on their own.
+
+mod support;
+
+use robmem::backend::onnx::{read_onnx, write_onnx, OnnxOptions};
+use robmem::verify::certificate::{data_sha256, sha256_hex};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn robmem() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_robmem"))
+}
+
+/// A compiled spec in its own folder.
+struct Compiled {
+    dir: tempfile::TempDir,
+    cert: PathBuf,
+}
+
+impl Compiled {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    fn certificate(&self) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(&self.cert).unwrap()).unwrap()
+    }
+    fn write_certificate(&self, cert: &Value) {
+        std::fs::write(&self.cert, serde_json::to_string_pretty(cert).unwrap()).unwrap();
+    }
+    /// Rewrites the model hash to the current ONNX file.
+    fn rehash_model(&self) {
+        let mut cert = self.certificate();
+        let bytes = std::fs::read(self.path("net.onnx")).unwrap();
+        cert["model"]["sha256"] = sha256_hex(&bytes).into();
+        self.write_certificate(&cert);
+    }
+    /// Rewrites the data hash (and counts) to the current spec's data.
+    fn rehash_data(&self) {
+        let program = robmem::resolve::load_program(&self.path("spec.rmem")).unwrap();
+        let data = robmem::resolve::load_dataset(&program, 0).unwrap();
+        let labels: Vec<Value> = data
+            .labels
+            .iter()
+            .map(|&l| serde_json::to_value(&data.classes.values[l as usize]).unwrap())
+            .collect();
+        let mut cert = self.certificate();
+        cert["data"]["sha256"] = data_sha256(data.points.view(), &labels).into();
+        cert["data"]["points"] = data.len().into();
+        self.write_certificate(&cert);
+    }
+}
+
+/// Writes `csv` (a data file, label in column `label`) and a spec around
+/// `network` (the body of a network block), and compiles it.
+fn compile(csv: &str, network: &str) -> Compiled {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("data.csv"), csv).unwrap();
+    let spec = format!(
+        "dataset d = csv(\"data.csv\", label = \"label\")\n\
+         network net {{\n    data = d\n{network}\n}}\n\
+         emit net {{ onnx = \"net.onnx\"  certificate = \"net.cert.json\" }}\n"
+    );
+    std::fs::write(dir.path().join("spec.rmem"), spec).unwrap();
+    let out = robmem()
+        .args(["compile", "spec.rmem"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "compile failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cert = dir.path().join("net.cert.json");
+    assert!(cert.exists(), "{}", String::from_utf8_lossy(&out.stderr));
+    Compiled { dir, cert }
+}
+
+/// `n` random points of dimension `d`, `labels` classes, as CSV text.
+fn random_csv(seed: u64, n: usize, d: usize, labels: usize) -> String {
+    let data = support::random_data(seed, n, d, labels, false);
+    let mut text: String = (0..d).map(|k| format!("x{k},")).collect::<String>() + "label\n";
+    for i in 0..n {
+        for k in 0..d {
+            text += &format!("{},", data.points[[i, k]]);
+        }
+        text += &format!("{}\n", data.labels[i]);
+    }
+    text
+}
+
+/// Runs `robmem verify --json` and returns (exit code, failed claim names).
+fn verify(cert: &Path) -> (i32, Vec<String>, Value) {
+    let out = robmem()
+        .args(["verify", "--json"])
+        .arg(cert)
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap();
+    if code == 2 {
+        return (2, vec![String::from_utf8_lossy(&out.stderr).to_string()], Value::Null);
+    }
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stdout));
+    });
+    let failed = report["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["held"] == false)
+        .map(|c| c["claim"].as_str().unwrap().to_string())
+        .collect();
+    (code, failed, report)
+}
+
+fn assert_holds(compiled: &Compiled) {
+    let (code, failed, report) = verify(&compiled.cert);
+    assert_eq!(code, 0, "failed claims {failed:?}: {report}");
+}
+
+fn assert_rejected(compiled: &Compiled, claims: &[&str]) {
+    let (code, failed, report) = verify(&compiled.cert);
+    assert_eq!(code, 1, "expected a rejection: {report}");
+    assert!(
+        failed.iter().any(|f| claims.iter().any(|c| f.starts_with(c))),
+        "expected one of {claims:?} to fail, failed: {failed:?}"
+    );
+}
+
+/// Reads net.onnx, lets `change` edit its layers, writes it back (f32).
+fn tamper_model(compiled: &Compiled, change: impl FnOnce(&mut robmem::ir::layers::LayerNetwork)) {
+    let path = compiled.path("net.onnx");
+    let (mut net, _) = read_onnx(&std::fs::read(&path).unwrap()).unwrap();
+    change(&mut net);
+    let bytes = write_onnx(&net, &OnnxOptions::default()).unwrap();
+    std::fs::write(&path, bytes).unwrap();
+    compiled.rehash_model();
+}
+
+const DEEP: &str = "    norm = l2\n    radius = 0.5 of limit\n    width = 14";
+
+fn deep() -> Compiled {
+    compile(&random_csv(11, 60, 5, 3), DEEP)
+}
+
+#[test]
+fn every_example_certificate_verifies() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let mut certificates = 0;
+    for example in support::examples() {
+        let status = robmem()
+            .args(["compile"])
+            .arg(&example)
+            .arg("--out")
+            .arg(out_dir.path())
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "{}", example.display());
+    }
+    for entry in std::fs::read_dir(out_dir.path().join("out")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().ends_with(".cert.json") {
+            let (code, failed, _) = verify(&path);
+            assert_eq!(code, 0, "{}: {failed:?}", path.display());
+            certificates += 1;
+        }
+    }
+    assert!(certificates >= 4, "only {certificates} certificates written");
+}
+
+#[test]
+fn random_data_sets_verify_in_every_norm() {
+    for (seed, norm, radius) in [
+        (1, "l2", "max"),
+        (2, "l1", "0.3 of limit"),
+        (3, "linf", "0.2 of limit"),
+        (4, "l(3)", "0.2 of limit"),
+        (5, "l2", "0.9 of limit"),
+    ] {
+        let compiled = compile(
+            &random_csv(seed, 40, 4, 3),
+            &format!("    norm = {norm}\n    radius = {radius}"),
+        );
+        let cert = compiled.certificate();
+        assert_eq!(cert["semantics"][0], "real", "{norm}");
+        assert_holds(&compiled);
+    }
+}
+
+#[test]
+fn yaml_certificates_are_read_too() {
+    let compiled = deep();
+    let cert = compiled.certificate();
+    let yaml = compiled.path("net.cert.yaml");
+    std::fs::write(&yaml, serde_yaml::to_string(&cert).unwrap()).unwrap();
+    let (code, failed, _) = verify(&yaml);
+    assert_eq!(code, 0, "{failed:?}");
+}
+
+#[test]
+fn hash_mismatch_alone_is_reported() {
+    let compiled = deep();
+    let mut cert = compiled.certificate();
+    cert["model"]["sha256"] = "00".repeat(32).into();
+    compiled.write_certificate(&cert);
+    let (code, failed, _) = verify(&compiled.cert);
+    assert_eq!((code, failed), (1, vec!["model file".to_string()]));
+
+    let mut cert = compiled.certificate();
+    compiled.rehash_model();
+    cert["data"]["sha256"] = "11".repeat(32).into();
+    cert["model"] = compiled.certificate()["model"].clone();
+    compiled.write_certificate(&cert);
+    let (code, failed, _) = verify(&compiled.cert);
+    assert_eq!((code, failed), (1, vec!["data".to_string()]));
+}
+
+#[test]
+fn negated_neuron_is_rejected() {
+    let compiled = deep();
+    tamper_model(&compiled, |net| {
+        let mut row = net.layers[2].weight.row_mut(5);
+        row.mapv_inplace(|w| -w);
+        net.layers[2].bias[5] = -net.layers[2].bias[5];
+    });
+    assert_rejected(&compiled, &["gadgets"]);
+}
+
+#[test]
+fn bias_moving_a_decision_is_rejected() {
+    let compiled = deep();
+    // The logits' scale makes every certified margin >= 1: a shift of 5
+    // moves decisions.
+    tamper_model(&compiled, |net| {
+        let last = net.layers.len() - 1;
+        net.layers[last].bias[0] += 5.0;
+    });
+    assert_rejected(&compiled, &["margins"]);
+}
+
+#[test]
+fn one_ulp_in_a_carried_coordinate_is_rejected() {
+    // A carried coordinate must be exactly 1 x u_k; one unit in the last
+    // place makes it another neuron than the gadget claims.
+    let compiled = deep();
+    tamper_model(&compiled, |net| {
+        let layer = &mut net.layers[2];
+        let (neuron, input) = (0..layer.weight.nrows())
+            .flat_map(|n| (0..layer.weight.ncols()).map(move |i| (n, i)))
+            .find(|&(n, i)| layer.weight[[n, i]] == 1.0 && layer.bias[n] == 0.0)
+            .expect("a carried coordinate");
+        layer.weight[[neuron, input]] = f64::from((1.0f32).next_up());
+    });
+    assert_rejected(&compiled, &["gadgets"]);
+}
+
+#[test]
+fn one_ulp_in_a_score_is_judged_by_recomputed_margins() {
+    // A score weight one ulp off is still a score: the verifier accepts the
+    // network exactly when every margin recomputed from the changed weights
+    // still reaches the certified one. Lowering a score of the own label
+    // lowers margins: here the last comparison's weights move towards zero,
+    // and the margins the certificate states (with a relative slack of 1e-9)
+    // are no longer all reached, or they are and the verifier says so. The
+    // test checks that the verdict agrees with the recomputed margins.
+    let compiled = deep();
+    tamper_model(&compiled, |net| {
+        let layer = &mut net.layers[1];
+        for w in layer.weight.row_mut(layer.weight.nrows() - 1).iter_mut() {
+            let x = *w as f32;
+            if x != 0.0 && x.abs() != 1.0 {
+                *w = f64::from(if x > 0.0 { x.next_down() } else { x.next_up() });
+            }
+        }
+    });
+    let (code, failed, report) = verify(&compiled.cert);
+    let margin_claims: Vec<&Value> = report["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["claim"].as_str().unwrap().starts_with("margins"))
+        .collect();
+    assert!(!margin_claims.is_empty(), "{report}");
+    let all_margins_held = margin_claims.iter().all(|c| c["held"] == true);
+    match code {
+        0 => assert!(all_margins_held),
+        1 => assert!(
+            failed.iter().all(|f| f.starts_with("margins") || f.starts_with("delta'") || f.starts_with("2r")),
+            "a one-ulp score change may only fail recomputed figures: {failed:?}"
+        ),
+        other => panic!("exit {other}"),
+    }
+}
+
+#[test]
+fn raised_radius_is_rejected() {
+    // radius = max: the certificate states the largest radius the checker
+    // confirms, so 1% more fails.
+    let compiled = compile(&random_csv(21, 50, 4, 3), "    norm = l2\n    radius = max");
+    assert_holds(&compiled);
+    let mut cert = compiled.certificate();
+    let radius = cert["radius"].as_f64().unwrap();
+    cert["radius"] = (radius * 1.01).into();
+    compiled.write_certificate(&cert);
+    assert_rejected(&compiled, &["margins", "2r < delta'", "first layer", "accumulators"]);
+}
+
+#[test]
+fn changed_norm_is_rejected() {
+    let compiled = compile(&random_csv(31, 40, 6, 3), "    norm = l2\n    radius = 0.8 of limit");
+    let mut cert = compiled.certificate();
+    cert["norm"] = "linf".into();
+    compiled.write_certificate(&cert);
+    assert_rejected(&compiled, &["margins", "2r < delta'", "projection bound"]);
+}
+
+/// Edits line `line` (0-based, after the header) of the data file.
+fn tamper_data(compiled: &Compiled, edit: impl FnOnce(&mut Vec<String>)) {
+    let path = compiled.path("data.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    edit(&mut lines);
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    compiled.rehash_data();
+}
+
+#[test]
+fn changed_label_is_rejected() {
+    let compiled = deep();
+    tamper_data(&compiled, |lines| {
+        let mut fields: Vec<String> = lines[1].split(',').map(String::from).collect();
+        let last = fields.len() - 1;
+        fields[last] = if fields[last] == "0" { "1".into() } else { "0".into() };
+        lines[1] = fields.join(",");
+    });
+    assert_rejected(&compiled, &["points and scores"]);
+}
+
+#[test]
+fn moved_point_is_rejected() {
+    let compiled = deep();
+    // Move point 0 onto point 1's position (point 1 has another label).
+    tamper_data(&compiled, |lines| {
+        let target: Vec<String> = lines[2].split(',').map(String::from).collect();
+        let mut fields: Vec<String> = lines[1].split(',').map(String::from).collect();
+        let last = fields.len() - 1;
+        fields[..last].clone_from_slice(&target[..last]);
+        lines[1] = fields.join(",");
+    });
+    assert_rejected(&compiled, &["margins"]);
+}
+
+#[test]
+fn removed_point_is_rejected() {
+    let compiled = deep();
+    tamper_data(&compiled, |lines| {
+        lines.remove(3);
+    });
+    assert_rejected(&compiled, &["points and scores"]);
+}
+
+#[test]
+fn swapped_layers_are_rejected() {
+    let compiled = deep();
+    tamper_model(&compiled, |net| {
+        assert!(net.layers.len() > 5, "the test needs a deep network");
+        net.layers.swap(2, 3);
+    });
+    // Two running-max layers have the same shape, and swapped they are still
+    // running maxima: but each point's score now sits where the certificate
+    // says another point's score is, so its recomputed margin fails (or the
+    // rows no longer chain, and the gadgets fail).
+    assert_rejected(&compiled, &["gadgets", "margins"]);
+}
+
+#[test]
+fn another_specs_model_is_rejected() {
+    let compiled = deep();
+    let other = compile(&random_csv(12, 60, 5, 3), DEEP);
+    std::fs::copy(other.path("net.onnx"), compiled.path("net.onnx")).unwrap();
+    compiled.rehash_model();
+    assert_rejected(&compiled, &["gadgets", "points and scores", "margins", "first layer"]);
+}
+
+#[test]
+fn unreadable_inputs_exit_with_2() {
+    let compiled = deep();
+    std::fs::remove_file(compiled.path("net.onnx")).unwrap();
+    assert_eq!(verify(&compiled.cert).0, 2);
+    let (code, message, _) = verify(Path::new("/nonexistent/cert.json"));
+    assert_eq!(code, 2);
+    assert!(message[0].contains("cannot read"), "{message:?}");
+}
