@@ -63,3 +63,4 @@ pub mod pipeline;
 pub mod resolve;
 pub mod spec;
 pub mod syntax;
+pub mod verify;
