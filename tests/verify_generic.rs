@@ -42,7 +42,12 @@ fn p_of(norm: Norm) -> f64 {
 /// The compiled network, written as ONNX and read back by the verifier.
 fn compiled_model(data: &Dataset, norm: Norm, output: OutputKind) -> (Compiled, Model, f64) {
     let sep = separation(data.points.view(), &data.labels, norm);
-    let s = spec(norm, RadiusSpec::OfLimit(0.5), output, ProjectionChoice::Auto);
+    let s = spec(
+        norm,
+        RadiusSpec::OfLimit(0.5),
+        output,
+        ProjectionChoice::Auto,
+    );
     let compiled = compile(data, &s, &sep).unwrap();
     let options = OnnxOptions {
         precision: Precision::F64,
@@ -91,7 +96,10 @@ fn xor_holds_at_half_the_limit() {
         for output in [OutputKind::Logits, OutputKind::Label] {
             let (compiled, model, delta) = compiled_model(&data, norm, output);
             let radius = compiled.program.radius;
-            assert!(radius <= 0.5 * delta / 2.0 * (1.0 + 1e-12), "{radius} {delta}");
+            assert!(
+                radius <= 0.5 * delta / 2.0 * (1.0 + 1e-12),
+                "{radius} {delta}"
+            );
             // Interval bounds are loose on the label gadget (a difference of
             // two ReLUs of the same quantity): it takes more boxes.
             let options = GenericOptions { max_boxes: 1 << 16 };
@@ -143,11 +151,20 @@ fn xor_is_never_held_past_the_limit() {
                 {
                     failed += 1;
                     let x = data.points.row(i).to_vec();
-                    assert!(lp_distance(counterexample, &x, p) <= radius, "{what}: outside");
+                    assert!(
+                        lp_distance(counterexample, &x, p) <= radius,
+                        "{what}: outside"
+                    );
                     // Re-evaluated by the compiler's evaluator on its own network.
                     let again = evaluate_point(&compiled.network, counterexample);
-                    assert!(again.iter().zip(y).all(|(a, b)| (a - b).abs() <= 1e-9 * a.abs().max(1.0)));
-                    assert!(!meets(&again, &target(&data, output, i)), "{what}: {again:?}");
+                    assert!(again
+                        .iter()
+                        .zip(y)
+                        .all(|(a, b)| (a - b).abs() <= 1e-9 * a.abs().max(1.0)));
+                    assert!(
+                        !meets(&again, &target(&data, output, i)),
+                        "{what}: {again:?}"
+                    );
                 }
             }
             assert!(failed >= 1, "{what}: {verdicts:?}");
@@ -219,7 +236,10 @@ fn hand_built_network_matches_hand_computed_thresholds() {
         }
         // Label 1: |x1 - x2 - 1| < 1/2 iff r ||(1, -1)||_q < 1/2.
         let one = Target::Label { value: 1.0 };
-        assert_eq!(generic_check(&label, &x, &one, p, 0.49 * limit, &options), Verdict::Held);
+        assert_eq!(
+            generic_check(&label, &x, &one, p, 0.49 * limit, &options),
+            Verdict::Held
+        );
         assert!(matches!(
             generic_check(&label, &x, &one, p, 0.51 * limit, &options),
             Verdict::Failed { .. }
@@ -227,14 +247,24 @@ fn hand_built_network_matches_hand_computed_thresholds() {
     }
     // The wrong label fails at the point itself.
     assert_eq!(
-        generic_check(&logits, &x, &Target::Logits { label_index: 1 }, 2.0, 0.0, &options),
+        generic_check(
+            &logits,
+            &x,
+            &Target::Logits { label_index: 1 },
+            2.0,
+            0.0,
+            &options
+        ),
         Verdict::Failed {
             counterexample: x.to_vec(),
             output: vec![1.0, 0.0]
         }
     );
     // Radius 0 at a correct point holds.
-    assert_eq!(generic_check(&logits, &x, &win, 2.0, 0.0, &options), Verdict::Held);
+    assert_eq!(
+        generic_check(&logits, &x, &win, 2.0, 0.0, &options),
+        Verdict::Held
+    );
 }
 
 #[test]
@@ -242,17 +272,38 @@ fn malformed_requests_and_spent_budgets_are_unknown() {
     let model = difference_model(true);
     let options = GenericOptions::default();
     let win = Target::Logits { label_index: 0 };
-    assert_eq!(generic_check(&model, &[1.0], &win, 2.0, 0.1, &options), Verdict::Unknown);
-    assert_eq!(generic_check(&model, &[1.0, 0.0], &win, 0.5, 0.1, &options), Verdict::Unknown);
-    assert_eq!(generic_check(&model, &[1.0, 0.0], &win, 2.0, -0.1, &options), Verdict::Unknown);
-    assert_eq!(generic_check(&model, &[1.0, 0.0], &win, f64::NAN, 0.1, &options), Verdict::Unknown);
+    assert_eq!(
+        generic_check(&model, &[1.0], &win, 2.0, 0.1, &options),
+        Verdict::Unknown
+    );
+    assert_eq!(
+        generic_check(&model, &[1.0, 0.0], &win, 0.5, 0.1, &options),
+        Verdict::Unknown
+    );
+    assert_eq!(
+        generic_check(&model, &[1.0, 0.0], &win, 2.0, -0.1, &options),
+        Verdict::Unknown
+    );
+    assert_eq!(
+        generic_check(&model, &[1.0, 0.0], &win, f64::NAN, 0.1, &options),
+        Verdict::Unknown
+    );
     let far = Target::Logits { label_index: 2 };
-    assert_eq!(generic_check(&model, &[1.0, 0.0], &far, 2.0, 0.1, &options), Verdict::Unknown);
+    assert_eq!(
+        generic_check(&model, &[1.0, 0.0], &far, 2.0, 0.1, &options),
+        Verdict::Unknown
+    );
     let label = Target::Label { value: 1.0 };
-    assert_eq!(generic_check(&model, &[1.0, 0.0], &label, 2.0, 0.1, &options), Verdict::Unknown);
+    assert_eq!(
+        generic_check(&model, &[1.0, 0.0], &label, 2.0, 0.1, &options),
+        Verdict::Unknown
+    );
     // No box at all may be examined: nothing is proven.
     let none = GenericOptions { max_boxes: 0 };
-    assert_eq!(generic_check(&model, &[1.0, 0.0], &win, 2.0, 0.1, &none), Verdict::Unknown);
+    assert_eq!(
+        generic_check(&model, &[1.0, 0.0], &win, 2.0, 0.1, &none),
+        Verdict::Unknown
+    );
     assert_eq!(GenericOptions::default().max_boxes, 4096);
 }
 
@@ -323,4 +374,3 @@ proptest! {
         }
     }
 }
-

@@ -37,7 +37,12 @@ fn compiled_networks_read_back_to_the_same_function() {
         let data = random_data(seed, n, d, c, false);
         let sep = separation(data.points.view(), &data.labels, norm);
         for output in [OutputKind::Logits, OutputKind::Label] {
-            let s = spec(norm, RadiusSpec::OfLimit(0.4), output, ProjectionChoice::Auto);
+            let s = spec(
+                norm,
+                RadiusSpec::OfLimit(0.4),
+                output,
+                ProjectionChoice::Auto,
+            );
             let compiled = compile(&data, &s, &sep).unwrap();
             for precision in [Precision::F32, Precision::F64] {
                 let options = OnnxOptions {
@@ -51,11 +56,17 @@ fn compiled_networks_read_back_to_the_same_function() {
                 let what = format!("seed {seed} {output:?} {precision:?}");
                 assert_eq!(model.input_dim, d, "{what}");
                 assert_eq!(model.input_name, "input");
-                let want_name = if output == OutputKind::Logits { "logits" } else { "label" };
+                let want_name = if output == OutputKind::Logits {
+                    "logits"
+                } else {
+                    "label"
+                };
                 assert_eq!(model.output_name, want_name);
                 assert_eq!(model.property("robmem.norm"), Some("l2"));
                 assert_eq!(model.layers.len(), compiled.network.layers.len(), "{what}");
-                assert!(model.layers[..model.layers.len() - 1].iter().all(|l| l.relu));
+                assert!(model.layers[..model.layers.len() - 1]
+                    .iter()
+                    .all(|l| l.relu));
                 assert!(!model.layers.last().unwrap().relu);
                 // The compiler's own reader is the reference for the stored
                 // (possibly f32-rounded) weights.
@@ -82,7 +93,12 @@ fn compiled_networks_read_back_to_the_same_function() {
 fn reads_a_file_and_reports_missing_files() {
     let data = random_data(43, 12, 2, 2, false);
     let sep = separation(data.points.view(), &data.labels, Norm::L2);
-    let s = spec(Norm::L2, RadiusSpec::OfLimit(0.5), OutputKind::Logits, ProjectionChoice::Auto);
+    let s = spec(
+        Norm::L2,
+        RadiusSpec::OfLimit(0.5),
+        OutputKind::Logits,
+        ProjectionChoice::Auto,
+    );
     let compiled = compile(&data, &s, &sep).unwrap();
     let bytes = write_onnx(&compiled.network, &OnnxOptions::default()).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -93,7 +109,10 @@ fn reads_a_file_and_reports_missing_files() {
     assert!(matches!(missing, ModelError::Io { .. }));
     assert!(missing.to_string().contains("none.onnx"), "{missing}");
     let garbage = read_model(b"\xff\xff\xff not protobuf").unwrap_err();
-    assert!(garbage.to_string().starts_with("not an ONNX model"), "{garbage}");
+    assert!(
+        garbage.to_string().starts_with("not an ONNX model"),
+        "{garbage}"
+    );
 }
 
 // ---- hand-built models ----
@@ -223,7 +242,12 @@ fn model_bytes(
     .unwrap()
 }
 
-fn float_model(nodes: Vec<NodeProto>, inits: Vec<TensorProto>, d: i64, out: (&str, i64)) -> Vec<u8> {
+fn float_model(
+    nodes: Vec<NodeProto>,
+    inits: Vec<TensorProto>,
+    d: i64,
+    out: (&str, i64),
+) -> Vec<u8> {
     model_bytes(nodes, inits, d, out, DataType::FLOAT)
 }
 
@@ -263,7 +287,10 @@ fn reads_matmul_add_and_gemm_with_trans_b_0_and_exact_alpha() {
     assert_eq!(model.layers.len(), 2);
     let first = &model.layers[0];
     // MatMul's B is [in, out]: the layer weight is its transpose.
-    assert_eq!(first.weight, ndarray::array![[1.0, 0.0], [0.0, 1.0], [-1.0, 2.0]]);
+    assert_eq!(
+        first.weight,
+        ndarray::array![[1.0, 0.0], [0.0, 1.0], [-1.0, 2.0]]
+    );
     assert_eq!(first.bias, ndarray::array![0.0, -1.0, 1.0]);
     assert!(first.relu);
     let second = &model.layers[1];
@@ -284,7 +311,11 @@ fn reads_double_models_and_gemm_without_bias() {
             with_attributes(node("g0", "Gemm", &["x", "W0"], "a"), &[], &[("transB", 1)]),
             node("r", "Relu", &["a"], "b"),
             node("r again", "Relu", &["b"], "c"),
-            with_attributes(node("g1", "Gemm", &["c", "W1", ""], "out"), &[], &[("transB", 1)]),
+            with_attributes(
+                node("g1", "Gemm", &["c", "W1", ""], "out"),
+                &[],
+                &[("transB", 1)],
+            ),
         ],
         vec![
             doubles("W0", &[2, 1], &[0.1, -0.3]),
@@ -338,19 +369,31 @@ fn refuses_unsupported_operators() {
 
 #[test]
 fn refuses_alpha_that_would_round() {
-    let gemm = with_attributes(node("g", "Gemm", &["x", "W"], "y"), &[("alpha", 0.1)], &[("transB", 1)]);
+    let gemm = with_attributes(
+        node("g", "Gemm", &["x", "W"], "y"),
+        &[("alpha", 0.1)],
+        &[("transB", 1)],
+    );
     let text = refusal(&one_gemm(gemm, vec![w()]));
     assert!(
         text.starts_with("node #0 `g` (Gemm): alpha = 0.10000000149011612 is not a power of two"),
         "{text}"
     );
     // A power of two whose product leaves float32's range is refused too.
-    let gemm = with_attributes(node("g", "Gemm", &["x", "W"], "y"), &[("alpha", 2f32.powi(-140))], &[("transB", 1)]);
+    let gemm = with_attributes(
+        node("g", "Gemm", &["x", "W"], "y"),
+        &[("alpha", 2f32.powi(-140))],
+        &[("transB", 1)],
+    );
     let tiny = floats("W", &[1, 2], &[1.5f32 * 2f32.powi(-10), 1.0]);
     let text = refusal(&one_gemm(gemm, vec![tiny]));
     assert!(text.contains("is not exact in F32; refused"), "{text}");
     // beta is held to the same rule.
-    let gemm = with_attributes(node("g", "Gemm", &["x", "W", "c"], "y"), &[("beta", 3.0)], &[("transB", 1)]);
+    let gemm = with_attributes(
+        node("g", "Gemm", &["x", "W", "c"], "y"),
+        &[("beta", 3.0)],
+        &[("transB", 1)],
+    );
     let text = refusal(&one_gemm(gemm, vec![w(), floats("c", &[1], &[1.0])]));
     assert!(text.contains("beta = 3 is not a power of two"), "{text}");
 }
@@ -376,7 +419,11 @@ fn refuses_external_data() {
 
 #[test]
 fn refuses_a_dangling_operand() {
-    let gemm = with_attributes(node("g", "Gemm", &["x", "W", "missing"], "y"), &[], &[("transB", 1)]);
+    let gemm = with_attributes(
+        node("g", "Gemm", &["x", "W", "missing"], "y"),
+        &[],
+        &[("transB", 1)],
+    );
     assert_eq!(
         refusal(&one_gemm(gemm, vec![w()])),
         "node #0 `g` (Gemm): operand `missing` is not the graph input, an initializer or a node output"
@@ -387,17 +434,28 @@ fn refuses_a_dangling_operand() {
 fn refuses_shapes_that_do_not_chain_and_other_graphs() {
     // The weight takes 3 inputs, the input has 2.
     let gemm = with_attributes(node("g", "Gemm", &["x", "W"], "y"), &[], &[("transB", 1)]);
-    let text = refusal(&one_gemm(gemm, vec![floats("W", &[1, 3], &[1.0, 2.0, 3.0])]));
+    let text = refusal(&one_gemm(
+        gemm,
+        vec![floats("W", &[1, 3], &[1.0, 2.0, 3.0])],
+    ));
     assert_eq!(
         text,
         "node #0 `g` (Gemm): the weight takes 3 inputs, the previous value has 2"
     );
     // transA = 1.
-    let gemm = with_attributes(node("g", "Gemm", &["x", "W"], "y"), &[], &[("transA", 1), ("transB", 1)]);
+    let gemm = with_attributes(
+        node("g", "Gemm", &["x", "W"], "y"),
+        &[],
+        &[("transA", 1), ("transB", 1)],
+    );
     let text = refusal(&one_gemm(gemm, vec![w()]));
     assert!(text.contains("transA = 1"), "{text}");
     // A bias that does not broadcast.
-    let gemm = with_attributes(node("g", "Gemm", &["x", "W", "c"], "y"), &[], &[("transB", 1)]);
+    let gemm = with_attributes(
+        node("g", "Gemm", &["x", "W", "c"], "y"),
+        &[],
+        &[("transB", 1)],
+    );
     let text = refusal(&one_gemm(gemm, vec![w(), floats("c", &[2], &[1.0, 2.0])]));
     assert!(text.contains("the bias `c` has shape [2]"), "{text}");
     // A node off the chain.
@@ -439,7 +497,11 @@ fn refuses_shapes_that_do_not_chain_and_other_graphs() {
     let bytes = float_model(vec![gemm], vec![w()], 2, ("y", 4));
     assert!(refusal(&bytes).contains("declared with 4 columns, the layers give 1"));
     // Mixed element types.
-    let gemm = with_attributes(node("g", "Gemm", &["x", "W", "c"], "y"), &[], &[("transB", 1)]);
+    let gemm = with_attributes(
+        node("g", "Gemm", &["x", "W", "c"], "y"),
+        &[],
+        &[("transB", 1)],
+    );
     let text = refusal(&one_gemm(gemm, vec![w(), doubles("c", &[1], &[1.0])]));
     assert!(text.contains("initializers mix float and double"), "{text}");
 }

@@ -27,8 +27,7 @@
 //! other step is rigorously rounded.
 
 use super::interval::{
-    add_down, add_up, div_down, div_up, dot, mul_down, mul_up, sqrt_up, sub_down, sub_up,
-    Interval,
+    add_down, add_up, div_down, div_up, dot, mul_down, mul_up, sqrt_up, sub_down, sub_up, Interval,
 };
 use super::model::Model;
 use std::collections::VecDeque;
@@ -330,9 +329,9 @@ fn dual_norm_up(w: &[f64], p: f64) -> f64 {
                 mul_up(base.powf(exponent), 1.0 + POWF_SLACK)
             }
         };
-        let sum = w.iter().fold(0.0, |s, x| {
-            add_up(s, power_up(div_up(x.abs(), largest), q))
-        });
+        let sum = w
+            .iter()
+            .fold(0.0, |s, x| add_up(s, power_up(div_up(x.abs(), largest), q)));
         let root = power_up(sum, div_up(1.0, q));
         mul_up(largest, root)
     }
@@ -480,7 +479,12 @@ fn attack(model: &Model, ball: &Ball, target: &Target) -> Vec<Vec<f64>> {
     let mut x = ball.centre.to_vec();
     for step in 0..STEPS {
         let g = violation_gradient(model, &x, target);
-        let length = ball.radius * if step == 0 { 1.0 } else { 0.5f64.powi(step as i32 / 4) };
+        let length = ball.radius
+            * if step == 0 {
+                1.0
+            } else {
+                0.5f64.powi(step as i32 / 4)
+            };
         let Some(delta) = steepest(&g, ball.p, length) else {
             break;
         };
@@ -510,7 +514,10 @@ fn steepest(g: &[f64], p: f64, length: f64) -> Option<Vec<f64>> {
             .collect()
     } else {
         let q = p / (p - 1.0);
-        let raw: Vec<f64> = g.iter().map(|&v| v.signum() * v.abs().powf(q - 1.0)).collect();
+        let raw: Vec<f64> = g
+            .iter()
+            .map(|&v| v.signum() * v.abs().powf(q - 1.0))
+            .collect();
         let norm = lp_length(&raw, p);
         if !(norm > 0.0 && norm.is_finite()) {
             return None;
@@ -548,7 +555,10 @@ mod tests {
         // p = 3: q = 3/2, ||w||_{3/2} = (3^1.5 + 4^1.5)^(2/3).
         let exact = (3f64.powf(1.5) + 8.0).powf(2.0 / 3.0);
         let bound = dual_norm_up(&w, 3.0);
-        assert!(bound >= exact && bound <= exact * (1.0 + 1e-9), "{bound} {exact}");
+        assert!(
+            bound >= exact && bound <= exact * (1.0 + 1e-9),
+            "{bound} {exact}"
+        );
         assert_eq!(dual_norm_up(&[0.0, 0.0], 3.0), 0.0);
     }
 

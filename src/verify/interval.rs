@@ -125,7 +125,11 @@ pub fn div_up(a: f64, b: f64) -> f64 {
         return f64::INFINITY; // inf / inf
     }
     if q.is_infinite() {
-        return if a.is_finite() && q < 0.0 { -f64::MAX } else { q };
+        return if a.is_finite() && q < 0.0 {
+            -f64::MAX
+        } else {
+            q
+        };
     }
     if b.is_infinite() || a == 0.0 {
         return q; // finite / inf and 0 / b are exactly 0 (as a limit for inf)
@@ -239,12 +243,14 @@ impl Interval {
         Interval { lo, hi }
     }
 
-    /// `{a + b}` over both intervals, rounded outwards.
+    /// `{a + b}` over both intervals, rounded outwards (also `a + b`).
+    #[allow(clippy::should_implement_trait)] // also implemented, as `+`
     pub fn add(self, other: Interval) -> Interval {
         Self::from_ends(add_down(self.lo, other.lo), add_up(self.hi, other.hi))
     }
 
-    /// `{a - b}` over both intervals, rounded outwards.
+    /// `{a - b}` over both intervals, rounded outwards (also `a - b`).
+    #[allow(clippy::should_implement_trait)] // also implemented, as `-`
     pub fn sub(self, other: Interval) -> Interval {
         Self::from_ends(sub_down(self.lo, other.hi), sub_up(self.hi, other.lo))
     }
@@ -293,6 +299,22 @@ impl Interval {
             lo: self.lo.min(other.lo),
             hi: self.hi.max(other.hi),
         }
+    }
+}
+
+impl std::ops::Add for Interval {
+    type Output = Interval;
+
+    fn add(self, other: Interval) -> Interval {
+        Interval::add(self, other)
+    }
+}
+
+impl std::ops::Sub for Interval {
+    type Output = Interval;
+
+    fn sub(self, other: Interval) -> Interval {
+        Interval::sub(self, other)
     }
 }
 
@@ -373,7 +395,10 @@ mod tests {
         // Infinities.
         assert_eq!(add_up(f64::INFINITY, 1.0), f64::INFINITY);
         assert_eq!(add_up(f64::INFINITY, f64::NEG_INFINITY), f64::INFINITY);
-        assert_eq!(add_down(f64::INFINITY, f64::NEG_INFINITY), f64::NEG_INFINITY);
+        assert_eq!(
+            add_down(f64::INFINITY, f64::NEG_INFINITY),
+            f64::NEG_INFINITY
+        );
         assert_eq!(sub_up(1.0, t), 1.0);
         assert_eq!(sub_down(1.0, t), 1.0f64.next_down());
     }
@@ -447,6 +472,8 @@ mod tests {
         let a = Interval::new(-1.0, 2.0);
         let b = Interval::point(0.5);
         assert_eq!(a.add(b), Interval::new(-0.5, 2.5));
+        assert_eq!(a + b, a.add(b));
+        assert_eq!(a - b, a.sub(b));
         assert_eq!(a.sub(b), Interval::new(-1.5, 1.5));
         assert_eq!(b.sub(a), Interval::new(-1.5, 1.5));
         assert_eq!(a.scale(-2.0), Interval::new(-4.0, 2.0));

@@ -142,7 +142,8 @@ pub enum ModelError {
 
 /// Reads a model from the bytes of an ONNX file.
 pub fn read_model(bytes: &[u8]) -> Result<Model, ModelError> {
-    let proto = ModelProto::parse_from_bytes(bytes).map_err(|e| ModelError::Parse(e.to_string()))?;
+    let proto =
+        ModelProto::parse_from_bytes(bytes).map_err(|e| ModelError::Parse(e.to_string()))?;
     match proto
         .opset_import
         .iter()
@@ -242,7 +243,7 @@ pub fn read_model(bytes: &[u8]) -> Result<Model, ModelError> {
             .node
             .iter()
             .enumerate()
-            .filter(|(_, n)| n.input.iter().any(|i| *i == current))
+            .filter(|(_, n)| n.input.contains(&current))
             .map(|(k, _)| k)
             .collect();
         match consumers[..] {
@@ -351,7 +352,9 @@ impl Model {
 
     /// Number of outputs (rows of the last layer).
     pub fn outputs(&self) -> usize {
-        self.layers.last().map_or(self.input_dim, |l| l.weight.nrows())
+        self.layers
+            .last()
+            .map_or(self.input_dim, |l| l.weight.nrows())
     }
 
     /// The value of metadata property `key`, if present.
@@ -446,10 +449,9 @@ fn declared_width(
     }
     match shape.dim[1].value {
         Some(dimension::Value::DimValue(n)) if n > 0 => Ok(usize::try_from(n).ok()),
-        Some(dimension::Value::DimValue(n)) => Err(graph(format!(
-            "{what} `{}` has {n} columns",
-            value.name
-        ))),
+        Some(dimension::Value::DimValue(n)) => {
+            Err(graph(format!("{what} `{}` has {n} columns", value.name)))
+        }
         _ => Ok(None),
     }
 }
@@ -572,15 +574,14 @@ impl Chain<'_> {
             });
         }
         if node.output.len() != 1 || node.output[0].is_empty() {
-            return Err(fail(format!(
-                "{} outputs, expected 1",
-                node.output.len()
-            )));
+            return Err(fail(format!("{} outputs, expected 1", node.output.len())));
         }
         let operands: Vec<&str> = node.input.iter().map(String::as_str).collect();
         let uses = operands.iter().filter(|&&o| o == current).count();
         if uses != 1 {
-            return Err(fail(format!("uses `{current}` {uses} times, expected once")));
+            return Err(fail(format!(
+                "uses `{current}` {uses} times, expected once"
+            )));
         }
         match node.op_type.as_str() {
             "Gemm" => self.gemm(node, &operands, current, &fail),
@@ -614,7 +615,10 @@ impl Chain<'_> {
                 let constant = if a == current { b } else { a };
                 let width = self.width.unwrap_or(0);
                 let bias = self.bias(constant, width, &fail)?;
-                let layer = self.layers.last_mut().ok_or_else(|| fail("no layer".into()))?;
+                let layer = self
+                    .layers
+                    .last_mut()
+                    .ok_or_else(|| fail("no layer".into()))?;
                 layer.bias = bias;
                 self.last = Last::Affine;
                 Ok(())
@@ -807,10 +811,7 @@ impl Chain<'_> {
 }
 
 /// Refuses attributes on nodes that have none.
-fn no_attributes(
-    node: &NodeProto,
-    fail: &dyn Fn(String) -> ModelError,
-) -> Result<(), ModelError> {
+fn no_attributes(node: &NodeProto, fail: &dyn Fn(String) -> ModelError) -> Result<(), ModelError> {
     match node.attribute.first() {
         Some(a) => Err(fail(format!("unexpected attribute `{}`", a.name))),
         None => Ok(()),
