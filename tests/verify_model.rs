@@ -450,6 +450,14 @@ fn refuses_shapes_that_do_not_chain_and_other_graphs() {
     );
     let text = refusal(&one_gemm(gemm, vec![w()]));
     assert!(text.contains("transA = 1"), "{text}");
+    // An attribute of the wrong type (an INT alpha would read as 0).
+    let mut gemm = with_attributes(node("g", "Gemm", &["x", "W"], "y"), &[], &[("alpha", 3)]);
+    gemm.attribute[0].type_ = AttributeType::INT.into();
+    let text = refusal(&one_gemm(gemm, vec![w()]));
+    assert_eq!(
+        text,
+        "node #0 `g` (Gemm): attribute `alpha` must be a literal FLOAT"
+    );
     // A bias that does not broadcast.
     let gemm = with_attributes(
         node("g", "Gemm", &["x", "W", "c"], "y"),

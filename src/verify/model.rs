@@ -25,6 +25,7 @@
 //! rounding. Anything else is refused rather than approximated.
 
 use ndarray::{Array1, Array2};
+use onnx_protobuf::attribute_proto::AttributeType;
 use onnx_protobuf::tensor_proto::{DataLocation, DataType};
 use onnx_protobuf::tensor_shape_proto::dimension;
 use onnx_protobuf::{type_proto, Message, ModelProto, NodeProto, TensorProto, ValueInfoProto};
@@ -667,6 +668,16 @@ impl Chain<'_> {
         let mut beta = 1.0;
         let mut trans_b = false;
         for attribute in &node.attribute {
+            let expected = match attribute.name.as_str() {
+                "alpha" | "beta" => AttributeType::FLOAT,
+                _ => AttributeType::INT,
+            };
+            if attribute.type_.enum_value() != Ok(expected) || !attribute.ref_attr_name.is_empty() {
+                return Err(fail(format!(
+                    "attribute `{}` must be a literal {expected:?}",
+                    attribute.name
+                )));
+            }
             match attribute.name.as_str() {
                 "alpha" => alpha = f64::from(attribute.f),
                 "beta" => beta = f64::from(attribute.f),
