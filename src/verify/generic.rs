@@ -199,7 +199,7 @@ impl Ball<'_> {
                 }
             })
             .collect();
-        norm_down(&gaps, self.p, self.radius) > 1.0
+        ratio_power_sum(&gaps, self.p, self.radius, false) > 1.0
     }
 
     /// True only when `y` provably lies in the closed ball.
@@ -209,7 +209,7 @@ impl Ball<'_> {
             .zip(self.centre)
             .map(|(&y, &x)| sub_up(y, x).max(sub_up(x, y)))
             .collect();
-        norm_up(&gaps, self.p, self.radius) <= 1.0
+        ratio_power_sum(&gaps, self.p, self.radius, true) <= 1.0
     }
 
     /// `y` moved towards the centre until it lies in the ball, if that
@@ -247,10 +247,15 @@ impl Ball<'_> {
     }
 }
 
-/// A lower bound of `||gaps / radius||_p` compared through `sum (g/r)^p`
-/// (a value `> 1` means the norm exceeds `radius`); `gaps` are lower bounds
-/// of non-negative reals. For `radius == 0`, `+inf` if any gap is positive.
-fn norm_down(gaps: &[f64], p: f64, radius: f64) -> f64 {
+/// A directed-rounding binary operation of [`super::interval`].
+type Op = fn(f64, f64) -> f64;
+
+/// `sum (g_k / radius)^p` (the largest ratio for p = infinity), rounded
+/// downwards (`upward == false`, for lower bounds `gaps`) or upwards: a value
+/// `> 1` or `<= 1` then shows that `||gaps||_p` exceeds, or stays within,
+/// `radius`. For `radius == 0`: `+inf` if a gap is positive, else `0`. Once a
+/// single ratio exceeds 1 (so does the norm) that ratio is returned.
+fn ratio_power_sum(gaps: &[f64], p: f64, radius: f64, upward: bool) -> f64 {
     if radius == 0.0 {
         return if gaps.iter().any(|&g| g > 0.0) {
             f64::INFINITY
@@ -258,52 +263,25 @@ fn norm_down(gaps: &[f64], p: f64, radius: f64) -> f64 {
             0.0
         };
     }
-    let ratios: Vec<f64> = gaps.iter().map(|&g| div_down(g, radius)).collect();
+    let (div, mul, add, slack): (Op, Op, Op, f64) = if upward {
+        (div_up, mul_up, add_up, 1.0 + POWF_SLACK)
+    } else {
+        (div_down, mul_down, add_down, 1.0 - POWF_SLACK)
+    };
+    let ratios: Vec<f64> = gaps.iter().map(|&g| div(g, radius)).collect();
     let largest = ratios.iter().fold(0.0f64, |m, &t| m.max(t));
     if p == f64::INFINITY || largest > 1.0 {
         return largest;
     }
-    ratios.iter().fold(0.0, |s, &t| {
-        let term = if p == 1.0 {
-            t
+    ratios.iter().fold(0.0, |sum, &t| {
+        let term = if p == 1.0 || t == 0.0 || t == 1.0 {
+            t // t^1, 0^p and 1^p are exact
         } else if p == 2.0 {
-            mul_down(t, t)
-        } else if t == 0.0 || t == 1.0 {
-            t // 0^p and 1^p are exact
+            mul(t, t)
         } else {
-            t.powf(p) * (1.0 - POWF_SLACK)
+            mul(t.powf(p), slack)
         };
-        add_down(s, term)
-    })
-}
-
-/// An upper bound of `sum (g / radius)^p` (or of the largest ratio for
-/// p = infinity); `gaps` are upper bounds. For `radius == 0`, `0` only when
-/// every gap is `0`.
-fn norm_up(gaps: &[f64], p: f64, radius: f64) -> f64 {
-    if radius == 0.0 {
-        return if gaps.iter().all(|&g| g == 0.0) {
-            0.0
-        } else {
-            f64::INFINITY
-        };
-    }
-    let ratios: Vec<f64> = gaps.iter().map(|&g| div_up(g, radius)).collect();
-    let largest = ratios.iter().fold(0.0f64, |m, &t| m.max(t));
-    if p == f64::INFINITY || largest > 1.0 {
-        return largest;
-    }
-    ratios.iter().fold(0.0, |s, &t| {
-        let term = if p == 1.0 {
-            t
-        } else if p == 2.0 {
-            mul_up(t, t)
-        } else if t == 0.0 || t == 1.0 {
-            t
-        } else {
-            mul_up(t.powf(p), 1.0 + POWF_SLACK)
-        };
-        add_up(s, term)
+        add(sum, term)
     })
 }
 

@@ -148,34 +148,35 @@ pub fn div_down(a: f64, b: f64) -> f64 {
     -div_up(-a, b)
 }
 
-/// A value `>= sqrt(a)`; NaN for `a < 0` (no real result).
-pub fn sqrt_up(a: f64) -> f64 {
+/// `Ok((s, r))` with `s = fl(sqrt(a))` and `r = a - s^2` (exact for `a`
+/// above the underflow range: `sqrt(a) > s` iff `r > 0`), or `Err(exact)`
+/// for `a` whose square root needs no rounding step (0, +inf) or does not
+/// exist (NaN for `a < 0`).
+fn sqrt_residual(a: f64) -> Result<(f64, f64), f64> {
     if a.is_nan() || a < 0.0 {
-        return f64::NAN;
+        return Err(f64::NAN);
     }
     let s = a.sqrt();
     if a == 0.0 || a.is_infinite() {
-        return s;
+        return Err(s);
     }
-    // r = a - s^2 exactly (for a above the underflow range); sqrt(a) > s iff r > 0.
-    let r = (-s).mul_add(s, a);
-    step_up(s, r, a >= TINY)
+    Ok((s, (-s).mul_add(s, a)))
+}
+
+/// A value `>= sqrt(a)`; NaN for `a < 0` (no real result).
+pub fn sqrt_up(a: f64) -> f64 {
+    match sqrt_residual(a) {
+        Ok((s, r)) => step_up(s, r, a >= TINY),
+        Err(exact) => exact,
+    }
 }
 
 /// A value `<= sqrt(a)` (and `>= 0`); NaN for `a < 0`.
 pub fn sqrt_down(a: f64) -> f64 {
-    if a.is_nan() || a < 0.0 {
-        return f64::NAN;
-    }
-    let s = a.sqrt();
-    if a == 0.0 || a.is_infinite() {
-        return s;
-    }
-    let r = (-s).mul_add(s, a);
-    if a < TINY || r < 0.0 {
-        s.next_down().max(0.0)
-    } else {
-        s
+    match sqrt_residual(a) {
+        Ok((s, r)) if a < TINY || r < 0.0 => s.next_down().max(0.0),
+        Ok((s, _)) => s,
+        Err(exact) => exact,
     }
 }
 
