@@ -293,6 +293,7 @@ fn reads_matmul_add_and_gemm_with_trans_b_0_and_exact_alpha() {
     );
     assert_eq!(first.bias, ndarray::array![0.0, -1.0, 1.0]);
     assert!(first.relu);
+    assert!(first.weight.is_standard_layout());
     let second = &model.layers[1];
     assert_eq!(second.weight, ndarray::array![[2.0, -2.0, 1.0]]);
     assert_eq!(second.bias, ndarray::array![2.0]);

@@ -132,7 +132,7 @@ pub fn generic_check(
         .into_iter()
         .zip(&first.bias)
         .map(|(row, &b)| {
-            let w = row.to_vec();
+            let w = row_slice(&row);
             let c = dot(&w, &centre, b);
             let spread = mul_up(radius, dual_norm_up(&w, p));
             Interval {
@@ -324,13 +324,21 @@ fn lp_length(v: &[f64], p: f64) -> f64 {
     }
 }
 
+/// A neuron's weights as one slice (copied only for a non-row-major matrix).
+fn row_slice<'a, 'b>(row: &'b ndarray::ArrayView1<'a, f64>) -> std::borrow::Cow<'b, [f64]> {
+    match row.as_slice() {
+        Some(slice) => std::borrow::Cow::Borrowed(slice),
+        None => std::borrow::Cow::Owned(row.to_vec()),
+    }
+}
+
 /// Whether the interval bounds settle `target` on the part of the ball in `cell`.
 fn settles(model: &Model, cell: &[Interval], over_ball: &[Interval], target: &Target) -> bool {
     let mut values: Vec<Interval> = Vec::with_capacity(over_ball.len());
     for (k, layer) in model.layers.iter().enumerate() {
         let mut next = Vec::with_capacity(layer.bias.len());
         for (j, (row, &b)) in layer.weight.rows().into_iter().zip(&layer.bias).enumerate() {
-            let w = row.to_vec();
+            let w = row_slice(&row);
             let mut y = dot(&w, if k == 0 { cell } else { &values }, b);
             if k == 0 {
                 let ball = over_ball[j];

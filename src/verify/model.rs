@@ -813,7 +813,8 @@ impl Chain<'_> {
         }
         self.width = Some(weight.nrows());
         self.layers.push(Layer {
-            weight,
+            // Row-major, so that each neuron's weights are one slice.
+            weight: weight.as_standard_layout().into_owned(),
             bias,
             relu: false,
         });
