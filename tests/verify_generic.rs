@@ -345,6 +345,12 @@ fn malformed_requests_and_spent_budgets_are_unknown() {
         generic_check(&model, &[1.0, 0.0], &label, 2.0, 0.1, &options),
         Verdict::Unknown
     );
+    let mut broken = difference_model(true);
+    broken.layers[1].weight = array![[1.0, -1.0, 0.0], [0.0, 0.0, 0.0]];
+    assert_eq!(
+        generic_check(&broken, &[1.0, 0.0], &win, 2.0, 0.1, &options),
+        Verdict::Unknown
+    );
     // No box at all may be examined: nothing is proven.
     let none = GenericOptions { max_boxes: 0 };
     assert_eq!(

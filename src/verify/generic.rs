@@ -68,8 +68,9 @@ pub enum Verdict {
         output: Vec<f64>,
     },
     /// Neither proven nor refuted within the budget (or the request is
-    /// malformed: wrong dimension, p < 1, a negative or non-finite radius, a
-    /// target the model's outputs cannot meet).
+    /// malformed: layers whose shapes do not chain, a point of the wrong
+    /// dimension, p < 1, a negative or non-finite radius, a target the
+    /// model's outputs cannot meet).
     Unknown,
 }
 
@@ -99,7 +100,14 @@ pub fn generic_check(
     let Some(first) = model.layers.first() else {
         return Verdict::Unknown;
     };
-    let well_formed = point.len() == model.input_dim
+    let mut width = model.input_dim;
+    let shapes_chain = model.layers.iter().all(|layer| {
+        let fits = layer.weight.ncols() == width && layer.bias.len() == layer.weight.nrows();
+        width = layer.weight.nrows();
+        fits
+    });
+    let well_formed = shapes_chain
+        && point.len() == model.input_dim
         && point.iter().all(|x| x.is_finite())
         && p >= 1.0
         && radius >= 0.0
