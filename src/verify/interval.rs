@@ -54,19 +54,28 @@ fn underflow_up(negative: bool) -> f64 {
     }
 }
 
-/// A value `>= a + b` (exact real sum).
-pub fn add_up(a: f64, b: f64) -> f64 {
-    let s = a + b;
-    if s.is_nan() {
-        return f64::INFINITY;
-    }
-    if s.is_infinite() {
-        // Overflow of two finite numbers towards -inf: -MAX is above the sum.
-        return if a.is_finite() && b.is_finite() && s < 0.0 {
+/// The upper bound for a rounded `result` that is not finite: `+inf` for an
+/// undefined form (NaN), `-f64::MAX` for an overflow of finite operands
+/// towards `-inf` (the exact value is finite, so `-MAX` is above it), the
+/// infinity itself otherwise; `None` for a finite `result`.
+fn non_finite_up(result: f64, finite_operands: bool) -> Option<f64> {
+    if result.is_nan() {
+        Some(f64::INFINITY)
+    } else if result.is_infinite() {
+        Some(if finite_operands && result < 0.0 {
             -f64::MAX
         } else {
-            s
-        };
+            result
+        })
+    } else {
+        None
+    }
+}
+
+/// A value `>= a + b` (exact real sum).
+pub fn add_up(a: f64, b: f64) -> f64 {
+    if let Some(bound) = non_finite_up(a + b, a.is_finite() && b.is_finite()) {
+        return bound;
     }
     let (s, e) = two_sum(a, b);
     step_up(s, e, true)
@@ -93,15 +102,8 @@ pub fn mul_up(a: f64, b: f64) -> f64 {
         return 0.0;
     }
     let p = a * b;
-    if p.is_nan() {
-        return f64::INFINITY;
-    }
-    if p.is_infinite() {
-        return if a.is_finite() && b.is_finite() && p < 0.0 {
-            -f64::MAX
-        } else {
-            p
-        };
+    if let Some(bound) = non_finite_up(p, a.is_finite() && b.is_finite()) {
+        return bound;
     }
     if p == 0.0 {
         return underflow_up((a < 0.0) != (b < 0.0));
@@ -121,15 +123,9 @@ pub fn div_up(a: f64, b: f64) -> f64 {
         return f64::INFINITY;
     }
     let q = a / b;
-    if q.is_nan() {
-        return f64::INFINITY; // inf / inf
-    }
-    if q.is_infinite() {
-        return if a.is_finite() && q < 0.0 {
-            -f64::MAX
-        } else {
-            q
-        };
+    // inf / inf is undefined; a finite a overflows only by a finite b.
+    if let Some(bound) = non_finite_up(q, a.is_finite()) {
+        return bound;
     }
     if b.is_infinite() || a == 0.0 {
         return q; // finite / inf and 0 / b are exactly 0 (as a limit for inf)
