@@ -8,7 +8,10 @@ use crate::diagnostics::SpecError;
 use crate::resolve::{load_dataset, load_program};
 use crate::verify::certificate::{sha256_hex, Certificate};
 use crate::verify::check::{verify, Data, Verification};
-use crate::verify::model::read_model;
+use crate::verify::analyse::PNorm;
+use crate::verify::generic::{generic_check, GenericOptions, Target, Verdict};
+use crate::verify::model::{read_model, Model};
+use rayon::prelude::*;
 use clap::Args;
 use std::path::{Path, PathBuf};
 
@@ -27,12 +30,14 @@ point's margin after rounding. Each claim is printed with `held` or `FAILED`
 and what was compared. specs/certificate.md describes the checks.";
 
 /// The text after the options in `robmem verify --help`.
-pub const AFTER_HELP: &str = "Exit codes: 0 every claim holds; 1 a claim fails; 2 an input cannot be read, or usage error.
+pub const AFTER_HELP: &str = "Exit codes: 0 every claim holds; 1 a claim fails; 2 an input cannot be read, or usage error;
+3 (--generic only) some point is unknown and none failed.
 
 Examples:
   robmem compile examples/xor.rmem && robmem verify examples/out/xor.cert.json
   robmem verify cert.json --model other.onnx --data spec.rmem
-  robmem verify cert.json --json";
+  robmem verify cert.json --json
+  robmem verify examples/out/xor.cert.json --generic";
 
 /// Arguments of `robmem verify`.
 #[derive(Debug, Args)]
@@ -50,6 +55,16 @@ pub struct VerifyArgs {
     /// Print the claims as one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Instead of recognising gadgets, bound the network over each data
+    /// point's ball by interval propagation with box splitting (real
+    /// arithmetic). Answers held, failed (with a counterexample) or unknown
+    /// per point; meant for small networks. Exit 3 when some point is
+    /// unknown and none failed.
+    #[arg(long)]
+    pub generic: bool,
+    /// Box budget per point for --generic.
+    #[arg(long, value_name = "N", default_value_t = 4096, requires = "generic")]
+    pub max_boxes: usize,
 }
 
 /// Runs `robmem verify` and returns the exit code.
@@ -101,6 +116,9 @@ pub fn run(args: &VerifyArgs) -> i32 {
         points: dataset.points.view(),
         labels: &labels,
     };
+    if args.generic {
+        return run_generic(args, &certificate, &model, &sha256_hex(&bytes), &data);
+    }
     let outcome = verify(&certificate, &model, &sha256_hex(&bytes), &data);
     if args.json {
         let value = serde_json::json!({
@@ -116,6 +134,85 @@ pub fn run(args: &VerifyArgs) -> i32 {
         0
     } else {
         1
+    }
+}
+
+/// `--generic`: per point, held / failed / unknown by bound propagation.
+fn run_generic(
+    args: &VerifyArgs,
+    cert: &Certificate,
+    model: &Model,
+    model_sha256: &str,
+    data: &Data<'_>,
+) -> i32 {
+    let hash_ok = model_sha256 == cert.model.sha256;
+    let Some(norm) = PNorm::parse(&cert.norm) else {
+        return unreadable(&format!("norm `{}` is not l1, l2, linf or l(p)", cert.norm), "fix the certificate's norm");
+    };
+    let options = GenericOptions {
+        max_boxes: args.max_boxes,
+    };
+    let labels: Vec<Option<usize>> = data
+        .labels
+        .iter()
+        .map(|l| cert.output.labels.iter().position(|n| n == l))
+        .collect();
+    let verdicts: Vec<Verdict> = (0..data.points.nrows())
+        .into_par_iter()
+        .map(|i| match labels[i] {
+            Some(label_index) => generic_check(
+                model,
+                data.points.row(i).as_slice().expect("rows are contiguous"),
+                &Target::Logits { label_index },
+                norm.p,
+                cert.radius,
+                &options,
+            ),
+            None => Verdict::Unknown,
+        })
+        .collect();
+    let held = verdicts.iter().filter(|v| matches!(v, Verdict::Held)).count();
+    let failed: Vec<usize> = (0..verdicts.len())
+        .filter(|&i| matches!(verdicts[i], Verdict::Failed { .. }))
+        .collect();
+    let unknown = verdicts.len() - held - failed.len();
+    if args.json {
+        let points: Vec<serde_json::Value> = verdicts
+            .iter()
+            .map(|v| match v {
+                Verdict::Held => serde_json::json!({"verdict": "held"}),
+                Verdict::Unknown => serde_json::json!({"verdict": "unknown"}),
+                Verdict::Failed { counterexample, output } => serde_json::json!({
+                    "verdict": "failed", "counterexample": counterexample, "output": output
+                }),
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({"model_hash_matches": hash_ok, "held": held, "failed": failed.len(), "unknown": unknown, "points": points})
+        );
+    } else {
+        println!(
+            "generic check of {} (model hash {}), radius {} in {}: {held} held, {} failed, {unknown} unknown of {} points",
+            args.certificate.display(),
+            if hash_ok { "matches" } else { "DOES NOT match" },
+            cert.radius,
+            cert.norm,
+            failed.len(),
+            verdicts.len()
+        );
+        for &i in failed.iter().take(10) {
+            if let Verdict::Failed { counterexample, output } = &verdicts[i] {
+                println!("  point {i}: FAILED at {counterexample:?}, outputs {output:?}");
+            }
+        }
+    }
+    if !hash_ok || !failed.is_empty() {
+        1
+    } else if unknown > 0 {
+        3
+    } else {
+        0
     }
 }
 

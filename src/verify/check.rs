@@ -353,12 +353,6 @@ impl Claims {
             None => request.radius,
         };
         let at = analysis.at_radius(radius);
-        if std::env::var_os("ROBMEM_DEBUG").is_some() {
-            for r in &at.semantics {
-                let worst = r.margins.iter().cloned().fold(f64::INFINITY, f64::min);
-                eprintln!("debug {:?}: first {} output {} worst margin {} alpha {} delta' {} r {}", r.semantics, r.first_layer_error, r.output_error, worst, analysis.structure.output_scale, analysis.delta_prime, at.projected_radius);
-            }
-        }
         let mut claims = Claims {
             radius,
             semantics: Vec::new(),

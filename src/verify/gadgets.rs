@@ -211,7 +211,6 @@ struct Term {
     coeff: f64,
     kind: TermKind,
     err: Vec<f64>,
-    mag: f64,
     key: Key,
 }
 
@@ -367,7 +366,6 @@ impl Pass<'_> {
                     coeff: w,
                     kind: TermKind::Max(*node),
                     err: p.err.iter().map(|e| w.abs() * e).collect(),
-                    mag: p.mag,
                     key,
                 }),
                 Meaning::Gap {
@@ -386,7 +384,6 @@ impl Pass<'_> {
                         e_x: e_x.clone(),
                     },
                     err: p.err.iter().map(|e| w.abs() * e).collect(),
-                    mag: p.mag,
                     key,
                 }),
             }
@@ -467,7 +464,6 @@ impl Pass<'_> {
                 coeff: acc.coeff,
                 kind: TermKind::Max(node),
                 err,
-                mag: self.node_mag[node],
                 key,
             };
             let (first, second) = (a.min(g), a.max(g));
@@ -489,11 +485,6 @@ fn key_of(terms: &[&Term]) -> Key {
     key
 }
 
-fn error_sum(terms: &[&Term], n: usize) -> Vec<f64> {
-    (0..n)
-        .map(|i| terms.iter().map(|t| t.err[i]).sum::<f64>() * (1.0 + 1e-12))
-        .collect()
-}
 
 /// Recognises the gadgets of a logits network.
 ///

@@ -6,14 +6,17 @@
 //! `analysis`): the model is read by its own ONNX reader ([`model`]), the
 //! gadgets are recognised from the weights ([`gadgets`]), the separation of
 //! the scores is recomputed ([`scores`]) and the margins are bounded with
-//! rounding accounted for ([`analyse`]). Only the front end (spec parsing and
-//! data loading) is shared, to read the data the certificate names.
-//! specs/certificate.md is the normative description.
+//! rounding accounted for ([`analyse`], using [`interval`]). Only the front
+//! end (spec parsing and data loading) is shared, to read the data the
+//! certificate names. [`generic`] is a second check that recognises no
+//! gadget: bound propagation over each ball. specs/certificate.md is the
+//! normative description.
 
 pub mod analyse;
 pub mod certificate;
 pub mod check;
 pub mod gadgets;
+pub mod generic;
 pub mod interval;
 pub mod model;
 pub mod scores;
