@@ -104,7 +104,11 @@ fn verify(cert: &Path) -> (i32, Vec<String>, Value) {
         .unwrap();
     let code = out.status.code().unwrap();
     if code == 2 {
-        return (2, vec![String::from_utf8_lossy(&out.stderr).to_string()], Value::Null);
+        return (
+            2,
+            vec![String::from_utf8_lossy(&out.stderr).to_string()],
+            Value::Null,
+        );
     }
     let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!("{e}: {}", String::from_utf8_lossy(&out.stdout));
@@ -128,7 +132,9 @@ fn assert_rejected(compiled: &Compiled, claims: &[&str]) {
     let (code, failed, report) = verify(&compiled.cert);
     assert_eq!(code, 1, "expected a rejection: {report}");
     assert!(
-        failed.iter().any(|f| claims.iter().any(|c| f.starts_with(c))),
+        failed
+            .iter()
+            .any(|f| claims.iter().any(|c| f.starts_with(c))),
         "expected one of {claims:?} to fail, failed: {failed:?}"
     );
 }
@@ -171,7 +177,10 @@ fn every_example_certificate_verifies() {
             certificates += 1;
         }
     }
-    assert!(certificates >= 4, "only {certificates} certificates written");
+    assert!(
+        certificates >= 4,
+        "only {certificates} certificates written"
+    );
 }
 
 #[test]
@@ -291,7 +300,9 @@ fn one_ulp_in_a_score_is_judged_by_recomputed_margins() {
     match code {
         0 => assert!(all_margins_held),
         1 => assert!(
-            failed.iter().all(|f| f.starts_with("margins") || f.starts_with("delta'") || f.starts_with("2r")),
+            failed.iter().all(|f| f.starts_with("margins")
+                || f.starts_with("delta'")
+                || f.starts_with("2r")),
             "a one-ulp score change may only fail recomputed figures: {failed:?}"
         ),
         other => panic!("exit {other}"),
@@ -308,12 +319,18 @@ fn raised_radius_is_rejected() {
     let radius = cert["radius"].as_f64().unwrap();
     cert["radius"] = (radius * 1.01).into();
     compiled.write_certificate(&cert);
-    assert_rejected(&compiled, &["margins", "2r < delta'", "first layer", "accumulators"]);
+    assert_rejected(
+        &compiled,
+        &["margins", "2r < delta'", "first layer", "accumulators"],
+    );
 }
 
 #[test]
 fn changed_norm_is_rejected() {
-    let compiled = compile(&random_csv(31, 40, 6, 3), "    norm = l2\n    radius = 0.8 of limit");
+    let compiled = compile(
+        &random_csv(31, 40, 6, 3),
+        "    norm = l2\n    radius = 0.8 of limit",
+    );
     let mut cert = compiled.certificate();
     cert["norm"] = "linf".into();
     compiled.write_certificate(&cert);
@@ -336,7 +353,11 @@ fn changed_label_is_rejected() {
     tamper_data(&compiled, |lines| {
         let mut fields: Vec<String> = lines[1].split(',').map(String::from).collect();
         let last = fields.len() - 1;
-        fields[last] = if fields[last] == "0" { "1".into() } else { "0".into() };
+        fields[last] = if fields[last] == "0" {
+            "1".into()
+        } else {
+            "0".into()
+        };
         lines[1] = fields.join(",");
     });
     assert_rejected(&compiled, &["points and scores"]);
@@ -385,7 +406,10 @@ fn another_specs_model_is_rejected() {
     let other = compile(&random_csv(12, 60, 5, 3), DEEP);
     std::fs::copy(other.path("net.onnx"), compiled.path("net.onnx")).unwrap();
     compiled.rehash_model();
-    assert_rejected(&compiled, &["gadgets", "points and scores", "margins", "first layer"]);
+    assert_rejected(
+        &compiled,
+        &["gadgets", "points and scores", "margins", "first layer"],
+    );
 }
 
 #[test]
@@ -396,4 +420,32 @@ fn unreadable_inputs_exit_with_2() {
     let (code, message, _) = verify(Path::new("/nonexistent/cert.json"));
     assert_eq!(code, 2);
     assert!(message[0].contains("cannot read"), "{message:?}");
+}
+
+fn generic(cert: &Path) -> (i32, String) {
+    let out = robmem()
+        .args(["verify", "--generic"])
+        .arg(cert)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+    )
+}
+
+#[test]
+fn generic_check_confirms_small_networks_and_never_a_false_held() {
+    let xor = "x,y,label\n0,0,0\n1,1,0\n0,1,1\n1,0,1\n";
+    let compiled = compile(xor, "    norm = linf\n    radius = 0.5 of limit");
+    let (code, text) = generic(&compiled.cert);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("4 held, 0 failed, 0 unknown"), "{text}");
+    // Beyond delta/2 the balls of two labels meet: no network is robust.
+    let mut cert = compiled.certificate();
+    cert["radius"] = 0.51.into(); // linf separation of xor is 1
+    compiled.write_certificate(&cert);
+    let (code, text) = generic(&compiled.cert);
+    assert!(code == 1 || code == 3, "exit {code}: {text}");
+    assert!(!text.contains("4 held"), "{text}");
 }

@@ -109,7 +109,9 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
         let mut names = Vec::with_capacity(layer.roles.len());
         for (neuron, role) in layer.roles.iter().enumerate() {
             let Some(name) = role_name(role) else {
-                return unsupported("the network has neurons of a gadget certificates do not cover");
+                return unsupported(
+                    "the network has neurons of a gadget certificates do not cover",
+                );
             };
             names.push(name);
             match role {
@@ -127,7 +129,9 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
     let own: Vec<[usize; 2]> = own
         .into_iter()
         .enumerate()
-        .map(|(i, o)| o.ok_or_else(|| CertificateError::Rejected(format!("point {i} has no score neuron"))))
+        .map(|(i, o)| {
+            o.ok_or_else(|| CertificateError::Rejected(format!("point {i} has no score neuron")))
+        })
         .collect::<Result<_, _>>()?;
     let bytes = std::fs::read(request.onnx_path).map_err(|e| CertificateError::Model {
         path: request.onnx_path.display().to_string(),
@@ -236,7 +240,10 @@ pub fn save_certificate(certificate: &Certificate, path: &Path) -> Result<(), Ce
         path: path.display().to_string(),
         reason: e.to_string(),
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let temporary = path.with_file_name(format!(".{name}.tmp{}", std::process::id()));
     std::fs::write(&temporary, certificate.to_json()).map_err(io)?;
     std::fs::rename(&temporary, path).map_err(|e| {
@@ -248,7 +255,11 @@ pub fn save_certificate(certificate: &Certificate, path: &Path) -> Result<(), Ce
 /// `to` relative to folder `from` (both made absolute first), with `/` separators.
 pub fn relative_path(from: &Path, to: &Path) -> String {
     let absolute = |p: &Path| -> PathBuf {
-        let p = if p.as_os_str().is_empty() { Path::new(".") } else { p };
+        let p = if p.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            p
+        };
         std::fs::canonicalize(p).unwrap_or_else(|_| {
             std::env::current_dir()
                 .map(|d| d.join(p))
@@ -260,7 +271,11 @@ pub fn relative_path(from: &Path, to: &Path) -> String {
     let b: Vec<Component> = to.components().collect();
     let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
     let mut parts: Vec<String> = vec!["..".to_string(); a.len() - common];
-    parts.extend(b[common..].iter().map(|c| c.as_os_str().to_string_lossy().to_string()));
+    parts.extend(
+        b[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().to_string()),
+    );
     if parts.is_empty() {
         ".".to_string()
     } else {

@@ -5,7 +5,9 @@
 use super::print_diagnostic;
 use crate::analysis::report::{check_networks, show, NetworkReport};
 use crate::analysis::separation::Separation;
-use crate::backend::certificate::{make_certificate, save_certificate, CertificateError, CertificateRequest};
+use crate::backend::certificate::{
+    make_certificate, save_certificate, CertificateError, CertificateRequest,
+};
 use crate::backend::onnx::{save_onnx, OnnxOptions};
 use crate::backend::report::layers_report;
 use crate::construct::plan::PlanError;
@@ -288,9 +290,12 @@ fn write_outputs(
         let cert_path = output_path(program, cert_path, out);
         let Some(onnx_path) = emit.onnx.as_deref().map(|p| output_path(program, p, out)) else {
             return Err(program
-                .error_at(emit.span, "this emit block", format!(
+                .error_at(
+                    emit.span,
+                    "this emit block",
                     "a certificate is about an ONNX file, and this `emit` block writes none"
-                ))
+                        .to_string(),
+                )
                 .with_help("add `onnx = \"NAME.onnx\"` to the same emit block"));
         };
         if let Some(parent) = cert_path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -327,7 +332,11 @@ fn write_outputs(
                     net.name,
                     show(c.radius),
                     c.norm,
-                    if names.is_empty() { "no arithmetic".to_string() } else { names.join(", ") }
+                    if names.is_empty() {
+                        "no arithmetic".to_string()
+                    } else {
+                        names.join(", ")
+                    }
                 );
                 written.push(cert_path);
             }

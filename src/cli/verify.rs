@@ -6,13 +6,13 @@
 use crate::data::{self, ColumnRef, Dataset};
 use crate::diagnostics::SpecError;
 use crate::resolve::{load_dataset, load_program};
+use crate::verify::analyse::PNorm;
 use crate::verify::certificate::{sha256_hex, Certificate};
 use crate::verify::check::{verify, Data, Verification};
-use crate::verify::analyse::PNorm;
 use crate::verify::generic::{generic_check, GenericOptions, Target, Verdict};
 use crate::verify::model::{read_model, Model};
-use rayon::prelude::*;
 use clap::Args;
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// The long help of `robmem verify`.
@@ -30,7 +30,8 @@ point's margin after rounding. Each claim is printed with `held` or `FAILED`
 and what was compared. specs/certificate.md describes the checks.";
 
 /// The text after the options in `robmem verify --help`.
-pub const AFTER_HELP: &str = "Exit codes: 0 every claim holds; 1 a claim fails; 2 an input cannot be read, or usage error;
+pub const AFTER_HELP: &str =
+    "Exit codes: 0 every claim holds; 1 a claim fails; 2 an input cannot be read, or usage error;
 3 (--generic only) some point is unknown and none failed.
 
 Examples:
@@ -71,9 +72,18 @@ pub struct VerifyArgs {
 pub fn run(args: &VerifyArgs) -> i32 {
     let certificate = match Certificate::read(&args.certificate) {
         Ok(c) => c,
-        Err(e) => return unreadable(&e.to_string(), "pass a certificate written by `robmem compile`"),
+        Err(e) => {
+            return unreadable(
+                &e.to_string(),
+                "pass a certificate written by `robmem compile`",
+            )
+        }
     };
-    let base = args.certificate.parent().unwrap_or(Path::new("")).to_path_buf();
+    let base = args
+        .certificate
+        .parent()
+        .unwrap_or(Path::new(""))
+        .to_path_buf();
     let model_path = args
         .model
         .clone()
@@ -110,7 +120,9 @@ pub fn run(args: &VerifyArgs) -> i32 {
     let labels: Vec<serde_json::Value> = dataset
         .labels
         .iter()
-        .map(|&l| serde_json::to_value(&dataset.classes.values[l as usize]).expect("labels serialise"))
+        .map(|&l| {
+            serde_json::to_value(&dataset.classes.values[l as usize]).expect("labels serialise")
+        })
         .collect();
     let data = Data {
         points: dataset.points.view(),
@@ -147,7 +159,10 @@ fn run_generic(
 ) -> i32 {
     let hash_ok = model_sha256 == cert.model.sha256;
     let Some(norm) = PNorm::parse(&cert.norm) else {
-        return unreadable(&format!("norm `{}` is not l1, l2, linf or l(p)", cert.norm), "fix the certificate's norm");
+        return unreadable(
+            &format!("norm `{}` is not l1, l2, linf or l(p)", cert.norm),
+            "fix the certificate's norm",
+        );
     };
     let options = GenericOptions {
         max_boxes: args.max_boxes,
@@ -171,7 +186,10 @@ fn run_generic(
             None => Verdict::Unknown,
         })
         .collect();
-    let held = verdicts.iter().filter(|v| matches!(v, Verdict::Held)).count();
+    let held = verdicts
+        .iter()
+        .filter(|v| matches!(v, Verdict::Held))
+        .count();
     let failed: Vec<usize> = (0..verdicts.len())
         .filter(|&i| matches!(verdicts[i], Verdict::Failed { .. }))
         .collect();
@@ -182,7 +200,10 @@ fn run_generic(
             .map(|v| match v {
                 Verdict::Held => serde_json::json!({"verdict": "held"}),
                 Verdict::Unknown => serde_json::json!({"verdict": "unknown"}),
-                Verdict::Failed { counterexample, output } => serde_json::json!({
+                Verdict::Failed {
+                    counterexample,
+                    output,
+                } => serde_json::json!({
                     "verdict": "failed", "counterexample": counterexample, "output": output
                 }),
             })
@@ -202,7 +223,11 @@ fn run_generic(
             verdicts.len()
         );
         for &i in failed.iter().take(10) {
-            if let Verdict::Failed { counterexample, output } = &verdicts[i] {
+            if let Verdict::Failed {
+                counterexample,
+                output,
+            } = &verdicts[i]
+            {
                 println!("  point {i}: FAILED at {counterexample:?}, outputs {output:?}");
             }
         }
@@ -268,7 +293,11 @@ fn report(path: &Path, cert: &Certificate, outcome: &Verification) -> String {
         cert.network,
         cert.norm,
         cert.radius,
-        if semantics.is_empty() { "nothing".to_string() } else { semantics.join(", ") }
+        if semantics.is_empty() {
+            "nothing".to_string()
+        } else {
+            semantics.join(", ")
+        }
     );
     for claim in &outcome.claims {
         out += &format!(

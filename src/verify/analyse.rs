@@ -17,8 +17,8 @@
 //!    `s_o - s_j >= D (D/2 - rho) - (eps_max - eps_o)` where D is a lower
 //!    bound on `|w_o - w_j|` and `rho = |c_i - t - w_o| + r + E_i + (error
 //!    of c_i)` bounds `|u - t - w_o|`;
-//! 4. so `out_y - out_c >= alpha (D (D/2 - rho) - deps) + beta_y - beta_c
-//!    - err_y - err_c`, the point's margin. A claim holds when every margin
+//! 4. so `out_y - out_c >= alpha (D (D/2 - rho) - deps) + beta_y - beta_c - err_y - err_c`,
+//!    the point's margin. A claim holds when every margin
 //!    is > 0 and every ReLU the gadgets rely on is exact.
 
 use super::certificate::Semantics;
@@ -43,7 +43,12 @@ impl PNorm {
             "l1" => 1.0,
             "l2" => 2.0,
             "linf" => f64::INFINITY,
-            _ => text.strip_prefix("l(")?.strip_suffix(')')?.trim().parse().ok()?,
+            _ => text
+                .strip_prefix("l(")?
+                .strip_suffix(')')?
+                .trim()
+                .parse()
+                .ok()?,
         };
         (p >= 1.0).then_some(PNorm { p })
     }
@@ -217,7 +222,8 @@ impl Analysis {
             for i in 0..n {
                 centres[[k, i]] += bias[k];
                 centre_error[[k, i]] =
-                    g * (abs_products[[k, i]] + bias[k].abs()) * (1.0 + 4.0 * DOUBLE) + f64::MIN_POSITIVE;
+                    g * (abs_products[[k, i]] + bias[k].abs()) * (1.0 + 4.0 * DOUBLE)
+                        + f64::MIN_POSITIVE;
             }
         }
         let rows: Vec<Vec<f64>> = w.rows().into_iter().map(|r| r.to_vec()).collect();
@@ -226,7 +232,10 @@ impl Analysis {
             .map(|r| r.iter().map(|x| x.abs()).sum::<f64>() * (1.0 + gamma(d + 1, DOUBLE)))
             .collect();
         let row_dual: Vec<f64> = rows.iter().map(|r| inputs.norm.dual_up(r)).collect();
-        let row_nnz: Vec<usize> = rows.iter().map(|r| r.iter().filter(|&&x| x != 0.0).count()).collect();
+        let row_nnz: Vec<usize> = rows
+            .iter()
+            .map(|r| r.iter().filter(|&&x| x != 0.0).count())
+            .collect();
         let point_inf: Vec<f64> = inputs
             .points
             .rows()
@@ -273,8 +282,9 @@ impl Analysis {
             })
             .fold(0.0, f64::max);
         let p_bound = projection_bound(w.view(), inputs.norm);
-        let reach = (sqrt_up(reach * 1.000001) + sigma * p_bound + sqrt_up(worst_first_error * 1.000001))
-            * (1.0 + 1e-9);
+        let reach =
+            (sqrt_up(reach * 1.000001) + sigma * p_bound + sqrt_up(worst_first_error * 1.000001))
+                * (1.0 + 1e-9);
         let frame = Frame {
             shift: inputs.shift,
             offset: inputs.score_offset,
@@ -360,7 +370,10 @@ impl Analysis {
 
     /// Every claim at radius `sigma` (at most the `max_radius` given to [`Analysis::new`]).
     pub fn at_radius(&self, sigma: f64) -> AtRadius {
-        assert!(sigma <= self.max_radius, "radius above the analysed maximum");
+        assert!(
+            sigma <= self.max_radius,
+            "radius above the analysed maximum"
+        );
         let (m, n) = self.centres.dim();
         let r = sigma * self.norm_bound * (1.0 + 4.0 * DOUBLE);
         let gamma_lemma = self.delta_prime * (self.delta_prime / 2.0 - r);
@@ -368,10 +381,14 @@ impl Analysis {
         let first_layer_exact = (0..m)
             .flat_map(|k| (0..n).map(move |i| (k, i)))
             .find(|&(k, i)| {
-                self.centres[[k, i]] - self.centre_error[[k, i]] - sigma * self.row_dual[k] * (1.0 + 4.0 * DOUBLE)
+                self.centres[[k, i]]
+                    - self.centre_error[[k, i]]
+                    - sigma * self.row_dual[k] * (1.0 + 4.0 * DOUBLE)
                     < 0.0
             })
-            .map(|(k, i)| format!("first-layer neuron {k} may be negative on the ball of point {i}"));
+            .map(|(k, i)| {
+                format!("first-layer neuron {k} may be negative on the ball of point {i}")
+            });
         // Per point: error of the centre (l2) and distance to its own score.
         let per_point: Vec<(f64, f64)> = (0..n)
             .into_par_iter()
@@ -436,7 +453,11 @@ impl Analysis {
         let output_errors: Vec<f64> = if index == 0 {
             vec![0.0; self.structure.output_bias.len()]
         } else {
-            self.structure.output_error.iter().map(|e| e[index - 1]).collect()
+            self.structure
+                .output_error
+                .iter()
+                .map(|e| e[index - 1])
+                .collect()
         };
         let alpha = self.structure.output_scale;
         let betas = &self.structure.output_bias;
@@ -482,7 +503,8 @@ impl Analysis {
                 let err_other = others.map(|c| output_errors[c]).fold(0.0, f64::max);
                 let margin = alpha * core + beta_gap - output_errors[y] - err_other;
                 // Round the final combination down.
-                margin - 1e-12 * (alpha * (d * d / 2.0 + d * rho + deps.abs()) + beta_gap.abs()).abs()
+                margin
+                    - 1e-12 * (alpha * (d * d / 2.0 + d * rho + deps.abs()) + beta_gap.abs()).abs()
             })
             .collect();
         SemanticsResult {
@@ -556,7 +578,9 @@ pub fn projection_bound(w: ArrayView2<f64>, norm: PNorm) -> f64 {
     let up = 1.0 + gamma(2 * m * m + 4, DOUBLE);
     let spectral_sq = sqrt_up(frob * up).min(1.0 + sqrt_up(off_identity * up));
     let spectral = sqrt_up(spectral_sq * (1.0 + 4.0 * DOUBLE));
-    let columns = (0..d).filter(|&j| w.column(j).iter().any(|&x| x != 0.0)).count() as f64;
+    let columns = (0..d)
+        .filter(|&j| w.column(j).iter().any(|&x| x != 0.0))
+        .count() as f64;
     let bound = if norm.p == 1.0 {
         (0..d)
             .map(|j| sqrt_up(w.column(j).iter().map(|x| x * x).sum::<f64>() * up))

@@ -77,12 +77,20 @@ fn label_indices(
 
 /// Checks every claim of `cert` against `model` (whose file hashes to
 /// `model_sha256`) and `data`.
-pub fn verify(cert: &Certificate, model: &Model, model_sha256: &str, data: &Data<'_>) -> Verification {
+pub fn verify(
+    cert: &Certificate,
+    model: &Model,
+    model_sha256: &str,
+    data: &Data<'_>,
+) -> Verification {
     let mut v = Verification::default();
     v.push(
         "model file",
         model_sha256 == cert.model.sha256,
-        format!("sha256 {model_sha256}, certificate says {}", cert.model.sha256),
+        format!(
+            "sha256 {model_sha256}, certificate says {}",
+            cert.model.sha256
+        ),
     );
     let (n, d) = data.points.dim();
     let hash = data_sha256(data.points, data.labels);
@@ -95,7 +103,11 @@ pub fn verify(cert: &Certificate, model: &Model, model_sha256: &str, data: &Data
         ),
     );
     let Some(norm) = PNorm::parse(&cert.norm) else {
-        v.push("norm", false, format!("`{}` is not l1, l2, linf or l(p)", cert.norm));
+        v.push(
+            "norm",
+            false,
+            format!("`{}` is not l1, l2, linf or l(p)", cert.norm),
+        );
         return v;
     };
     if !v.push(
@@ -199,10 +211,7 @@ fn check_claims(v: &mut Verification, cert: &Certificate, analysis: &Analysis, a
             && at.gamma > 0.0,
         format!(
             "r = {} (certificate {}), gamma = {} (certificate {})",
-            at.projected_radius,
-            cert.separation.projected_radius,
-            at.gamma,
-            cert.separation.gamma
+            at.projected_radius, cert.separation.projected_radius, at.gamma, cert.separation.gamma
         ),
     );
     if cert.semantics.is_empty() {
@@ -328,7 +337,10 @@ impl Claims {
         let labels = label_indices(data.labels, label_names)?;
         let roles = parse_roles(request.layers).map_err(|e| e.to_string())?;
         let floats = float_semantics(model);
-        let max_radius = request.search_up_to.unwrap_or(request.radius).max(request.radius);
+        let max_radius = request
+            .search_up_to
+            .unwrap_or(request.radius)
+            .max(request.radius);
         let inputs = Inputs {
             model,
             roles: &roles,

@@ -146,8 +146,9 @@ pub fn parse_roles(layers: &[String]) -> Result<Vec<Vec<Role>>, GadgetError> {
                         layer,
                         neuron,
                         role: word.to_string(),
-                        message: "not a role (expected u{k}, a{c}.{s}, q{j}@{c}.{s}, x{c}.{s} or o{i})"
-                            .into(),
+                        message:
+                            "not a role (expected u{k}, a{c}.{s}, q{j}@{c}.{s}, x{c}.{s} or o{i})"
+                                .into(),
                     })
                 })
                 .collect()
@@ -343,7 +344,13 @@ impl Pass<'_> {
     }
 
     /// Canonical form of row `row` of a layer over `prev`.
-    fn form(&mut self, row: ndarray::ArrayView1<f64>, bias: f64, prev: &[Neuron], m: usize) -> Form {
+    fn form(
+        &mut self,
+        row: ndarray::ArrayView1<f64>,
+        bias: f64,
+        prev: &[Neuron],
+        m: usize,
+    ) -> Form {
         let mut affine = vec![0.0; m];
         let mut exact = true;
         let mut terms: Vec<Term> = Vec::new();
@@ -392,7 +399,13 @@ impl Pass<'_> {
         let rnd = self
             .units
             .iter()
-            .map(|&u| if u == 0.0 { 0.0 } else { gamma(count, u) * total })
+            .map(|&u| {
+                if u == 0.0 {
+                    0.0
+                } else {
+                    gamma(count, u) * total
+                }
+            })
             .collect();
         let mut form = Form {
             affine,
@@ -438,7 +451,11 @@ impl Pass<'_> {
             let Some((a, g)) = found else { return };
             let (acc, gap) = (form.terms[a].clone(), form.terms[g].clone());
             let TermKind::Gap {
-                x, m, m_key, e_m, e_x,
+                x,
+                m,
+                m_key,
+                e_m,
+                e_x,
             } = gap.kind
             else {
                 unreachable!("g indexes a gap term")
@@ -485,6 +502,8 @@ fn key_of(terms: &[&Term]) -> Key {
     key
 }
 
+/// An output: its maximum's node, alpha, beta and error bounds.
+type OutputForm = (NodeId, f64, f64, Vec<f64>);
 
 /// Recognises the gadgets of a logits network.
 ///
@@ -532,7 +551,12 @@ pub fn recognise(
     let first = &model.layers[0];
     let m = first.weight.nrows();
     if coord_mag.len() != m {
-        return Err(fail(0, 0, String::new(), "coordinate bounds do not match the first layer".into()));
+        return Err(fail(
+            0,
+            0,
+            String::new(),
+            "coordinate bounds do not match the first layer".into(),
+        ));
     }
     let mut pass = Pass {
         units,
@@ -549,7 +573,12 @@ pub fn recognise(
     let n_units = units.len();
     // Layer 0: the projection.
     if !first.relu {
-        return Err(fail(0, 0, roles[0][0].to_string(), "the first layer must be followed by ReLU".into()));
+        return Err(fail(
+            0,
+            0,
+            roles[0][0].to_string(),
+            "the first layer must be followed by ReLU".into(),
+        ));
     }
     let mut prev: Vec<Neuron> = Vec::with_capacity(m);
     let mut seen = vec![false; m];
@@ -557,7 +586,12 @@ pub fn recognise(
         match role {
             Role::Coord(c) if *c == k && !seen[k] => seen[k] = true,
             _ => {
-                return Err(fail(0, k, role.to_string(), format!("neuron {k} of the first layer must be `u{k}`")));
+                return Err(fail(
+                    0,
+                    k,
+                    role.to_string(),
+                    format!("neuron {k} of the first layer must be `u{k}`"),
+                ));
             }
         }
         prev.push(Neuron {
@@ -570,14 +604,24 @@ pub fn recognise(
         });
     }
     let last = model.layers.len() - 1;
-    let mut outputs: Vec<Option<(NodeId, f64, f64, Vec<f64>)>> = Vec::new();
+    let mut outputs: Vec<Option<OutputForm>> = Vec::new();
     for (l, layer) in model.layers.iter().enumerate().skip(1) {
         let names = &roles[l];
         if l == last && layer.relu {
-            return Err(fail(l, 0, String::new(), "the output layer must not have a ReLU".into()));
+            return Err(fail(
+                l,
+                0,
+                String::new(),
+                "the output layer must not have a ReLU".into(),
+            ));
         }
         if l < last && !layer.relu {
-            return Err(fail(l, 0, String::new(), "hidden layers must be followed by ReLU".into()));
+            return Err(fail(
+                l,
+                0,
+                String::new(),
+                "hidden layers must be followed by ReLU".into(),
+            ));
         }
         let forms: Vec<Form> = (0..names.len())
             .map(|n| pass.form(layer.weight.row(n), layer.bias[n], &prev, m))
@@ -586,7 +630,9 @@ pub fn recognise(
         // Accumulators first: comparisons and merges refer to them.
         let mut accumulators: HashMap<(usize, usize), (usize, NodeId)> = HashMap::new();
         for (n, role) in names.iter().enumerate() {
-            let Role::Accumulator(c, s) = role else { continue };
+            let Role::Accumulator(c, s) = role else {
+                continue;
+            };
             let form = &forms[n];
             let bad = |msg: &str| fail(l, n, role.to_string(), msg.to_string());
             let neuron = if form.terms.is_empty() {
@@ -634,7 +680,9 @@ pub fn recognise(
                 unreachable!("accumulators are maxima")
             };
             if accumulators.insert((*c, *s), (n, node)).is_some() {
-                return Err(bad("two accumulators of the same class and slot in one layer"));
+                return Err(bad(
+                    "two accumulators of the same class and slot in one layer",
+                ));
             }
             next[n] = Some(neuron);
         }
@@ -644,7 +692,12 @@ pub fn recognise(
             let neuron = match role {
                 Role::Accumulator(..) => continue,
                 Role::Coord(k) => {
-                    let mut entries = layer.weight.row(n).into_iter().enumerate().filter(|(_, &w)| w != 0.0);
+                    let mut entries = layer
+                        .weight
+                        .row(n)
+                        .into_iter()
+                        .enumerate()
+                        .filter(|(_, &w)| w != 0.0);
                     let copy = match (entries.next(), entries.next()) {
                         (Some((i, &w)), None) => {
                             w == 1.0 && matches!(prev[i].meaning, Meaning::Coord(c) if c == *k)
@@ -652,7 +705,9 @@ pub fn recognise(
                         _ => false,
                     };
                     if !copy || layer.bias[n] != 0.0 {
-                        return Err(bad(format!("a carried coordinate must be exactly 1 x u{k}, bias 0")));
+                        return Err(bad(format!(
+                            "a carried coordinate must be exactly 1 x u{k}, bias 0"
+                        )));
                     }
                     Neuron {
                         meaning: Meaning::Coord(*k),
@@ -671,7 +726,9 @@ pub fn recognise(
                     let (weight, bias, m_key, e_m) = if form.terms.is_empty() {
                         // M is the accumulator's own score: X = row + M.
                         if !acc_form.terms.is_empty() {
-                            return Err(bad(format!("the row does not subtract the running maximum of a{c}.{s}")));
+                            return Err(bad(format!(
+                                "the row does not subtract the running maximum of a{c}.{s}"
+                            )));
                         }
                         let weight: Option<Vec<f64>> = form
                             .affine
@@ -679,23 +736,34 @@ pub fn recognise(
                             .zip(&acc_form.affine)
                             .map(|(&a, &b)| exact_add(a, b))
                             .collect();
-                        let (Some(weight), Some(bias)) = (weight, exact_add(form.bias, acc_form.bias)) else {
-                            return Err(bad("the score's coefficients do not add up exactly".into()));
+                        let (Some(weight), Some(bias)) =
+                            (weight, exact_add(form.bias, acc_form.bias))
+                        else {
+                            return Err(bad(
+                                "the score's coefficients do not add up exactly".into()
+                            ));
                         };
                         (weight, bias, Vec::new(), vec![0.0; n_units])
                     } else {
                         let [term] = form.terms.as_slice() else {
-                            return Err(bad("a comparison must subtract one running maximum".into()));
+                            return Err(bad(
+                                "a comparison must subtract one running maximum".into()
+                            ));
                         };
                         match term.kind {
                             TermKind::Max(node) if node == acc_node && term.coeff == -1.0 => {}
                             _ => {
                                 return Err(bad(format!(
-                                    "a comparison must be (score) - 1 x (running maximum of a{c}.{s})"
-                                )))
+                                "a comparison must be (score) - 1 x (running maximum of a{c}.{s})"
+                            )))
                             }
                         }
-                        (form.affine.clone(), form.bias, key_of(&[term]), term.err.clone())
+                        (
+                            form.affine.clone(),
+                            form.bias,
+                            key_of(&[term]),
+                            term.err.clone(),
+                        )
                     };
                     if !form.exact {
                         return Err(bad("the score's coefficients do not add up exactly".into()));
@@ -730,14 +798,21 @@ pub fn recognise(
                         && form.affine_is_zero()
                         && form.bias == 0.0
                         && matches!(minus[0].kind, TermKind::Max(node) if node == acc_node);
-                    let (true, TermKind::Max(x)) = (ok, &plus.first().map(|t| t.kind.clone()).unwrap_or(TermKind::Max(usize::MAX))) else {
+                    let (true, TermKind::Max(x)) = (
+                        ok,
+                        &plus
+                            .first()
+                            .map(|t| t.kind.clone())
+                            .unwrap_or(TermKind::Max(usize::MAX)),
+                    ) else {
                         return Err(bad(format!(
                             "a merge must be 1 x (a maximum) - 1 x (the maximum of a{c}.{s}), bias 0"
                         )));
                     };
                     let x = *x;
                     let e_m = minus[0].err.clone();
-                    let e_x: Vec<f64> = (0..n_units).map(|i| plus[0].err[i] + form.rnd[i]).collect();
+                    let e_x: Vec<f64> =
+                        (0..n_units).map(|i| plus[0].err[i] + form.rnd[i]).collect();
                     Neuron {
                         meaning: Meaning::Gap {
                             x,
@@ -764,7 +839,9 @@ pub fn recognise(
                         return Err(bad("an output must be alpha x (one maximum) + beta".into()));
                     };
                     if !form.affine_is_zero() || term.coeff <= 0.0 {
-                        return Err(bad("an output must be alpha x (one maximum) + beta with alpha > 0".into()));
+                        return Err(bad(
+                            "an output must be alpha x (one maximum) + beta with alpha > 0".into(),
+                        ));
                     }
                     if outputs.len() <= *i {
                         outputs.resize(*i + 1, None);
@@ -784,19 +861,33 @@ pub fn recognise(
                 .into_iter()
                 .enumerate()
                 .map(|(n, neuron)| {
-                    neuron.ok_or_else(|| fail(l, n, names[n].to_string(), "outputs belong to the last layer".into()))
+                    neuron.ok_or_else(|| {
+                        fail(
+                            l,
+                            n,
+                            names[n].to_string(),
+                            "outputs belong to the last layer".into(),
+                        )
+                    })
                 })
                 .collect::<Result<_, _>>()?;
         }
     }
-    let outputs: Vec<(NodeId, f64, f64, Vec<f64>)> = outputs
+    let outputs: Vec<OutputForm> = outputs
         .into_iter()
         .enumerate()
-        .map(|(i, o)| o.ok_or_else(|| fail(last, i, String::new(), format!("output {i} is missing"))))
+        .map(|(i, o)| {
+            o.ok_or_else(|| fail(last, i, String::new(), format!("output {i} is missing")))
+        })
         .collect::<Result<_, _>>()?;
     let scale = outputs[0].1;
     if outputs.iter().any(|o| o.1 != scale) {
-        return Err(fail(last, 0, String::new(), "the outputs do not share one scale alpha".into()));
+        return Err(fail(
+            last,
+            0,
+            String::new(),
+            "the outputs do not share one scale alpha".into(),
+        ));
     }
     // Label every leaf by the output whose maximum contains it.
     for (label, output) in outputs.iter().enumerate() {
@@ -810,7 +901,12 @@ pub fn recognise(
                 Node::Leaf(leaf) => match pass.leaves[leaf].label {
                     Some(other) if other != label => {
                         let [l, n] = pass.leaves[leaf].introduced_by;
-                        return Err(fail(l, n, String::new(), format!("this score reaches outputs {other} and {label}")));
+                        return Err(fail(
+                            l,
+                            n,
+                            String::new(),
+                            format!("this score reaches outputs {other} and {label}"),
+                        ));
                     }
                     _ => pass.leaves[leaf].label = Some(label),
                 },

@@ -112,7 +112,11 @@ pub fn nearest_other_label(weights: ArrayView2<f64>, labels: &[usize]) -> Vec<f6
 /// A lower bound on `|w_a - w_b|_2`, computed directly in float64.
 fn exact_distance_lower(weights: ArrayView2<f64>, a: usize, b: usize) -> f64 {
     let (ra, rb) = (weights.row(a), weights.row(b));
-    let sum: f64 = ra.iter().zip(rb.iter()).map(|(x, y)| (x - y) * (x - y)).sum();
+    let sum: f64 = ra
+        .iter()
+        .zip(rb.iter())
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum();
     let m = ra.len();
     // Each difference and square rounds once, the sum m - 1 times.
     let factor = 1.0 - gamma(m + 4, f64::EPSILON / 2.0);
