@@ -24,8 +24,12 @@
 //! | construct | [`construct::assemble`] | plan | [`ir::stages::StageProgram`] |
 //! | lower | [`lower`] | stage program | [`ir::layers::LayerNetwork`] |
 //! | optimise | [`passes`] | layer network | smaller equivalent layer network |
-//! | emit | [`backend`] | layer network | ONNX file, reports |
+//! | emit | [`backend`] | layer network | ONNX file, certificate, reports |
+//! | check | [`verify`] | ONNX file, data, certificate | each claim held or failed |
 //!
+//! [`verify`] shares no code with the stages above it except the front end
+//! (to load the data a certificate names): it re-reads the ONNX file with
+//! its own reader and recognises the gadgets from the weights.
 //! [`pipeline`] runs plan -> passes for one network; [`cli`] reads files,
 //! runs the pipeline and writes outputs. Errors that point into a spec go
 //! through [`diagnostics::SpecError`] (miette, with file:line:column).

@@ -95,8 +95,14 @@ fn compile_xor_writes_the_onnx_file_with_the_documented_metadata() {
     let dir = tempfile::tempdir().unwrap();
     let out = robmem(&["compile", "examples/xor.rmem", "--out", s(dir.path())]);
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
-    // Only the ONNX file: the certificate is not written yet.
-    assert_eq!(files_under(dir.path()), vec![PathBuf::from("out/xor.onnx")]);
+    // The ONNX file and its certificate, nothing else (no temporary file).
+    assert_eq!(
+        files_under(dir.path()),
+        vec![
+            PathBuf::from("out/xor.cert.json"),
+            PathBuf::from("out/xor.onnx")
+        ]
+    );
     let path = dir.path().join("out/xor.onnx");
     let stdout = text(&out.stdout);
     assert!(stdout.contains("network xor_net"), "{stdout}");
@@ -240,7 +246,11 @@ fn json_prints_one_object_per_network_with_the_documented_keys() {
         assert!(t >= 0.0, "{phase}: {t}");
     }
     let written = dir.path().join("out/xor.onnx");
-    assert_eq!(v["written"], serde_json::json!([s(&written)]));
+    let certificate = dir.path().join("out/xor.cert.json");
+    assert_eq!(
+        v["written"],
+        serde_json::json!([s(&written), s(&certificate)])
+    );
     assert!(written.is_file());
 
     // One line per network, in declaration order.
@@ -465,21 +475,26 @@ fn unwritable_output_exits_2_and_leaves_no_partial_file() {
 }
 
 #[test]
-fn certificate_and_vnnlib_entries_are_reported_as_not_written() {
+fn certificates_are_announced_and_vnnlib_reported_as_not_written() {
     let dir = tempfile::tempdir().unwrap();
     let out = robmem(&["compile", "examples/tour.rmem", "--out", s(dir.path())]);
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
     let err = flat_stderr(&out);
     assert!(
-        err.contains("does not produce certificate files yet"),
+        err.contains(
+            "certificate for `xor_net`: radius 0.45 (l2), holds in real, float32, float64"
+        ),
         "{err}"
     );
     assert!(err.contains("does not produce vnnlib files yet"), "{err}");
-    assert!(
-        err.contains("xor.cert.json") && err.contains("xor-vnnlib"),
-        "{err}"
+    assert!(err.contains("xor-vnnlib"), "{err}");
+    assert_eq!(
+        files_under(dir.path()),
+        [
+            PathBuf::from("out/xor.cert.json"),
+            PathBuf::from("out/xor.onnx")
+        ]
     );
-    assert_eq!(files_under(dir.path()), [PathBuf::from("out/xor.onnx")]);
 }
 
 #[test]
