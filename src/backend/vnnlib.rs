@@ -100,9 +100,7 @@ impl Outputs {
                 .iter()
                 .enumerate()
                 .any(|(c, &y)| c != class && y >= output[class]),
-            Outputs::Label { values, tolerance } => {
-                (output[0] - values[class]).abs() >= *tolerance
-            }
+            Outputs::Label { values, tolerance } => (output[0] - values[class]).abs() >= *tolerance,
         }
     }
 }
@@ -608,7 +606,8 @@ fn fill(root: &Path, set: &InstanceSet, n: usize, d: usize) -> Result<Written, V
     let half = robust_half_width(set.norm, set.radius, d);
     let width = n.saturating_sub(1).to_string().len();
     let mut robust = 0;
-    let competitors = output_count(&set.outputs) > 1 || matches!(set.outputs, Outputs::Label { .. });
+    let competitors =
+        output_count(&set.outputs) > 1 || matches!(set.outputs, Outputs::Label { .. });
     if competitors {
         for i in 0..n {
             let rel = format!("vnnlib/{}_point_{i:0width$}.vnnlib", set.name);

@@ -6,8 +6,10 @@ use super::print_diagnostic;
 use crate::analysis::report::{check_networks, show, NetworkReport};
 use crate::analysis::separation::Separation;
 use crate::backend::onnx::{save_onnx, write_onnx, OnnxOptions};
-use crate::backend::vnnlib::{write_instances, InstanceSet, Outputs, VnnlibError, Written, DEFAULT_TIMEOUT_SECONDS};
 use crate::backend::report::layers_report;
+use crate::backend::vnnlib::{
+    write_instances, InstanceSet, Outputs, VnnlibError, Written, DEFAULT_TIMEOUT_SECONDS,
+};
 use crate::construct::plan::PlanError;
 use crate::data::Dataset;
 use crate::diagnostics::{did_you_mean, display_name, Category, SpecError};
@@ -298,7 +300,15 @@ fn write_outputs(
     for emit in &emits {
         if let Some(dir) = &emit.vnnlib {
             let dir = output_path(program, dir, out);
-            let w = write_vnnlib(program, index, compiled, data, &dir, emit.unsafe_instances, DEFAULT_TIMEOUT_SECONDS)?;
+            let w = write_vnnlib(
+                program,
+                index,
+                compiled,
+                data,
+                &dir,
+                emit.unsafe_instances,
+                DEFAULT_TIMEOUT_SECONDS,
+            )?;
             written.push(w.dir);
         }
     }
@@ -333,8 +343,8 @@ pub(crate) fn write_vnnlib(
 ) -> Result<Written, SpecError> {
     let net = &program.networks[index];
     let options = onnx_options(program, net, compiled, data);
-    let onnx = write_onnx(&compiled.network, &options)
-        .map_err(|e| write_error(dir, &e.to_string()))?;
+    let onnx =
+        write_onnx(&compiled.network, &options).map_err(|e| write_error(dir, &e.to_string()))?;
     let set = InstanceSet {
         name: net.name.clone(),
         points: data.points.view(),

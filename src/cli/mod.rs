@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod compile;
+pub mod instances;
 
 use crate::diagnostics::SpecError;
 use clap::{Parser, Subcommand};
@@ -36,7 +37,8 @@ Examples:
   robmem check examples/xor.rmem           report separation, limit and radius
   robmem check examples/wine.rmem --json   the same as JSON Lines
   robmem compile examples/xor.rmem         write the ONNX files the spec emits
-  robmem compile examples/blobs.rmem --emit layers";
+  robmem compile examples/blobs.rmem --emit layers
+  robmem instances examples/tour.rmem      write VNN-LIB instances for verifiers";
 
 /// The command line.
 #[derive(Debug, Parser)]
@@ -57,6 +59,10 @@ pub enum Command {
     /// Compile the networks of a spec into ONNX files, with a summary of the
     /// certified radius, the projection and the network's size.
     Compile(compile::CompileArgs),
+    /// Compile the networks of a spec and write known-answer verification
+    /// instances (ONNX, VNN-LIB properties, instances.csv, expected.csv).
+    #[command(long_about = instances::LONG_ABOUT, after_help = instances::AFTER_HELP)]
+    Instances(instances::InstancesArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -69,6 +75,7 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Compile(args) => compile::run(&args),
+        Command::Instances(args) => instances::run(&args),
     }
 }
 
