@@ -525,6 +525,55 @@ fn counterexample_json(set: &InstanceSet, p: &Planted) -> String {
     serde_json::to_string_pretty(&value).expect("JSON serialises") + "\n"
 }
 
+/// Inputs at which `reference.json` records the network's outputs: every
+/// data point, then one probe per point (the corner `x + h s` of its robust
+/// box with signs `s_c = (-1)^(i + c)`), then the planted midpoints.
+pub fn reference_inputs(set: &InstanceSet, half: f64, planted: &[Planted]) -> Vec<Vec<f64>> {
+    let mut inputs: Vec<Vec<f64>> = set.points.rows().into_iter().map(|r| r.to_vec()).collect();
+    for (i, row) in set.points.rows().into_iter().enumerate() {
+        inputs.push(
+            row.iter()
+                .enumerate()
+                .map(|(c, x)| if (i + c) % 2 == 0 { x + half } else { x - half })
+                .collect(),
+        );
+    }
+    inputs.extend(planted.iter().map(|p| p.midpoint.clone()));
+    inputs
+}
+
+/// `reference.json`: robmem's evaluator at [`reference_inputs`], in f64 on
+/// the weights as stored and in simulated float32 (for float32 models), so
+/// that a runtime can be compared with it.
+fn reference_json(set: &InstanceSet, half: f64, planted: &[Planted]) -> String {
+    let inputs = reference_inputs(set, half, planted);
+    let d = set.points.ncols();
+    let flat: Vec<f64> = inputs.iter().flatten().copied().collect();
+    let batch = ndarray::Array2::from_shape_vec((inputs.len(), d), flat).expect("rows of length d");
+    let stored = as_stored(set.network, set.precision);
+    let f64_out = crate::eval::evaluate(&stored, batch.view());
+    let rows = |a: &ndarray::Array2<f64>| -> Vec<Vec<f64>> {
+        a.rows().into_iter().map(|r| r.to_vec()).collect()
+    };
+    let f32_out = match set.precision {
+        Precision::F32 => {
+            rows(&crate::eval::evaluate_f32(set.network, batch.view()).mapv(f64::from))
+        }
+        Precision::F64 => rows(&f64_out),
+    };
+    let value = serde_json::json!({
+        "network": set.name,
+        "precision": match set.precision { Precision::F32 => "float32", Precision::F64 => "float64" },
+        "points": set.points.nrows(),
+        "probes": set.points.nrows(),
+        "midpoints": planted.len(),
+        "inputs": inputs,
+        "outputs_f64": rows(&f64_out),
+        "outputs_model_precision": f32_out,
+    });
+    serde_json::to_string(&value).expect("JSON serialises") + "\n"
+}
+
 /// Writes a file, naming it in the error.
 fn write_file(path: &Path, text: impl AsRef<[u8]>) -> Result<(), VnnlibError> {
     std::fs::write(path, text).map_err(|source| io_error(path, source))
@@ -630,6 +679,10 @@ fn fill(root: &Path, set: &InstanceSet, n: usize, d: usize) -> Result<Written, V
         let _ = writeln!(instances, "{onnx_rel},{rel},{}", set.timeout_seconds);
         let _ = writeln!(expected, "{rel},sat");
     }
+    write_file(
+        &root.join("reference.json"),
+        reference_json(set, half, &planted),
+    )?;
     write_file(&root.join("instances.csv"), instances)?;
     write_file(&root.join("expected.csv"), expected)?;
     Ok(Written {
