@@ -78,5 +78,5 @@ done
 echo "== interop: checks"
 "$VENV/bin/python" tests/interop/check.py "$WORK/instances" \
     --marabou "$VENV/bin/Marabou" --timeout "$TIMEOUT" \
-    --max-marabou-params "${INTEROP_MAX_PARAMS:-4000}" --max-marabou-points "${INTEROP_MAX_POINTS:-40}"
+    --max-marabou-params "${INTEROP_MAX_PARAMS:-4000}" --max-marabou-points "${INTEROP_MAX_POINTS:-64}"
 echo "interop: done in $(( $(date +%s) - started )) s"
