@@ -59,7 +59,7 @@ pub struct InstancesArgs {
     /// Only this network (default: every network in the spec).
     #[arg(long, value_name = "NAME")]
     pub network: Option<String>,
-    /// Write the folders under DIR (as DIR/<folder name>) instead of where
+    /// Write the folders under DIR (as `DIR/FOLDER`, FOLDER being the folder's own name) instead of where
     /// the spec puts them.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
