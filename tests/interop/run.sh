@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 ROOT=target/interop
-VENV=$ROOT/venv
+VENV=${INTEROP_VENV:-$ROOT/venv}
 WORK=$ROOT/work
 PY=${PYTHON:-python3}
 # Pinned versions with wheels for CPython 3.11 on Linux x86_64.
