@@ -33,6 +33,10 @@ N, d, C, the separation delta_p, the limit delta_p/2, the certified radius and
 its ratio to the limit, the projection and its dimension m, the network's
 width, depth and parameters, and the seconds spent per phase.
 
+A `vnnlib = \"DIR\"` entry writes a folder of known-answer verification
+instances (VNN-LIB properties, instances.csv, expected.csv; see `robmem
+instances --help` and specs/vnnlib.md), with `unsafe = K` planted ones.
+
 Output paths in `emit` blocks are relative to the spec file's folder, or to
 --out DIR when given. Files are written to a temporary name and renamed, so
 an interrupted run leaves no half-written file.",
