@@ -284,7 +284,11 @@ fn files_written_by_the_binary_are_the_compiled_networks_and_robust() {
             };
             let compiled = compile(data, net, &sep).unwrap();
             for written in v["written"].as_array().unwrap() {
-                let file = PathBuf::from(written.as_str().unwrap());
+                let mut file = PathBuf::from(written.as_str().unwrap());
+                if file.is_dir() {
+                    // a VNN-LIB instance folder: its copy of the network
+                    file = file.join(format!("onnx/{name}.onnx"));
+                }
                 let what = format!("{} {name} {}", path.display(), file.display());
                 let bytes = std::fs::read(&file).unwrap();
                 let (read, meta) = robmem::backend::onnx::read_onnx(&bytes).unwrap();

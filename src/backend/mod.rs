@@ -2,11 +2,14 @@
 //!
 //! - [`onnx`]: the network as an ONNX model (`Gemm` and `Relu` nodes), and a
 //!   reader for such models;
-//! - [`report`]: a human-readable table of layers (`--emit layers`).
+//! - [`report`]: a human-readable table of layers (`--emit layers`);
+//! - [`vnnlib`]: known-answer verification instances (VNN-LIB properties,
+//!   `instances.csv`, `expected.csv`).
 
 pub mod certificate;
 pub mod onnx;
 pub mod report;
+pub mod vnnlib;
 
 pub use onnx::{read_onnx, read_onnx_file, save_onnx, write_onnx, OnnxError, OnnxOptions};
 pub use report::layers_report;

@@ -8,8 +8,11 @@ use crate::analysis::separation::Separation;
 use crate::backend::certificate::{
     make_certificate, save_certificate, CertificateError, CertificateRequest,
 };
-use crate::backend::onnx::{save_onnx, OnnxOptions};
+use crate::backend::onnx::{save_onnx, write_onnx, OnnxOptions};
 use crate::backend::report::layers_report;
+use crate::backend::vnnlib::{
+    write_instances, InstanceSet, Outputs, VnnlibError, Written, DEFAULT_TIMEOUT_SECONDS,
+};
 use crate::construct::plan::PlanError;
 use crate::data::Dataset;
 use crate::diagnostics::{did_you_mean, display_name, Category, SpecError};
@@ -32,6 +35,10 @@ it, and write the files its `emit` block names. A summary per network reports
 N, d, C, the separation delta_p, the limit delta_p/2, the certified radius and
 its ratio to the limit, the projection and its dimension m, the network's
 width, depth and parameters, and the seconds spent per phase.
+
+A `vnnlib = \"DIR\"` entry writes a folder of known-answer verification
+instances (VNN-LIB properties, instances.csv, expected.csv; see `robmem
+instances --help` and specs/vnnlib.md), with `unsafe = K` planted ones.
 
 Output paths in `emit` blocks are relative to the spec file's folder, or to
 --out DIR when given. Files are written to a temporary name and renamed, so
@@ -86,9 +93,49 @@ pub fn run(args: &CompileArgs) -> i32 {
 }
 
 fn compile_all(args: &CompileArgs) -> Result<(), SpecError> {
+    for_each_compiled(
+        &args.file,
+        args.network.as_deref(),
+        |program, index, compiled, data, report| {
+            match args.emit {
+                Some(Listing::Ir) => {
+                    print!("{}", compiled.program);
+                    return Ok(());
+                }
+                Some(Listing::Layers) => {
+                    print!("{}", layers_report(&compiled.network));
+                    return Ok(());
+                }
+                None => {}
+            }
+            let write_started = Instant::now();
+            let written = write_outputs(program, index, compiled, data, args.out.as_deref())?;
+            compiled.summary.seconds.push(Phase {
+                phase: "write",
+                seconds: write_started.elapsed().as_secs_f64(),
+            });
+            if args.json {
+                println!("{}", summary_json(&compiled.summary, &written));
+            } else {
+                print!("{}", summary_text(&compiled.summary, report, &written));
+            }
+            Ok(())
+        },
+    )
+}
+
+/// Loads and checks the spec `file`, compiles the network `network` (or every
+/// network) and calls `f` with each compiled network, in order of
+/// declaration. Errors (invalid spec, radius not certifiable) stop at the
+/// first network that fails, before any is compiled when the check fails.
+pub(crate) fn for_each_compiled(
+    file: &Path,
+    network: Option<&str>,
+    mut f: impl FnMut(&Program, usize, &mut Compiled, &Dataset, &NetworkReport) -> Result<(), SpecError>,
+) -> Result<(), SpecError> {
     let started = Instant::now();
-    let program = load_program(&args.file)?;
-    let selected = select(&program, args.network.as_deref())?;
+    let program = load_program(file)?;
+    let selected = select(&program, network)?;
     let outcome = check_networks(&program, &selected)?;
     let load_seconds = started.elapsed().as_secs_f64();
     for d in &outcome.diagnostics {
@@ -117,28 +164,7 @@ fn compile_all(args: &CompileArgs) -> Result<(), SpecError> {
                 seconds: load_seconds,
             },
         );
-        match args.emit {
-            Some(Listing::Ir) => {
-                print!("{}", compiled.program);
-                continue;
-            }
-            Some(Listing::Layers) => {
-                print!("{}", layers_report(&compiled.network));
-                continue;
-            }
-            None => {}
-        }
-        let write_started = Instant::now();
-        let written = write_outputs(&program, index, &compiled, data, args.out.as_deref())?;
-        compiled.summary.seconds.push(Phase {
-            phase: "write",
-            seconds: write_started.elapsed().as_secs_f64(),
-        });
-        if args.json {
-            println!("{}", summary_json(&compiled.summary, &written));
-        } else {
-            print!("{}", summary_text(&compiled.summary, report, &written));
-        }
+        f(&program, index, &mut compiled, data, report)?;
     }
     Ok(())
 }
@@ -261,20 +287,7 @@ fn write_outputs(
             ),
         }
     }
-    for emit in &emits {
-        if let Some(path) = &emit.vnnlib {
-            note(&format!(
-                "`vnnlib` ({}) is not written: this version of robmem does not produce vnnlib files yet",
-                output_path(program, path, out).display()
-            ));
-        }
-    }
-    let options = OnnxOptions {
-        precision: net.precision,
-        output: net.output,
-        metadata: metadata(program, net, compiled, data),
-        graph_name: net.name.clone(),
-    };
+    let options = onnx_options(program, net, compiled, data);
     for path in &onnx_paths {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| write_error(parent, &e.to_string()))?;
@@ -282,7 +295,7 @@ fn write_outputs(
         save_onnx(&compiled.network, &options, path)
             .map_err(|e| write_error(path, &e.to_string()))?;
     }
-    let mut written = onnx_paths.clone();
+    let mut written = onnx_paths;
     for emit in &emits {
         let Some(cert_path) = &emit.certificate else {
             continue;
@@ -348,11 +361,87 @@ fn write_outputs(
             Err(e) => return Err(write_error(&cert_path, &e.to_string())),
         }
     }
+    for emit in &emits {
+        if let Some(dir) = &emit.vnnlib {
+            let dir = output_path(program, dir, out);
+            let w = write_vnnlib(
+                program,
+                index,
+                compiled,
+                data,
+                &dir,
+                emit.unsafe_instances,
+                DEFAULT_TIMEOUT_SECONDS,
+            )?;
+            written.push(w.dir);
+        }
+    }
     Ok(written)
 }
 
 fn note(message: &str) {
     eprintln!("note: {message}");
+}
+
+/// The ONNX options of a network: its precision, output, metadata and name.
+fn onnx_options(
+    program: &Program,
+    net: &NetworkSpec,
+    compiled: &Compiled,
+    data: &Dataset,
+) -> OnnxOptions {
+    OnnxOptions {
+        precision: net.precision,
+        output: net.output,
+        metadata: metadata(program, net, compiled, data),
+        graph_name: net.name.clone(),
+    }
+}
+
+/// Writes the VNN-LIB instance folder `dir` of network `index`
+/// (specs/vnnlib.md) with `planted` not-robust instances.
+pub(crate) fn write_vnnlib(
+    program: &Program,
+    index: usize,
+    compiled: &Compiled,
+    data: &Dataset,
+    dir: &Path,
+    planted: usize,
+    timeout_seconds: u32,
+) -> Result<Written, SpecError> {
+    let net = &program.networks[index];
+    let options = onnx_options(program, net, compiled, data);
+    let onnx =
+        write_onnx(&compiled.network, &options).map_err(|e| write_error(dir, &e.to_string()))?;
+    let set = InstanceSet {
+        name: net.name.clone(),
+        points: data.points.view(),
+        labels: &data.labels,
+        outputs: Outputs::new(net.output, &data.classes.values),
+        norm: net.norm,
+        radius: compiled.program.radius,
+        network: &compiled.network,
+        precision: net.precision,
+        onnx: &onnx,
+        planted,
+        timeout_seconds,
+    };
+    let written = write_instances(dir, &set).map_err(|e| match e {
+        VnnlibError::Io { path, source } => write_error(Path::new(&path), &source.to_string()),
+        e @ VnnlibError::Radius(_) => SpecError::new(format!(
+            "cannot write VNN-LIB instances of network `{}` to {}: {e}",
+            net.name,
+            dir.display()
+        ))
+        .with_help("a data set with one label has no robustness property to verify: remove `vnnlib` from its emit block"),
+    })?;
+    if written.planted_missing > 0 {
+        eprintln!(
+            "note: network `{}`: `unsafe = {planted}` asks for more planted instances than there are differently-labelled pairs; wrote {}",
+            net.name, written.planted
+        );
+    }
+    Ok(written)
 }
 
 fn write_error(path: &Path, reason: &str) -> SpecError {

@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod compile;
+pub mod instances;
 pub mod verify;
 
 use crate::diagnostics::SpecError;
@@ -38,7 +39,8 @@ Examples:
   robmem check examples/wine.rmem --json   the same as JSON Lines
   robmem compile examples/xor.rmem         write the ONNX files the spec emits
   robmem compile examples/blobs.rmem --emit layers
-  robmem verify examples/out/xor.cert.json  check a certificate from the files alone";
+  robmem verify examples/out/xor.cert.json  check a certificate from the files alone
+  robmem instances examples/tour.rmem      write VNN-LIB instances for verifiers";
 
 /// The command line.
 #[derive(Debug, Parser)]
@@ -63,6 +65,10 @@ pub enum Command {
     /// claim from the weights (independently of the compiler).
     #[command(long_about = verify::LONG_ABOUT, after_help = verify::AFTER_HELP)]
     Verify(verify::VerifyArgs),
+    /// Compile the networks of a spec and write known-answer verification
+    /// instances (ONNX, VNN-LIB properties, instances.csv, expected.csv).
+    #[command(long_about = instances::LONG_ABOUT, after_help = instances::AFTER_HELP)]
+    Instances(instances::InstancesArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -76,6 +82,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Check(args) => check::run(&args),
         Command::Compile(args) => compile::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Instances(args) => instances::run(&args),
     }
 }
 

@@ -1,0 +1,128 @@
+//! `robmem instances FILE.rmem [--network NAME] [--out DIR] [--unsafe K]
+//! [--timeout SECONDS]`: compile each network and write its VNN-LIB
+//! instance folder (specs/vnnlib.md), with one summary line per network.
+
+use super::compile::{for_each_compiled, write_vnnlib};
+use super::print_diagnostic;
+use crate::backend::vnnlib::DEFAULT_TIMEOUT_SECONDS;
+use crate::diagnostics::SpecError;
+use crate::spec::Program;
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+/// The long help of `robmem instances`.
+pub const LONG_ABOUT: &str = "\
+Compile every network of a spec and write, for each, a folder of
+known-answer verification instances in the layout of the annual neural
+network verification competition (VNN-COMP):
+
+  DIR/onnx/NAME.onnx                  the network (weights inside, opset 13)
+  DIR/vnnlib/NAME_point_I.vnnlib      one robust property per data point: the
+                                      box around the point at the certified
+                                      radius; known answer unsat
+  DIR/vnnlib/NAME_unsafe_K.vnnlib     planted not-robust properties around the
+                                      K closest differently-labelled pairs;
+                                      known answer sat
+  DIR/counterexamples/NAME_unsafe_K.json   the midpoint and the output there
+  DIR/instances.csv                   onnx,vnnlib,timeout per line, no header
+  DIR/expected.csv                    vnnlib,answer (unsat or sat) per line
+
+For l_inf networks the box is exactly the certified ball; for other norms it
+is the box inscribed in the ball (a weaker, sound property), as each file's
+comment header says. Bounds are float32 values, rounded inward for robust
+boxes and outward for planted ones. See specs/vnnlib.md.
+
+DIR is the `vnnlib` path of the network's emit block (and `unsafe = K` there
+sets K), else out/NAME-vnnlib next to the spec; with --out DIR, folders are
+placed under DIR instead. A folder is written under a temporary name and
+replaces the old one only when complete.
+
+One line per network is printed:
+  NAME: N instances (R robust, P planted) in DIR";
+
+/// The examples and exit codes of `robmem instances`.
+pub const AFTER_HELP: &str = "\
+Exit codes: 0 ok; 1 invalid spec or radius not certifiable; 2 unreadable
+input, unwritable output, or usage error.
+
+Examples:
+  robmem instances examples/tour.rmem
+  robmem instances my.rmem --out /tmp/bench --unsafe 3 --timeout 30
+  Marabou /tmp/bench/xor_net-vnnlib/onnx/xor_net.onnx \\
+          /tmp/bench/xor_net-vnnlib/vnnlib/xor_net_point_0.vnnlib";
+
+/// Arguments of `robmem instances`.
+#[derive(Debug, Args)]
+pub struct InstancesArgs {
+    /// The spec file (`.rmem`).
+    pub file: PathBuf,
+    /// Only this network (default: every network in the spec).
+    #[arg(long, value_name = "NAME")]
+    pub network: Option<String>,
+    /// Write the folders under DIR (as `DIR/FOLDER`, FOLDER being the folder's own name) instead of where
+    /// the spec puts them.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Number of planted not-robust instances per network (default: the
+    /// emit block's `unsafe`, else 0).
+    #[arg(long = "unsafe", value_name = "K")]
+    pub planted: Option<usize>,
+    /// Timeout per instance written to instances.csv, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT_SECONDS)]
+    pub timeout: u32,
+}
+
+/// Runs `instances` and returns the exit code.
+pub fn run(args: &InstancesArgs) -> i32 {
+    match write_all(args) {
+        Ok(()) => 0,
+        Err(e) => {
+            print_diagnostic(&e);
+            e.exit_code()
+        }
+    }
+}
+
+/// The folder and K for network `index`: from its emit block, else
+/// `out/NAME-vnnlib` beside the spec; re-rooted under `--out`.
+fn target(program: &Program, index: usize, args: &InstancesArgs) -> (PathBuf, usize) {
+    let net = &program.networks[index];
+    let emit = program
+        .emits
+        .iter()
+        .find(|e| e.network == index && e.vnnlib.is_some());
+    let spec_dir = program.path.parent().unwrap_or(Path::new(""));
+    let dir = match emit.and_then(|e| e.vnnlib.clone()) {
+        Some(dir) => dir,
+        None => spec_dir.join("out").join(format!("{}-vnnlib", net.name)),
+    };
+    let dir = match &args.out {
+        Some(out) => out.join(dir.file_name().unwrap_or(dir.as_os_str())),
+        None => dir,
+    };
+    let planted = args
+        .planted
+        .or(emit.map(|e| e.unsafe_instances))
+        .unwrap_or(0);
+    (dir, planted)
+}
+
+fn write_all(args: &InstancesArgs) -> Result<(), SpecError> {
+    for_each_compiled(
+        &args.file,
+        args.network.as_deref(),
+        |program, index, compiled, data, _report| {
+            let (dir, planted) = target(program, index, args);
+            let w = write_vnnlib(program, index, compiled, data, &dir, planted, args.timeout)?;
+            println!(
+                "{}: {} instances ({} robust, {} planted) in {}",
+                program.networks[index].name,
+                w.instances(),
+                w.robust,
+                w.planted,
+                w.dir.display()
+            );
+            Ok(())
+        },
+    )
+}

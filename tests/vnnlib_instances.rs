@@ -1,0 +1,619 @@
+//! VNN-LIB instance folders (specs/vnnlib.md), end to end through the
+//! binary: every file parses as VNN-LIB 1.0 (a small s-expression checker),
+//! robust boxes are the certified box (l_inf) or the inscribed box (l1, l2),
+//! rounded inward; planted boxes contain the midpoint, which really violates
+//! the property (re-evaluated on the ONNX file); instances.csv and
+//! expected.csv agree; folders are replaced whole; `robmem instances` prints
+//! one line per network. The rounding helpers are checked exactly on random
+//! values.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use robmem::backend::onnx::read_onnx_file;
+use robmem::backend::vnnlib::{decimal, round_inward, round_outward, Outputs};
+use robmem::eval::evaluate_point;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn robmem(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_robmem"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run robmem")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+// ---------------------------------------------------------------- s-expressions
+
+#[derive(Debug, Clone, PartialEq)]
+enum Sexp {
+    Atom(String),
+    List(Vec<Sexp>),
+}
+
+fn parse_sexps(src: &str) -> Vec<Sexp> {
+    let mut tokens = Vec::new();
+    for line in src.lines() {
+        let line = line.split(';').next().unwrap();
+        let spaced = line.replace('(', " ( ").replace(')', " ) ");
+        tokens.extend(spaced.split_whitespace().map(str::to_string));
+    }
+    let mut pos = 0;
+    let mut out = Vec::new();
+    while pos < tokens.len() {
+        out.push(parse_one(&tokens, &mut pos));
+    }
+    out
+}
+
+fn parse_one(tokens: &[String], pos: &mut usize) -> Sexp {
+    let t = &tokens[*pos];
+    *pos += 1;
+    if t == "(" {
+        let mut items = Vec::new();
+        while tokens[*pos] != ")" {
+            items.push(parse_one(tokens, pos));
+        }
+        *pos += 1;
+        Sexp::List(items)
+    } else {
+        assert_ne!(t, ")", "unbalanced parenthesis");
+        Sexp::Atom(t.clone())
+    }
+}
+
+fn atom(s: &Sexp) -> &str {
+    match s {
+        Sexp::Atom(a) => a,
+        Sexp::List(l) => panic!("expected an atom, got {l:?}"),
+    }
+}
+
+fn list(s: &Sexp) -> &[Sexp] {
+    match s {
+        Sexp::List(l) => l,
+        Sexp::Atom(a) => panic!("expected a list, got {a}"),
+    }
+}
+
+/// A VNN-LIB decimal: digits, a point, digits; no exponent.
+fn number(s: &str) -> f64 {
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let (a, b) = body
+        .split_once('.')
+        .unwrap_or_else(|| panic!("no point: {s}"));
+    assert!(
+        !a.is_empty() && !b.is_empty() && (a.to_string() + b).bytes().all(|c| c.is_ascii_digit()),
+        "not a decimal: {s}"
+    );
+    s.parse().unwrap()
+}
+
+/// A comparison between an output variable and an output or a number.
+#[derive(Debug, Clone, PartialEq)]
+enum OutAtom {
+    Ge(usize, Rhs),
+    Le(usize, Rhs),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Rhs {
+    Y(usize),
+    Num(f64),
+}
+
+fn var(s: &str, prefix: char) -> usize {
+    let rest = s.strip_prefix(prefix).and_then(|r| r.strip_prefix('_'));
+    rest.and_then(|r| r.parse().ok())
+        .unwrap_or_else(|| panic!("not a {prefix}_i name: {s}"))
+}
+
+fn out_atom(s: &Sexp) -> OutAtom {
+    let l = list(s);
+    assert_eq!(l.len(), 3, "{l:?}");
+    let y = var(atom(&l[1]), 'Y');
+    let rhs_text = atom(&l[2]);
+    let rhs = if rhs_text.starts_with('Y') {
+        Rhs::Y(var(rhs_text, 'Y'))
+    } else {
+        Rhs::Num(number(rhs_text))
+    };
+    match atom(&l[0]) {
+        ">=" => OutAtom::Ge(y, rhs),
+        "<=" => OutAtom::Le(y, rhs),
+        op => panic!("unexpected operator {op}"),
+    }
+}
+
+/// A parsed property: input bounds and the output disjunction.
+#[derive(Debug)]
+struct Property {
+    bounds: Vec<(f64, f64)>,
+    outputs: usize,
+    disjuncts: Vec<OutAtom>,
+    header: String,
+}
+
+/// Parses a property file, checking VNN-LIB 1.0 syntax as robmem writes it.
+fn parse_property(path: &Path) -> Property {
+    let src = std::fs::read_to_string(path).unwrap();
+    let header: String = src
+        .lines()
+        .take_while(|l| l.starts_with(';'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(!header.is_empty(), "{}: no comment header", path.display());
+    let mut xs = Vec::new();
+    let mut ys = 0;
+    let mut lower = BTreeMap::new();
+    let mut upper = BTreeMap::new();
+    let mut disjuncts = None;
+    for form in parse_sexps(&src) {
+        let l = list(&form);
+        match atom(&l[0]) {
+            "declare-const" => {
+                assert_eq!(l.len(), 3);
+                assert_eq!(atom(&l[2]), "Real");
+                let name = atom(&l[1]);
+                if name.starts_with('X') {
+                    assert_eq!(var(name, 'X'), xs.len(), "X declared in order");
+                    assert_eq!(ys, 0, "inputs are declared before outputs");
+                    xs.push(());
+                } else {
+                    assert_eq!(var(name, 'Y'), ys, "Y declared in order");
+                    ys += 1;
+                }
+            }
+            "assert" => {
+                assert_eq!(l.len(), 2);
+                let body = list(&l[1]);
+                let op = atom(&body[0]);
+                let first = match body.get(1) {
+                    Some(Sexp::Atom(a)) => a.as_str(),
+                    _ => "",
+                };
+                if first.starts_with('X') {
+                    let i = var(first, 'X');
+                    assert!(i < xs.len(), "X_{i} is declared");
+                    let v = number(atom(&body[2]));
+                    let slot = if op == ">=" { &mut lower } else { &mut upper };
+                    assert!(op == ">=" || op == "<=", "{op}");
+                    assert!(slot.insert(i, v).is_none(), "one bound per side");
+                } else if op == "or" {
+                    assert!(disjuncts.is_none(), "one output assertion");
+                    let atoms = body[1..]
+                        .iter()
+                        .map(|conj| {
+                            let c = list(conj);
+                            assert_eq!(atom(&c[0]), "and");
+                            assert_eq!(c.len(), 2, "one atom per conjunction");
+                            out_atom(&c[1])
+                        })
+                        .collect::<Vec<_>>();
+                    assert!(atoms.len() >= 2, "`or` has several disjuncts");
+                    disjuncts = Some(atoms);
+                } else {
+                    assert!(disjuncts.is_none(), "one output assertion");
+                    disjuncts = Some(vec![out_atom(&l[1])]);
+                }
+            }
+            other => panic!("{}: unexpected form {other}", path.display()),
+        }
+    }
+    let bounds: Vec<(f64, f64)> = (0..xs.len()).map(|i| (lower[&i], upper[&i])).collect();
+    for d in disjuncts.iter().flatten() {
+        let (OutAtom::Ge(y, r) | OutAtom::Le(y, r)) = d;
+        assert!(*y < ys);
+        if let Rhs::Y(z) = r {
+            assert!(*z < ys);
+        }
+    }
+    Property {
+        bounds,
+        outputs: ys,
+        disjuncts: disjuncts.expect("an output assertion"),
+        header,
+    }
+}
+
+/// Whether `y` satisfies the property's (negated) output assertion.
+fn satisfies(p: &Property, y: &[f64]) -> bool {
+    p.disjuncts.iter().any(|d| match d {
+        OutAtom::Ge(i, Rhs::Y(j)) => y[*i] >= y[*j],
+        OutAtom::Ge(i, Rhs::Num(v)) => y[*i] >= *v,
+        OutAtom::Le(i, Rhs::Y(j)) => y[*i] <= y[*j],
+        OutAtom::Le(i, Rhs::Num(v)) => y[*i] <= *v,
+    })
+}
+
+// ---------------------------------------------------------------- helpers
+
+const POINTS: [[f64; 3]; 6] = [
+    [0.0, 0.0, 0.0],
+    [1.0, 0.1, 0.0],
+    [0.0, 1.0, 0.3],
+    [1.0, 1.0, 1.0],
+    [0.5, 0.2, 0.9],
+    [0.2, 0.7, 0.6],
+];
+const LABELS: [u32; 6] = [0, 1, 2, 0, 1, 2];
+
+fn spec(norm: &str, output: &str, unsafe_k: usize) -> String {
+    let mut s = String::from("dataset pts {\n");
+    for (p, l) in POINTS.iter().zip(LABELS) {
+        s += &format!("    [{}, {}, {}] -> {l}\n", p[0], p[1], p[2]);
+    }
+    s += &format!(
+        "}}\nnetwork net {{ data = pts norm = {norm} radius = 0.5 of limit output = {output} }}\n\
+         emit net {{ onnx = \"out/net.onnx\" vnnlib = \"out/net-vnnlib\" unsafe = {unsafe_k} }}\n"
+    );
+    s
+}
+
+/// Compiles `spec` in a temporary folder; returns the folder and the radius.
+fn compile(spec: &str) -> (tempfile::TempDir, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.rmem"), spec).unwrap();
+    let out = robmem(&["compile", "s.rmem", "--json"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    let radius = json["radius"].as_f64().unwrap();
+    let written: Vec<String> = json["written"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        written.iter().any(|w| w.ends_with("out/net-vnnlib")),
+        "{written:?}"
+    );
+    (dir, radius)
+}
+
+fn read_csv(path: &Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+/// A JSON array of numbers.
+fn floats(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+fn f32_step(x: f64) -> f64 {
+    let f = x as f32;
+    (f32::from_bits(f.abs().to_bits() + 1) - f.abs()) as f64
+}
+
+/// Checks a whole folder; returns (robust, planted) counts.
+fn check_folder(
+    root: &Path,
+    norm_p: f64,
+    radius: f64,
+    classes: usize,
+    label_output: bool,
+) -> (usize, usize) {
+    let instances = read_csv(&root.join("instances.csv"));
+    let expected: BTreeMap<String, String> = read_csv(&root.join("expected.csv"))
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone()))
+        .collect();
+    assert_eq!(instances.len(), expected.len());
+    let (net, meta) = read_onnx_file(&root.join("onnx/net.onnx")).unwrap();
+    assert_eq!(meta.opset_version, Some(13));
+    let d = 3;
+    let h = if norm_p.is_infinite() {
+        radius
+    } else {
+        radius * (d as f64).powf(-1.0 / norm_p)
+    };
+    let (mut robust, mut planted) = (0, 0);
+    for row in &instances {
+        assert_eq!(row.len(), 3, "{row:?}");
+        assert_eq!(row[0], "onnx/net.onnx");
+        assert_eq!(row[2], "60");
+        let p = parse_property(&root.join(&row[1]));
+        assert_eq!(p.bounds.len(), d);
+        assert_eq!(p.outputs, if label_output { 1 } else { classes });
+        let name = row[1]
+            .trim_start_matches("vnnlib/net_")
+            .trim_end_matches(".vnnlib");
+        if let Some(i) = name.strip_prefix("point_") {
+            robust += 1;
+            assert_eq!(expected[&row[1]], "unsat");
+            let i: usize = i.parse().unwrap();
+            for (c, &(lo, hi)) in p.bounds.iter().enumerate() {
+                let x = POINTS[i][c];
+                // inward, and at most two float32 steps from the exact bound
+                assert!(
+                    lo >= x - h && lo <= x - h + 2.0 * f32_step(x - h),
+                    "{lo} vs {}",
+                    x - h
+                );
+                assert!(
+                    hi <= x + h && hi >= x + h - 2.0 * f32_step(x + h),
+                    "{hi} vs {}",
+                    x + h
+                );
+                assert_eq!(lo as f32 as f64, lo, "bounds are float32 values");
+            }
+            let y = evaluate_point(&net, &POINTS[i]);
+            assert!(!satisfies(&p, &y), "the point itself is no counterexample");
+            if norm_p.is_infinite() {
+                assert!(p.header.contains("exactly this box"), "{}", p.header);
+            } else {
+                assert!(
+                    p.header.contains("INSCRIBED") && p.header.contains("NOT the"),
+                    "{}",
+                    p.header
+                );
+            }
+            if !label_output && classes > 2 {
+                assert_eq!(p.disjuncts.len(), classes - 1);
+            }
+        } else {
+            let k = name
+                .strip_prefix("unsafe_")
+                .expect("point_ or unsafe_ files");
+            planted += 1;
+            assert_eq!(expected[&row[1]], "sat");
+            let cex: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(root.join(format!("counterexamples/net_unsafe_{k}.json")))
+                    .unwrap(),
+            )
+            .unwrap();
+            let m = floats(&cex["input"]);
+            let (i, j) = (
+                cex["pair"][0].as_u64().unwrap() as usize,
+                cex["pair"][1].as_u64().unwrap() as usize,
+            );
+            assert_ne!(LABELS[i], LABELS[j]);
+            for c in 0..d {
+                let exact_mid = (POINTS[i][c] + POINTS[j][c]) / 2.0;
+                assert!((m[c] - exact_mid).abs() <= 1e-15, "{} vs {exact_mid}", m[c]);
+                let (lo, hi) = p.bounds[c];
+                assert!(lo <= m[c] && m[c] <= hi, "midpoint inside the box");
+                assert!(
+                    lo <= m[c] as f32 as f64 && m[c] as f32 as f64 <= hi,
+                    "its float32 too"
+                );
+            }
+            let y = evaluate_point(&net, &m);
+            assert!(
+                satisfies(&p, &y),
+                "the midpoint violates the property: {y:?}"
+            );
+            let recorded = floats(&cex["output"]);
+            for (a, b) in y.iter().zip(&recorded) {
+                assert!(
+                    (a - b).abs() <= 1e-9 * (1.0 + b.abs()),
+                    "{y:?} vs {recorded:?}"
+                );
+            }
+            assert!(p.header.contains("PLANTED") && p.header.contains("sat"));
+        }
+    }
+    let listed: BTreeSet<&String> = instances.iter().map(|r| &r[1]).collect();
+    let answered: BTreeSet<&String> = expected.keys().collect();
+    assert_eq!(
+        listed, answered,
+        "instances.csv and expected.csv name the same files"
+    );
+    let on_disk = std::fs::read_dir(root.join("vnnlib")).unwrap().count();
+    assert_eq!(on_disk, instances.len());
+    (robust, planted)
+}
+
+// ---------------------------------------------------------------- tests
+
+#[test]
+fn linf_logits_folder_is_exact_and_consistent() {
+    let (dir, radius) = compile(&spec("linf", "logits", 3));
+    let root = dir.path().join("out/net-vnnlib");
+    assert_eq!(check_folder(&root, f64::INFINITY, radius, 3, false), (6, 3));
+    assert_eq!(
+        std::fs::read(root.join("onnx/net.onnx")).unwrap(),
+        std::fs::read(dir.path().join("out/net.onnx")).unwrap(),
+        "the folder's ONNX file is the emitted one"
+    );
+}
+
+#[test]
+fn l2_and_l1_folders_use_the_inscribed_box() {
+    for (norm, p) in [("l2", 2.0), ("l1", 1.0)] {
+        let (dir, radius) = compile(&spec(norm, "logits", 2));
+        let root = dir.path().join("out/net-vnnlib");
+        assert_eq!(check_folder(&root, p, radius, 3, false), (6, 2), "{norm}");
+    }
+}
+
+#[test]
+fn label_output_folder_bounds_the_label_value() {
+    let (dir, radius) = compile(&spec("linf", "label", 2));
+    let root = dir.path().join("out/net-vnnlib");
+    assert_eq!(check_folder(&root, f64::INFINITY, radius, 3, true), (6, 2));
+    let p = parse_property(&root.join("vnnlib/net_point_1.vnnlib"));
+    // label 1: the negation is Y_0 <= 0.5 or Y_0 >= 1.5 (rounded outward)
+    match p.disjuncts.as_slice() {
+        [OutAtom::Le(0, Rhs::Num(a)), OutAtom::Ge(0, Rhs::Num(b))] => {
+            assert!(
+                *a <= 0.5 && *a > 0.4999 && *b >= 1.5 && *b < 1.5001,
+                "{a} {b}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn two_labels_use_a_plain_assert_and_folders_are_replaced_whole() {
+    let spec = "dataset xor {\n [0, 0] -> 0\n [1, 1] -> 0\n [0, 1] -> 1\n [1, 0] -> 1\n}\n\
+                network xor_net { data = xor norm = linf radius = 0.6 of limit }\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("x.rmem"), spec).unwrap();
+    let out = robmem(
+        &["instances", "x.rmem", "--unsafe", "2", "--timeout", "7"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let root = dir.path().join("out/xor_net-vnnlib");
+    assert_eq!(
+        text(&out.stdout).trim(),
+        format!(
+            "xor_net: 6 instances (4 robust, 2 planted) in {}",
+            Path::new("out/xor_net-vnnlib").display()
+        )
+    );
+    let src = std::fs::read_to_string(root.join("vnnlib/xor_net_point_0.vnnlib")).unwrap();
+    assert!(src.contains("\n(assert (>= Y_1 Y_0))\n"), "{src}");
+    assert!(!src.contains("(or"), "{src}");
+    assert!(std::fs::read_to_string(root.join("instances.csv"))
+        .unwrap()
+        .lines()
+        .all(|l| l.ends_with(",7")));
+
+    // a stale file in the folder disappears when it is rewritten; no temporary sibling remains
+    std::fs::write(root.join("stale.txt"), "old").unwrap();
+    let out = robmem(&["instances", "x.rmem"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("4 instances (4 robust, 0 planted)"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(!root.join("stale.txt").exists());
+    let siblings: Vec<PathBuf> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(siblings, vec![root.clone()], "only the folder itself");
+
+    // an unwritable place: exit 2, the error names the path, the old folder stays
+    let blocker = dir.path().join("blocked");
+    std::fs::write(&blocker, "a file, not a folder").unwrap();
+    let out = robmem(&["instances", "x.rmem", "--out", "blocked/sub"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("blocked"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(root.join("instances.csv").exists());
+}
+
+#[test]
+fn instances_prints_one_line_per_network_and_help_teaches() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = "dataset a {\n [0, 0] -> 0\n [1, 0] -> 1\n}\n\
+                network n1 { data = a norm = linf radius = 0.5 of limit }\n\
+                network n2 { data = a norm = l2 radius = 0.5 of limit output = label }\n\
+                emit n2 { vnnlib = \"v2\" unsafe = 1 }\n";
+    std::fs::write(dir.path().join("a.rmem"), spec).unwrap();
+    let out = robmem(&["instances", "a.rmem", "--out", "o"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with("n1: 2 instances (2 robust, 0 planted) in o"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with("n2: 3 instances (2 robust, 1 planted) in o"),
+        "{lines:?}"
+    );
+    assert!(dir.path().join("o/n1-vnnlib/expected.csv").exists());
+    assert!(dir.path().join("o/v2/expected.csv").exists());
+
+    let help = text(&robmem(&["instances", "--help"], dir.path()).stdout);
+    for needle in [
+        "instances.csv",
+        "expected.csv",
+        "unsat",
+        "inscribed",
+        "Examples:",
+        "Marabou",
+    ] {
+        assert!(help.contains(needle), "help mentions {needle}: {help}");
+    }
+}
+
+#[test]
+fn outputs_count_ties_as_violations() {
+    let o = Outputs::Logits { classes: 2 };
+    assert!(o.violates(&[1.0, 1.0], 0) && o.violates(&[1.0, 1.0], 1));
+}
+
+// ---------------------------------------------------------------- exact rounding
+
+const SCALE: i32 = 82;
+
+/// `v * 2^82` as an integer when exact (|v| in [2^-30, 2^40) or 0).
+fn exact(v: f64) -> Option<i128> {
+    if v == 0.0 {
+        return Some(0);
+    }
+    if !(v.abs() >= 2f64.powi(-30) && v.abs() < 2f64.powi(40)) {
+        return None;
+    }
+    let scaled = v * 2f64.powi(SCALE);
+    (scaled.fract() == 0.0).then_some(scaled as i128)
+}
+
+#[test]
+fn rounding_is_inward_and_outward_exactly_on_random_values() {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mut checked = 0;
+    for _ in 0..200_000 {
+        let mut x: f64 = rng.gen_range(-1000.0..1000.0) * 10f64.powi(rng.gen_range(-3..3));
+        let h: f64 = rng.gen_range(1e-4..10.0);
+        // adversarial half: x - h or x + h within an f64 rounding of a float32
+        // value, where rounding x - h in f64 can cross the float32 bound
+        match rng.gen_range(0..4) {
+            0 => x = (x as f32) as f64 + h,
+            1 => x = (x as f32) as f64 - h,
+            _ => {}
+        }
+        let m: f64 = x + rng.gen_range(-1.5..1.5) * h;
+        let (Some(xe), Some(he), Some(me)) = (exact(x), exact(h), exact(m)) else {
+            continue;
+        };
+        let parse64 = |f: f32| -> Option<i128> {
+            let s = decimal(f);
+            assert!(!s.contains('e') && s.contains('.'), "{s}");
+            let v: f64 = s.parse().unwrap();
+            let v32: f32 = s.parse().unwrap();
+            assert_eq!(v, f as f64, "{s} reads back as the f64");
+            assert_eq!(v32, f, "{s} reads back as the f32");
+            exact(v)
+        };
+        if let Some((lo, hi)) = round_inward(x, h) {
+            let (Some(lo), Some(hi)) = (parse64(lo), parse64(hi)) else {
+                continue;
+            };
+            assert!(lo >= xe - he, "inward lo: x={x} h={h}");
+            assert!(hi <= xe + he, "inward hi: x={x} h={h}");
+        }
+        let (lo, hi) = round_outward(x, h, m);
+        let (Some(lo), Some(hi)) = (parse64(lo), parse64(hi)) else {
+            continue;
+        };
+        assert!(lo <= xe - he && lo <= me, "outward lo: x={x} h={h} m={m}");
+        assert!(hi >= xe + he && hi >= me, "outward hi: x={x} h={h} m={m}");
+        checked += 1;
+    }
+    assert!(checked > 100_000, "only {checked} cases were checkable");
+}
