@@ -124,6 +124,7 @@ fn build(
     lap: &mut dyn FnMut(&'static str),
 ) -> Result<(StageProgram, LayerNetwork), CompileError> {
     let projection = &plan.candidate.projection;
+    let phase = crate::progress::phase("assemble", None);
     let program = assemble(&Assembly {
         data,
         norm: spec.norm,
@@ -137,10 +138,15 @@ fn build(
         output: spec.output,
         slots_per_class: plan.slots_per_class,
     })?;
+    phase.finish();
     lap("assemble");
+    let phase = crate::progress::phase("lower", None);
     let mut network = lower(&program);
+    phase.finish();
     lap("lower");
+    let phase = crate::progress::phase("passes", None);
     passes::run_default(&mut network);
+    phase.finish();
     lap("passes");
     Ok((program, network))
 }
@@ -201,6 +207,7 @@ pub fn compile(
         }
         clock = Instant::now();
     };
+    let phase = crate::progress::phase("projection", None);
     let plan = plan(&Request {
         data,
         norm: spec.norm,
@@ -212,6 +219,7 @@ pub fn compile(
         projection: spec.projection,
         seed: spec.seed,
     })?;
+    phase.finish();
     lap("projection", &mut seconds);
     let (precision, unit) = match spec.precision {
         Precision::F32 => ("float32", F32_UNIT_ROUNDOFF),
@@ -268,7 +276,9 @@ pub fn compile(
                 if target >= separation.delta / 2.0 {
                     return Err(precision_error);
                 }
+                let phase = crate::progress::phase("projection", None);
                 plan = replan(data, spec, separation, target).map_err(|_| precision_error)?;
+                phase.finish();
                 lap("projection", &mut seconds);
             }
         }

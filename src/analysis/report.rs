@@ -162,6 +162,7 @@ pub fn check_networks(program: &Program, networks: &[usize]) -> Result<CheckOutc
     let mut datasets = Vec::new();
     let mut errors = Vec::new();
     for i in 0..program.datasets.len() {
+        let _phase = crate::progress::phase("load data", None);
         match load_dataset(program, i) {
             Ok(d) => datasets.push(d),
             Err(e) => errors.push(e),
@@ -182,6 +183,7 @@ pub fn check_networks(program: &Program, networks: &[usize]) -> Result<CheckOutc
         {
             Some((_, _, s)) => *s,
             None => {
+                let _phase = crate::progress::phase("separation", None);
                 let s = separation(data.points.view(), &data.labels, net.norm);
                 cache.push((net.data, net.norm, s));
                 s

@@ -252,19 +252,19 @@ fn write_outputs(
     if emits.is_empty() {
         match out {
             Some(dir) => onnx_paths.push(dir.join(format!("{}.onnx", net.name))),
-            None => eprintln!(
-                "note: network `{}` has no `emit` block: nothing written (add `emit {} {{ onnx = \"{}.onnx\" }}` or pass --out DIR)",
+            None => crate::progress::note(&format!(
+                "network `{}` has no `emit` block: nothing written (add `emit {} {{ onnx = \"{}.onnx\" }}` or pass --out DIR)",
                 net.name, net.name, net.name
-            ),
+            )),
         }
     }
     for emit in &emits {
         for (what, path) in [("certificate", &emit.certificate), ("vnnlib", &emit.vnnlib)] {
             if let Some(path) = path {
-                eprintln!(
-                    "note: `{what}` ({}) is not written: this version of robmem does not produce {what} files yet",
+                crate::progress::note(&format!(
+                    "`{what}` ({}) is not written: this version of robmem does not produce {what} files yet",
                     output_path(program, path, out).display()
-                );
+                ));
             }
         }
     }

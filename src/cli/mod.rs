@@ -42,6 +42,11 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(name = "robmem", version, about = "Compile labelled data into provably robust ReLU networks", long_about = LONG_ABOUT, after_help = AFTER_HELP)]
 pub struct Cli {
+    /// Print nothing on standard error but errors: no progress bars, no
+    /// `note:` lines. (Bars are also hidden when standard error is not a
+    /// terminal.)
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -66,6 +71,7 @@ pub fn main() -> i32 {
 
 /// Runs a parsed command line and returns the exit code.
 pub fn run(cli: Cli) -> i32 {
+    crate::progress::set_quiet(cli.quiet);
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Compile(args) => compile::run(&args),

@@ -227,6 +227,7 @@ impl<'a> Plan<'a> {
                 Values::Matrix(m) => write_raw(out, m.iter().copied(), self.precision)?,
                 Values::Vector(v) => write_raw(out, v.iter().copied(), self.precision)?,
             }
+            crate::progress::tick(init.field_len(self.precision) as u64);
         }
         out.write_all(&self.graph_tail)?;
         out.write_all(&self.model_tail)
@@ -375,6 +376,7 @@ pub fn write_onnx_to(
 /// model. The temporary file is removed on failure.
 pub fn save_onnx(net: &LayerNetwork, options: &OnnxOptions, path: &Path) -> Result<(), OnnxError> {
     let plan = Plan::new(net, options)?;
+    let _phase = crate::progress::phase("write onnx", Some(plan.total_len() as u64));
     let io_error = |source| OnnxError::Io {
         path: path.display().to_string(),
         source,
