@@ -10,7 +10,9 @@ use crate::backend::report::layers_report;
 use crate::construct::plan::PlanError;
 use crate::data::Dataset;
 use crate::diagnostics::{did_you_mean, display_name, Category, SpecError};
-use crate::pipeline::{compile, CompileError, Compiled, Phase, Summary};
+use crate::pipeline::{
+    compile_with, CompileError, CompileOptions, Compiled, Phase, Summary, ONNX_MAX_BYTES,
+};
 use crate::resolve::load_program;
 use crate::spec::{EmitSpec, NetworkSpec, OutputKind, Program};
 use clap::{Args, ValueEnum};
@@ -105,8 +107,18 @@ fn compile_all(args: &CompileArgs) -> Result<(), SpecError> {
             delta: report.delta,
             pair: report.pair.as_ref().map(|(a, b)| (a.index, b.index)),
         };
-        let mut compiled =
-            compile(data, net, &separation).map_err(|e| compile_error(&program, net, report, e))?;
+        // Refuse an ONNX file protobuf cannot hold before lowering it.
+        let writes_onnx = args.emit.is_none()
+            && (args.out.is_some()
+                || program
+                    .emits
+                    .iter()
+                    .any(|e| e.network == index && e.onnx.is_some()));
+        let options = CompileOptions {
+            max_onnx_bytes: writes_onnx.then_some(ONNX_MAX_BYTES),
+        };
+        let mut compiled = compile_with(data, net, &separation, &options)
+            .map_err(|e| compile_error(&program, net, report, e))?;
         compiled.summary.seconds.insert(
             0,
             Phase {
@@ -210,6 +222,20 @@ fn compile_error(
             } else {
                 "use a smaller radius or a larger width (a larger m separates the projected points more)"
             };
+            program
+                .error_at(net.span, "this network", message)
+                .with_help(fix)
+        }
+        CompileError::TooLarge {
+            width, precision, ..
+        } => {
+            let mut fix = format!(
+                "raise `width` above {width} (a wider network is shallower), compile fewer points, or ask for a smaller radius (a smaller m)"
+            );
+            if precision == "float64" {
+                fix += ", or use `precision = f32` (half the bytes)";
+            }
+            fix += "; nothing was written";
             program
                 .error_at(net.span, "this network", message)
                 .with_help(fix)
