@@ -11,7 +11,9 @@
 #   robmem verify ...                           only if `robmem verify --help`
 #                                               succeeds (VERIFY_ARGS, see below)
 #   baseline.py sep x.npy y.npy                 sklearn and NumPy separation
-# and once: baseline.py gemm (NumPy float32 matrix-multiply rate).
+#   baseline.py gemm                            NumPy float32 GEMM rate, right
+#                                               after check (the machine is shared:
+#                                               the rate moves with the load)
 # Prints a Markdown table ready for BENCHMARKS.md (commit, machine, load
 # average) and checks that both Python deltas equal robmem's exactly.
 #
@@ -29,7 +31,7 @@ while [ $# -gt 0 ]; do
     case $1 in
     --sizes) sizes=$2; shift 2 ;;
     --sizes=*) sizes=${1#--sizes=}; shift ;;
-    -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument $1 (usage: scripts/bench.sh [--sizes 1000,4000])" >&2; exit 2 ;;
     esac
 done
@@ -74,11 +76,11 @@ commit=$(cd "$root" && git rev-parse --short HEAD)$(cd "$root" && git diff --qui
 echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $commit; binary $ROBMEM"
 echo "Machine: $(nproc) cores (nproc), $(lscpu | sed -n 's/^Model name: *//p'); $(free -g | awk '/^Mem:/ {print $2 " GiB RAM"}'); rustc $(rustc --version | cut -d' ' -f2)"
 echo "Python: $("$py" -c 'import sys, numpy, sklearn; print(sys.version.split()[0], "numpy", numpy.__version__, "scikit-learn", sklearn.__version__)')"
-gemm=$("$py" "$root/scripts/baseline.py" gemm | jq '.gemm_gflops')
-printf 'NumPy float32 GEMM rate (3072 x 784 x 3072, best of 5): %.1f GFLOP/s (load %s)\n\n' "$gemm" "$(load)"
+echo "GEMM: NumPy float32 3072 x 784 x 3072, best of 5, measured right after each check"
+echo
 
-echo "| N | load (1 min) | check wall | check RSS | compile wall | compile RSS | m, width, depth | ONNX | verify wall | verify RSS | sklearn | NumPy Gram | robmem / sklearn | robmem GFLOP/s (needed flops) | of GEMM rate | deltas equal |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| N | load (1 min) | check wall | check RSS | compile wall | compile RSS | m, width, depth | ONNX | verify wall | verify RSS | sklearn | NumPy Gram | robmem / sklearn | robmem GFLOP/s (needed flops) | GEMM GFLOP/s | of GEMM rate | deltas equal |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 status=0
 for n in ${sizes//,/ }; do
     data=$root/target/bench-data/$n
@@ -98,6 +100,7 @@ network mnist${n}_net {
 SPEC
     l0=$(load)
     timed "$work/check$n" "$ROBMEM" --quiet check "$spec" --json
+    gemm=$("$py" "$root/scripts/baseline.py" gemm | jq '.gemm_gflops')
     timed "$work/compile$n" "$ROBMEM" --quiet compile "$spec" --json --out "$work/out$n"
     onnx=$work/out$n/mnist${n}_net.onnx
     v_wall=-
@@ -131,8 +134,8 @@ SPEC
         -v shape="$shape" -v mb="$bytes" -v vw="$v_wall" -v vr="$v_rss" \
         -v sk="$sk" -v np="$npy" -v flop="$flop" -v gemm="$gemm" -v eq="$equal" 'BEGIN {
         rate = flop / cw
-        printf "| %d | %s | %.2f s | %d MiB | %.2f s | %d MiB | %s | %.0f MB | %s | %s | %.2f s | %.2f s | %.2f | %.1f | %.2f | %s |\n",
-            n, l, cw, cr, pw, pr, shape, mb / 1e6, vw, vr, sk, np, cw / sk, rate, rate / gemm, eq
+        printf "| %d | %s | %.2f s | %d MiB | %.2f s | %d MiB | %s | %.0f MB | %s | %s | %.2f s | %.2f s | %.2f | %.1f | %.1f | %.2f | %s |\n",
+            n, l, cw, cr, pw, pr, shape, mb / 1e6, vw, vr, sk, np, cw / sk, rate, gemm, rate / gemm, eq
     }'
 done
 [ "$has_verify" = 1 ] || echo "

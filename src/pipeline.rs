@@ -108,13 +108,9 @@ pub struct CompileOptions {
 /// few percent of the real size for the logits output (the hidden layers
 /// are nearly full), an overestimate for the label output.
 pub fn estimated_onnx_bytes(data: &Dataset, spec: &NetworkSpec, plan: &Plan) -> u64 {
-    let sizes = data.class_sizes();
+    let (width, depth) = planned_shape(data, spec, plan);
+    let (width, depth) = (width as u64, depth as u64);
     let m = plan.candidate.projection.m() as u64;
-    let width = m + overhead(spec.output, &sizes, plan.slots_per_class) as u64;
-    let depth = match spec.output {
-        OutputKind::Logits => logits_depth(&sizes, plan.slots_per_class) as u64,
-        OutputKind::Label => data.len() as u64 + 2,
-    };
     let element = match spec.precision {
         Precision::F32 => 4,
         Precision::F64 => 8,
@@ -122,6 +118,18 @@ pub fn estimated_onnx_bytes(data: &Dataset, spec: &NetworkSpec, plan: &Plan) -> 
     let first = (data.dim() as u64 + 1) * m;
     let rest = depth.saturating_sub(1) * width * (width + 1);
     (first + rest) * element + 200 * depth
+}
+
+/// The width and depth of the network `plan` builds for `spec`, before
+/// lowering (the depth of the label output is an upper bound).
+fn planned_shape(data: &Dataset, spec: &NetworkSpec, plan: &Plan) -> (usize, usize) {
+    let sizes = data.class_sizes();
+    let width = plan.candidate.projection.m() + overhead(spec.output, &sizes, plan.slots_per_class);
+    let depth = match spec.output {
+        OutputKind::Logits => logits_depth(&sizes, plan.slots_per_class),
+        OutputKind::Label => data.len() + 2,
+    };
+    (width, depth)
 }
 
 /// How often compile rebuilds to make room for rounding before giving up.
@@ -296,15 +304,11 @@ pub fn compile_with(
         if let Some(limit) = options.max_onnx_bytes {
             let bytes = estimated_onnx_bytes(data, spec, &plan);
             if bytes > limit {
-                let sizes = data.class_sizes();
+                let (width, depth) = planned_shape(data, spec, &plan);
                 return Err(CompileError::TooLarge {
                     bytes,
-                    width: plan.candidate.projection.m()
-                        + overhead(spec.output, &sizes, plan.slots_per_class),
-                    depth: match spec.output {
-                        OutputKind::Logits => logits_depth(&sizes, plan.slots_per_class),
-                        OutputKind::Label => data.len() + 2,
-                    },
+                    width,
+                    depth,
                     precision,
                 });
             }
