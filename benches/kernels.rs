@@ -14,7 +14,6 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use robmem::analysis::report::check_program;
-use robmem::analysis::separation::Separation;
 use robmem::backend::onnx::{write_onnx, write_onnx_to, OnnxOptions};
 use robmem::construct::projection::random;
 use robmem::lower::lower;
@@ -48,10 +47,7 @@ fn bench_kernels(c: &mut Criterion) {
 
     let net = &program.networks[0];
     let report = &outcome.reports[0];
-    let separation = Separation {
-        delta: report.delta,
-        pair: report.pair.as_ref().map(|(a, b)| (a.index, b.index)),
-    };
+    let separation = report.separation();
     let compiled = compile(&outcome.datasets[net.data], net, &separation).expect("compiles");
     group.bench_function("lower", |b| {
         b.iter(|| black_box(lower(black_box(&compiled.program)).depth()))

@@ -3,7 +3,6 @@
 //! `robmem compile` sets to protobuf's 2 GiB when it will write ONNX.
 
 use robmem::analysis::report::check_program;
-use robmem::analysis::separation::Separation;
 use robmem::backend::onnx::{write_onnx, OnnxOptions};
 use robmem::pipeline::{compile, compile_with, estimated_onnx_bytes, CompileError, CompileOptions};
 use robmem::resolve::resolve_text;
@@ -23,10 +22,7 @@ fn estimate_is_close_to_the_written_size_and_the_limit_refuses() {
     for (index, net) in program.networks.iter().enumerate() {
         let data = &outcome.datasets[net.data];
         let report = &outcome.reports[index];
-        let separation = Separation {
-            delta: report.delta,
-            pair: report.pair.as_ref().map(|(a, b)| (a.index, b.index)),
-        };
+        let separation = report.separation();
         let compiled = compile(data, net, &separation).expect("compiles");
         let bytes = write_onnx(
             &compiled.network,

@@ -81,6 +81,15 @@ pub struct NetworkReport {
 }
 
 impl NetworkReport {
+    /// The separation this report describes (delta and the pair's indices),
+    /// as [`crate::pipeline::compile`] takes it.
+    pub fn separation(&self) -> Separation {
+        Separation {
+            delta: self.delta,
+            pair: self.pair.as_ref().map(|(a, b)| (a.index, b.index)),
+        }
+    }
+
     /// The requested radius as an absolute value, when it is known before
     /// compiling (`max` is decided by the compiler).
     pub fn sigma(&self) -> Option<f64> {

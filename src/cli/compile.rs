@@ -4,7 +4,6 @@
 
 use super::print_diagnostic;
 use crate::analysis::report::{check_networks, show, NetworkReport};
-use crate::analysis::separation::Separation;
 use crate::backend::onnx::{save_onnx, OnnxOptions};
 use crate::backend::report::layers_report;
 use crate::construct::plan::PlanError;
@@ -103,10 +102,7 @@ fn compile_all(args: &CompileArgs) -> Result<(), SpecError> {
         let index = report.network;
         let net = &program.networks[index];
         let data = &outcome.datasets[net.data];
-        let separation = Separation {
-            delta: report.delta,
-            pair: report.pair.as_ref().map(|(a, b)| (a.index, b.index)),
-        };
+        let separation = report.separation();
         // Refuse an ONNX file protobuf cannot hold before lowering it.
         let writes_onnx = args.emit.is_none()
             && (args.out.is_some()
