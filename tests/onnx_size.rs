@@ -78,3 +78,45 @@ fn estimate_is_close_to_the_written_size_and_the_limit_refuses() {
         assert!(accepted.is_ok(), "{}", net.name);
     }
 }
+
+/// A label network over 8000 points at width 200 and f64 is about 2.4 GiB:
+/// `robmem compile` refuses it before lowering, names the size and the
+/// fixes, and writes nothing.
+#[test]
+fn compile_refuses_an_onnx_file_over_2_gib() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("big.rmem");
+    std::fs::write(
+        &spec,
+        "dataset big = blobs(points = 8000, dim = 200, labels = 10, spread = 0.5, seed = 1)
+network big_net {
+    data = big  norm = l2  radius = max  width = 200  output = label  precision = f64
+}
+emit big_net { onnx = \"big.onnx\" }
+",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_robmem"))
+        .arg("compile")
+        .arg(&spec)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    // miette's wrapping and box drawing undone: one line, single spaces.
+    let stderr = String::from_utf8_lossy(&out.stderr)
+        .replace(['│', '·', '╭', '╰', '─', '┬'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for phrase in [
+        "cannot compile network `big_net`",
+        "GiB (width 200, depth 8002, at float64), above protobuf's limit of 2 GiB",
+        "use `output = logits`",
+        "`precision = f32`",
+        "nothing was written",
+    ] {
+        assert!(stderr.contains(phrase), "{phrase:?} not in {stderr}");
+    }
+    assert!(!dir.path().join("big.onnx").exists());
+}

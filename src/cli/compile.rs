@@ -13,7 +13,7 @@ use crate::pipeline::{
     compile_with, CompileError, CompileOptions, Compiled, Phase, Summary, ONNX_MAX_BYTES,
 };
 use crate::resolve::load_program;
-use crate::spec::{EmitSpec, NetworkSpec, OutputKind, Program};
+use crate::spec::{EmitSpec, NetworkSpec, OutputKind, Program, RadiusSpec};
 use clap::{Args, ValueEnum};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -225,16 +225,24 @@ fn compile_error(
         CompileError::TooLarge {
             width, precision, ..
         } => {
-            let mut fix = format!(
-                "raise `width` above {width} (a wider network is shallower), compile fewer points, or ask for a smaller radius (a smaller m)"
-            );
+            let mut fixes = vec![match (net.output, net.radius) {
+                (OutputKind::Label, _) => {
+                    "use `output = logits` (the label output needs about one layer per point; the logits network's depth shrinks with width)".to_string()
+                }
+                (_, RadiusSpec::Max) => format!(
+                    "lower `width` below {width} (`radius = max` uses the whole budget)"
+                ),
+                _ => format!(
+                    "raise `width` above {width} (a wider network is shallower) or ask for a smaller radius (a smaller m)"
+                ),
+            }];
+            fixes.push("compile fewer points".to_string());
             if precision == "float64" {
-                fix += ", or use `precision = f32` (half the bytes)";
+                fixes.push("use `precision = f32` (half the bytes)".to_string());
             }
-            fix += "; nothing was written";
             program
                 .error_at(net.span, "this network", message)
-                .with_help(fix)
+                .with_help(format!("{}; nothing was written", fixes.join(", or ")))
         }
         CompileError::Assembly(_) => program.error_at(net.span, "this network", message),
     }
