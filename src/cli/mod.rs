@@ -42,9 +42,9 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(name = "robmem", version, about = "Compile labelled data into provably robust ReLU networks", long_about = LONG_ABOUT, after_help = AFTER_HELP)]
 pub struct Cli {
-    /// Print nothing on standard error but errors: no progress bars, no
-    /// `note:` lines. (Bars are also hidden when standard error is not a
-    /// terminal.)
+    /// No progress bars and no `note:` lines on standard error; errors and
+    /// warnings are still printed. (Bars are also hidden when standard error
+    /// is not a terminal.)
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
     /// What to do.
