@@ -64,6 +64,7 @@ pub mod lower;
 pub mod norm;
 pub mod passes;
 pub mod pipeline;
+pub mod progress;
 pub mod resolve;
 pub mod spec;
 pub mod syntax;

@@ -7,7 +7,7 @@
 use crate::analysis::rounding::{rounding_check, F32_UNIT_ROUNDOFF, F64_UNIT_ROUNDOFF};
 use crate::analysis::separation::Separation;
 use crate::construct::assemble::{assemble, Assembly, AssemblyError};
-use crate::construct::plan::{plan, Plan, PlanError, Request};
+use crate::construct::plan::{logits_depth, overhead, plan, Plan, PlanError, Request};
 use crate::data::Dataset;
 use crate::ir::layers::LayerNetwork;
 use crate::ir::stages::StageProgram;
@@ -88,6 +88,50 @@ pub struct Summary {
     pub seconds: Vec<Phase>,
 }
 
+/// protobuf's limit on one serialized message, so on a whole ONNX file
+/// with its weights inside: 2 GiB - 1 bytes.
+pub const ONNX_MAX_BYTES: u64 = (1 << 31) - 1;
+
+/// Options of [`compile_with`].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CompileOptions {
+    /// Refuse, before lowering, a network whose ONNX file is estimated
+    /// above this many bytes ([`estimated_onnx_bytes`]); `None`: no limit
+    /// (nothing will be written as ONNX).
+    pub max_onnx_bytes: Option<u64>,
+}
+
+/// The size of the ONNX file of the network `plan` builds for `spec`,
+/// estimated from the planned width and depth before anything is lowered:
+/// every layer counted as a dense `width x width` layer with biases, at the
+/// spec's precision, plus 200 bytes of nodes and names per layer. Within a
+/// few percent of the real size for the logits output (the hidden layers
+/// are nearly full), an overestimate for the label output.
+pub fn estimated_onnx_bytes(data: &Dataset, spec: &NetworkSpec, plan: &Plan) -> u64 {
+    let (width, depth) = planned_shape(data, spec, plan);
+    let (width, depth) = (width as u64, depth as u64);
+    let m = plan.candidate.projection.m() as u64;
+    let element = match spec.precision {
+        Precision::F32 => 4,
+        Precision::F64 => 8,
+    };
+    let first = (data.dim() as u64 + 1) * m;
+    let rest = depth.saturating_sub(1) * width * (width + 1);
+    (first + rest) * element + 200 * depth
+}
+
+/// The width and depth of the network `plan` builds for `spec`, before
+/// lowering (the depth of the label output is an upper bound).
+fn planned_shape(data: &Dataset, spec: &NetworkSpec, plan: &Plan) -> (usize, usize) {
+    let sizes = data.class_sizes();
+    let width = plan.candidate.projection.m() + overhead(spec.output, &sizes, plan.slots_per_class);
+    let depth = match spec.output {
+        OutputKind::Logits => logits_depth(&sizes, plan.slots_per_class),
+        OutputKind::Label => data.len() + 2,
+    };
+    (width, depth)
+}
+
 /// How often compile rebuilds to make room for rounding before giving up.
 const MAX_ROUNDING_ATTEMPTS: usize = 3;
 
@@ -124,6 +168,7 @@ fn build(
     lap: &mut dyn FnMut(&'static str),
 ) -> Result<(StageProgram, LayerNetwork), CompileError> {
     let projection = &plan.candidate.projection;
+    let phase = crate::progress::phase("assemble", None);
     let program = assemble(&Assembly {
         data,
         norm: spec.norm,
@@ -137,10 +182,15 @@ fn build(
         output: spec.output,
         slots_per_class: plan.slots_per_class,
     })?;
+    phase.finish();
     lap("assemble");
+    let phase = crate::progress::phase("lower", None);
     let mut network = lower(&program);
+    phase.finish();
     lap("lower");
+    let phase = crate::progress::phase("passes", None);
     passes::run_default(&mut network);
+    phase.finish();
     lap("passes");
     Ok((program, network))
 }
@@ -171,6 +221,19 @@ pub enum CompileError {
         /// The real-arithmetic score margin.
         gamma: f64,
     },
+    /// The ONNX file would exceed [`CompileOptions::max_onnx_bytes`]
+    /// (protobuf's 2 GiB limit), found before lowering.
+    #[error("its ONNX file would take about {:.2} GiB (width {width}, depth {depth}, at {precision}), above protobuf's limit of 2 GiB for one ONNX file", *bytes as f64 / (1u64 << 30) as f64)]
+    TooLarge {
+        /// Estimated bytes ([`estimated_onnx_bytes`]).
+        bytes: u64,
+        /// Planned width.
+        width: usize,
+        /// Planned depth.
+        depth: usize,
+        /// `float32` or `float64`.
+        precision: &'static str,
+    },
     /// The network is deeper than the depth budget (label output).
     #[error("the network has depth {depth}, above the budget {budget}: the label output needs about one layer per point; use `output = logits` (whose depth shrinks with width) or raise `depth`")]
     TooDeep {
@@ -187,6 +250,16 @@ pub fn compile(
     spec: &NetworkSpec,
     separation: &Separation,
 ) -> Result<Compiled, CompileError> {
+    compile_with(data, spec, separation, &CompileOptions::default())
+}
+
+/// [`compile`] with options (a limit on the ONNX file's size).
+pub fn compile_with(
+    data: &Dataset,
+    spec: &NetworkSpec,
+    separation: &Separation,
+    options: &CompileOptions,
+) -> Result<Compiled, CompileError> {
     let mut seconds = Vec::new();
     let mut clock = Instant::now();
     // A phase that runs again (a rebuild to make room for rounding) adds up.
@@ -201,6 +274,7 @@ pub fn compile(
         }
         clock = Instant::now();
     };
+    let phase = crate::progress::phase("projection", None);
     let plan = plan(&Request {
         data,
         norm: spec.norm,
@@ -212,6 +286,7 @@ pub fn compile(
         projection: spec.projection,
         seed: spec.seed,
     })?;
+    phase.finish();
     lap("projection", &mut seconds);
     let (precision, unit) = match spec.precision {
         Precision::F32 => ("float32", F32_UNIT_ROUNDOFF),
@@ -226,6 +301,18 @@ pub fn compile(
     let mut radius = plan.radius;
     let mut attempts = 0;
     let (program, network, rounding) = loop {
+        if let Some(limit) = options.max_onnx_bytes {
+            let bytes = estimated_onnx_bytes(data, spec, &plan);
+            if bytes > limit {
+                let (width, depth) = planned_shape(data, spec, &plan);
+                return Err(CompileError::TooLarge {
+                    bytes,
+                    width,
+                    depth,
+                    precision,
+                });
+            }
+        }
         let (program, network) = build(data, spec, &plan, radius, &mut |phase| {
             lap(phase, &mut seconds)
         })?;
@@ -268,7 +355,9 @@ pub fn compile(
                 if target >= separation.delta / 2.0 {
                     return Err(precision_error);
                 }
+                let phase = crate::progress::phase("projection", None);
                 plan = replan(data, spec, separation, target).map_err(|_| precision_error)?;
+                phase.finish();
                 lap("projection", &mut seconds);
             }
         }

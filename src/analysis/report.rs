@@ -81,6 +81,15 @@ pub struct NetworkReport {
 }
 
 impl NetworkReport {
+    /// The separation this report describes (delta and the pair's indices),
+    /// as [`crate::pipeline::compile`] takes it.
+    pub fn separation(&self) -> Separation {
+        Separation {
+            delta: self.delta,
+            pair: self.pair.as_ref().map(|(a, b)| (a.index, b.index)),
+        }
+    }
+
     /// The requested radius as an absolute value, when it is known before
     /// compiling (`max` is decided by the compiler).
     pub fn sigma(&self) -> Option<f64> {
@@ -162,6 +171,7 @@ pub fn check_networks(program: &Program, networks: &[usize]) -> Result<CheckOutc
     let mut datasets = Vec::new();
     let mut errors = Vec::new();
     for i in 0..program.datasets.len() {
+        let _phase = crate::progress::phase("load data", None);
         match load_dataset(program, i) {
             Ok(d) => datasets.push(d),
             Err(e) => errors.push(e),
@@ -182,6 +192,7 @@ pub fn check_networks(program: &Program, networks: &[usize]) -> Result<CheckOutc
         {
             Some((_, _, s)) => *s,
             None => {
+                let _phase = crate::progress::phase("separation", None);
                 let s = separation(data.points.view(), &data.labels, net.norm);
                 cache.push((net.data, net.norm, s));
                 s

@@ -58,11 +58,11 @@ pub fn run(args: &CheckArgs) -> i32 {
         }
     };
     if program.networks.is_empty() {
-        eprintln!(
-            "note: {} declares no network; its {} data set(s) load correctly",
+        crate::progress::note(&format!(
+            "{} declares no network; its {} data set(s) load correctly",
             args.file.display(),
             program.datasets.len()
-        );
+        ));
     }
     for report in &outcome.reports {
         if args.json {

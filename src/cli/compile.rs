@@ -4,7 +4,6 @@
 
 use super::print_diagnostic;
 use crate::analysis::report::{check_networks, show, NetworkReport};
-use crate::analysis::separation::Separation;
 use crate::backend::certificate::{
     make_certificate, save_certificate, CertificateError, CertificateRequest,
 };
@@ -16,7 +15,9 @@ use crate::backend::vnnlib::{
 use crate::construct::plan::PlanError;
 use crate::data::Dataset;
 use crate::diagnostics::{did_you_mean, display_name, Category, SpecError};
-use crate::pipeline::{compile, CompileError, Compiled, Phase, Summary};
+use crate::pipeline::{
+    compile_with, CompileError, CompileOptions, Compiled, Phase, Summary, ONNX_MAX_BYTES,
+};
 use crate::resolve::load_program;
 use crate::spec::{EmitSpec, NetworkSpec, OutputKind, Program, RadiusSpec};
 use clap::{Args, ValueEnum};
@@ -93,9 +94,15 @@ pub fn run(args: &CompileArgs) -> i32 {
 }
 
 fn compile_all(args: &CompileArgs) -> Result<(), SpecError> {
+    let writes = match (&args.emit, &args.out) {
+        (Some(_), _) => OnnxWrites::Never,
+        (None, Some(_)) => OnnxWrites::Always,
+        (None, None) => OnnxWrites::AsEmitted,
+    };
     for_each_compiled(
         &args.file,
         args.network.as_deref(),
+        writes,
         |program, index, compiled, data, report| {
             match args.emit {
                 Some(Listing::Ir) => {
@@ -124,6 +131,18 @@ fn compile_all(args: &CompileArgs) -> Result<(), SpecError> {
     )
 }
 
+/// Whether a command will write each network as ONNX (so that a network too
+/// large for an ONNX file is refused before it is lowered).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OnnxWrites {
+    /// Nothing is written (`--emit ir|layers`).
+    Never,
+    /// Every network is written (`--out DIR`, `robmem instances`).
+    Always,
+    /// The networks whose `emit` blocks name an ONNX file or a VNN-LIB folder.
+    AsEmitted,
+}
+
 /// Loads and checks the spec `file`, compiles the network `network` (or every
 /// network) and calls `f` with each compiled network, in order of
 /// declaration. Errors (invalid spec, radius not certifiable) stop at the
@@ -131,6 +150,7 @@ fn compile_all(args: &CompileArgs) -> Result<(), SpecError> {
 pub(crate) fn for_each_compiled(
     file: &Path,
     network: Option<&str>,
+    writes: OnnxWrites,
     mut f: impl FnMut(&Program, usize, &mut Compiled, &Dataset, &NetworkReport) -> Result<(), SpecError>,
 ) -> Result<(), SpecError> {
     let started = Instant::now();
@@ -151,12 +171,21 @@ pub(crate) fn for_each_compiled(
         let index = report.network;
         let net = &program.networks[index];
         let data = &outcome.datasets[net.data];
-        let separation = Separation {
-            delta: report.delta,
-            pair: report.pair.as_ref().map(|(a, b)| (a.index, b.index)),
+        let separation = report.separation();
+        // Refuse an ONNX file protobuf cannot hold before lowering it.
+        let writes_onnx = match writes {
+            OnnxWrites::Never => false,
+            OnnxWrites::Always => true,
+            OnnxWrites::AsEmitted => program
+                .emits
+                .iter()
+                .any(|e| e.network == index && (e.onnx.is_some() || e.vnnlib.is_some())),
         };
-        let mut compiled =
-            compile(data, net, &separation).map_err(|e| compile_error(&program, net, report, e))?;
+        let options = CompileOptions {
+            max_onnx_bytes: writes_onnx.then_some(ONNX_MAX_BYTES),
+        };
+        let mut compiled = compile_with(data, net, &separation, &options)
+            .map_err(|e| compile_error(&program, net, report, e))?;
         compiled.summary.seconds.insert(
             0,
             Phase {
@@ -243,6 +272,28 @@ fn compile_error(
                 .error_at(net.span, "this network", message)
                 .with_help(fix)
         }
+        CompileError::TooLarge {
+            width, precision, ..
+        } => {
+            let mut fixes = vec![match (net.output, net.radius) {
+                (OutputKind::Label, _) => {
+                    "use `output = logits` (the label output needs about one layer per point; the logits network's depth shrinks with width)".to_string()
+                }
+                (_, RadiusSpec::Max) => format!(
+                    "lower `width` below {width} (`radius = max` uses the whole budget)"
+                ),
+                _ => format!(
+                    "raise `width` above {width} (a wider network is shallower) or ask for a smaller radius (a smaller m)"
+                ),
+            }];
+            fixes.push("compile fewer points".to_string());
+            if precision == "float64" {
+                fixes.push("use `precision = f32` (half the bytes)".to_string());
+            }
+            program
+                .error_at(net.span, "this network", message)
+                .with_help(format!("{}; nothing was written", fixes.join(", or ")))
+        }
         CompileError::Assembly(_) => program.error_at(net.span, "this network", message),
     }
 }
@@ -281,10 +332,10 @@ fn write_outputs(
     if emits.is_empty() {
         match out {
             Some(dir) => onnx_paths.push(dir.join(format!("{}.onnx", net.name))),
-            None => eprintln!(
-                "note: network `{}` has no `emit` block: nothing written (add `emit {} {{ onnx = \"{}.onnx\" }}` or pass --out DIR)",
+            None => crate::progress::note(&format!(
+                "network `{}` has no `emit` block: nothing written (add `emit {} {{ onnx = \"{}.onnx\" }}` or pass --out DIR)",
                 net.name, net.name, net.name
-            ),
+            )),
         }
     }
     let options = onnx_options(program, net, compiled, data);
@@ -340,8 +391,8 @@ fn write_outputs(
                     .map_err(|e| write_error(&cert_path, &e.to_string()))?;
                 let c = &certified.certificate;
                 let names: Vec<&str> = c.semantics.iter().map(|s| s.name()).collect();
-                eprintln!(
-                    "note: certificate for `{}`: radius {} ({}), holds in {}",
+                note(&format!(
+                    "certificate for `{}`: radius {} ({}), holds in {}",
                     net.name,
                     show(c.radius),
                     c.norm,
@@ -350,7 +401,7 @@ fn write_outputs(
                     } else {
                         names.join(", ")
                     }
-                );
+                ));
                 written.push(cert_path);
             }
             Err(CertificateError::Unsupported(why)) => note(&format!(
@@ -380,7 +431,7 @@ fn write_outputs(
 }
 
 fn note(message: &str) {
-    eprintln!("note: {message}");
+    crate::progress::note(message);
 }
 
 /// The ONNX options of a network: its precision, output, metadata and name.
@@ -436,10 +487,10 @@ pub(crate) fn write_vnnlib(
         .with_help("a data set with one label has no robustness property to verify: remove `vnnlib` from its emit block"),
     })?;
     if written.planted_missing > 0 {
-        eprintln!(
-            "note: network `{}`: `unsafe = {planted}` asks for more planted instances than there are differently-labelled pairs; wrote {}",
+        note(&format!(
+            "network `{}`: `unsafe = {planted}` asks for more planted instances than there are differently-labelled pairs; wrote {}",
             net.name, written.planted
-        );
+        ));
     }
     Ok(written)
 }

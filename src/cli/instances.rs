@@ -2,7 +2,7 @@
 //! [--timeout SECONDS]`: compile each network and write its VNN-LIB
 //! instance folder (specs/vnnlib.md), with one summary line per network.
 
-use super::compile::{for_each_compiled, write_vnnlib};
+use super::compile::{for_each_compiled, write_vnnlib, OnnxWrites};
 use super::print_diagnostic;
 use crate::backend::vnnlib::DEFAULT_TIMEOUT_SECONDS;
 use crate::diagnostics::SpecError;
@@ -111,6 +111,7 @@ fn write_all(args: &InstancesArgs) -> Result<(), SpecError> {
     for_each_compiled(
         &args.file,
         args.network.as_deref(),
+        OnnxWrites::Always,
         |program, index, compiled, data, _report| {
             let (dir, planted) = target(program, index, args);
             let w = write_vnnlib(program, index, compiled, data, &dir, planted, args.timeout)?;

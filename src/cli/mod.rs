@@ -46,6 +46,11 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(name = "robmem", version, about = "Compile labelled data into provably robust ReLU networks", long_about = LONG_ABOUT, after_help = AFTER_HELP)]
 pub struct Cli {
+    /// No progress bars and no `note:` lines on standard error; errors and
+    /// warnings are still printed. (Bars are also hidden when standard error
+    /// is not a terminal.)
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -78,6 +83,7 @@ pub fn main() -> i32 {
 
 /// Runs a parsed command line and returns the exit code.
 pub fn run(cli: Cli) -> i32 {
+    crate::progress::set_quiet(cli.quiet);
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Compile(args) => compile::run(&args),

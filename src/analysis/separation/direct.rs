@@ -192,11 +192,19 @@ fn run<M: Metric>(points: ArrayView2<f64>, order: &ClassOrder, metric: M) -> Bes
     // Rows of the last class have no later partners.
     let active = order.later.partition_point(|&l| l < layout.n);
     let shared = AtomicU64::new(f64::INFINITY.to_bits());
-    (0..active.div_ceil(ROWS))
+    // Progress in pairs (rows times later columns; see crate::progress).
+    let block_rows = |block: usize| block * ROWS..((block + 1) * ROWS).min(active);
+    let work =
+        |rows: std::ops::Range<usize>| (rows.len() * (layout.n - order.later[rows.start])) as u64;
+    let blocks = active.div_ceil(ROWS);
+    crate::progress::work((0..blocks).map(|b| work(block_rows(b))).sum());
+    (0..blocks)
         .into_par_iter()
         .map(|block| {
-            let rows = block * ROWS..((block + 1) * ROWS).min(active);
-            scan_block(&layout, order, metric, rows, &shared)
+            let rows = block_rows(block);
+            let best = scan_block(&layout, order, metric, rows.clone(), &shared);
+            crate::progress::tick(work(rows));
+            best
         })
         .reduce(|| Best::NONE, Best::merge)
 }

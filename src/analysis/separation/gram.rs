@@ -187,11 +187,18 @@ fn separation_with_cap(points: ArrayView2<f64>, order: &ClassOrder, cap: usize) 
         held: AtomicUsize::new(0),
         cap,
     };
-    let found: Vec<Vec<Candidate>> = (0..active.div_ceil(ROW_BLOCK))
+    // Progress in row-by-column products scanned (see crate::progress).
+    let work = |rows: std::ops::Range<usize>| (rows.len() * (n - order.later[rows.start])) as u64;
+    let block_rows = |block: usize| block * ROW_BLOCK..((block + 1) * ROW_BLOCK).min(active);
+    let blocks = active.div_ceil(ROW_BLOCK);
+    crate::progress::work((0..blocks).map(|b| work(block_rows(b))).sum());
+    let found: Vec<Vec<Candidate>> = (0..blocks)
         .into_par_iter()
         .map(|block| {
-            let rows = block * ROW_BLOCK..((block + 1) * ROW_BLOCK).min(active);
-            scan_rows(&centred, order, &bounds, rows, &upper, &limits)
+            let rows = block_rows(block);
+            let found = scan_rows(&centred, order, &bounds, rows.clone(), &upper, &limits);
+            crate::progress::tick(work(rows));
+            found
         })
         .collect();
     if limits.abort.load(Ordering::Relaxed) {

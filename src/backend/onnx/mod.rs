@@ -78,6 +78,13 @@ pub enum OnnxError {
         /// 0-based layer index.
         layer: usize,
     },
+    /// The model would exceed protobuf's 2 GiB limit on one message
+    /// (checked before anything is written).
+    #[error("the ONNX model would take {bytes} bytes, above protobuf's limit of 2 GiB (2147483647 bytes) for one file with its weights inside: make the network smaller (a larger width budget makes it shallower), use fewer points, or `precision = f32`")]
+    TooLarge {
+        /// Size of the encoding.
+        bytes: u64,
+    },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {

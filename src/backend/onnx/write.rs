@@ -49,6 +49,10 @@ fn element_size(precision: Precision) -> usize {
     }
 }
 
+/// protobuf's limit on one message (2 GiB - 1 bytes): no reader accepts
+/// a larger ONNX file with its weights inside.
+const MAX_MODEL_BYTES: u64 = (1 << 31) - 1;
+
 /// One initializer: its encoded header fields and where its data comes from.
 struct Initializer<'a> {
     /// `dims`, `data_type` and `name`, encoded.
@@ -210,6 +214,15 @@ impl<'a> Plan<'a> {
             + self.model_tail.len()
     }
 
+    /// Fails with [`OnnxError::TooLarge`] above protobuf's 2 GiB limit.
+    fn within_limit(self) -> Result<Self, OnnxError> {
+        let bytes = self.total_len() as u64;
+        if bytes > MAX_MODEL_BYTES {
+            return Err(OnnxError::TooLarge { bytes });
+        }
+        Ok(self)
+    }
+
     /// Writes the model.
     fn write(&self, out: &mut impl Write) -> io::Result<()> {
         out.write_all(&self.model_head)?;
@@ -227,6 +240,7 @@ impl<'a> Plan<'a> {
                 Values::Matrix(m) => write_raw(out, m.iter().copied(), self.precision)?,
                 Values::Vector(v) => write_raw(out, v.iter().copied(), self.precision)?,
             }
+            crate::progress::tick(init.field_len(self.precision) as u64);
         }
         out.write_all(&self.graph_tail)?;
         out.write_all(&self.model_tail)
@@ -353,7 +367,7 @@ fn value_info(name: &str, elem: DataType, width: usize) -> ValueInfoProto {
 /// Fails if the network is invalid, if a `label` output is asked for a network
 /// without exactly one output, or if an `f32` model would overflow.
 pub fn write_onnx(net: &LayerNetwork, options: &OnnxOptions) -> Result<Vec<u8>, OnnxError> {
-    let plan = Plan::new(net, options)?;
+    let plan = Plan::new(net, options)?.within_limit()?;
     let mut out = Vec::with_capacity(plan.total_len());
     plan.write(&mut out)?;
     debug_assert_eq!(out.len(), plan.total_len());
@@ -366,7 +380,7 @@ pub fn write_onnx_to(
     options: &OnnxOptions,
     out: &mut impl Write,
 ) -> Result<(), OnnxError> {
-    Plan::new(net, options)?.write(out)?;
+    Plan::new(net, options)?.within_limit()?.write(out)?;
     Ok(())
 }
 
@@ -374,7 +388,8 @@ pub fn write_onnx_to(
 /// synced, then renamed over `path`, so that `path` never holds a partial
 /// model. The temporary file is removed on failure.
 pub fn save_onnx(net: &LayerNetwork, options: &OnnxOptions, path: &Path) -> Result<(), OnnxError> {
-    let plan = Plan::new(net, options)?;
+    let plan = Plan::new(net, options)?.within_limit()?;
+    let _phase = crate::progress::phase("write onnx", Some(plan.total_len() as u64));
     let io_error = |source| OnnxError::Io {
         path: path.display().to_string(),
         source,

@@ -40,6 +40,11 @@ pub struct Candidate {
 impl Candidate {
     /// Projects the data and measures `sigma_max`.
     pub fn evaluate(projection: Projection, data: &Dataset) -> Candidate {
+        crate::progress::message(&format!(
+            "{} m = {}",
+            projection.strategy.name(),
+            projection.m()
+        ));
         let projected = projection.project(data);
         let sigma_max = projection.sigma_max(&projected);
         Candidate {
