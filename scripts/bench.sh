@@ -7,9 +7,9 @@
 # cached under target/bench-data/N), a spec reading it (l2, radius 0.5 of
 # limit, width auto), then runs under `/usr/bin/time -v`:
 #   robmem --quiet check SPEC --json            exact l2 separation
-#   robmem --quiet compile SPEC --json --out D  compile and write the ONNX
-#   robmem verify ...                           only if `robmem verify --help`
-#                                               succeeds (VERIFY_ARGS, see below)
+#   robmem --quiet compile SPEC --json --out D  compile, write the ONNX and the certificate
+#   robmem --quiet verify D/NAME.cert.json      check the certificate
+#                                               (skipped if the binary has no verify)
 #   baseline.py sep x.npy y.npy                 sklearn and NumPy separation
 #   baseline.py gemm                            NumPy float32 GEMM rate, right
 #                                               after check (the machine is shared:
@@ -18,9 +18,8 @@
 # average) and checks that both Python deltas equal robmem's exactly.
 #
 # Usage: scripts/bench.sh [--sizes 1000,4000]
-# Environment: ROBMEM=path/to/robmem skips the build; VERIFY_ARGS is the
-# argument list of the verify run, with {spec}, {onnx} and {out} replaced
-# (default: "verify {onnx} --spec {spec}"); KEEP=1 keeps the work folder.
+# Environment: ROBMEM=path/to/robmem skips the build; KEEP=1 keeps the work
+# folder. compile writes the ONNX file and its certificate; verify checks it.
 # Needs python3 (3.11) with venv, /usr/bin/time and jq. The virtual
 # environment is target/bench-venv (scripts/requirements-bench.txt).
 set -euo pipefail
@@ -97,6 +96,11 @@ network mnist${n}_net {
     norm   = l2
     radius = 0.5 of limit
 }
+
+emit mnist${n}_net {
+    onnx        = "mnist${n}_net.onnx"
+    certificate = "mnist${n}_net.cert.json"
+}
 SPEC
     l0=$(load)
     timed "$work/check$n" "$ROBMEM" --quiet check "$spec" --json
@@ -106,12 +110,7 @@ SPEC
     v_wall=-
     v_rss=-
     if [ "$has_verify" = 1 ]; then
-        args=${VERIFY_ARGS:-"verify {onnx} --spec {spec}"}
-        args=${args//\{spec\}/$spec}
-        args=${args//\{onnx\}/$onnx}
-        args=${args//\{out\}/$work/out$n}
-        # shellcheck disable=SC2086
-        if timed "$work/verify$n" "$ROBMEM" --quiet $args; then
+        if timed "$work/verify$n" "$ROBMEM" --quiet verify "$work/out$n/mnist${n}_net.cert.json"; then
             v_wall="$(wall "$work/verify$n.time") s"
             v_rss="$(rss "$work/verify$n.time") MiB"
         else

@@ -25,17 +25,20 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// Arguments of `robmem compile`.
-#[derive(Debug, Args)]
-#[command(
-    long_about = "Compile the networks of a spec into ONNX files.\n\n\
+/// The long help of `robmem compile`.
+pub const LONG_ABOUT: &str = "Compile the networks of a spec into ONNX files.\n\n\
 For each network: check the spec (as `robmem check` does), choose a projection
 and a radius within the width and depth budgets, build the network of
 construction.md (projection, scores, running maxima or label gadget), optimise
-it, and write the files its `emit` block names. A summary per network reports
+it, and write the files its `emit` block names (ONNX, certificates, VNN-LIB
+folders). A summary per network reports
 N, d, C, the separation delta_p, the limit delta_p/2, the certified radius and
 its ratio to the limit, the projection and its dimension m, the network's
 width, depth and parameters, and the seconds spent per phase.
+
+A `certificate = \"FILE\"` entry writes a certificate (specs/certificate.md)
+whose claims the compiler computes with the independent checker on the ONNX
+file as written; `robmem verify FILE` re-checks it.
 
 A `vnnlib = \"DIR\"` entry writes a folder of known-answer verification
 instances (VNN-LIB properties, instances.csv, expected.csv; see `robmem
@@ -43,13 +46,17 @@ instances --help` and specs/vnnlib.md), with `unsafe = K` planted ones.
 
 Output paths in `emit` blocks are relative to the spec file's folder, or to
 --out DIR when given. Files are written to a temporary name and renamed, so
-an interrupted run leaves no half-written file.",
-    after_help = "Exit codes: 0 ok; 1 invalid spec, radius not achievable or not certifiable \
+an interrupted run leaves no half-written file.";
+
+/// The text after the options in `robmem compile --help`.
+pub const AFTER_HELP: &str = "Exit codes: 0 ok; 1 invalid spec, radius not achievable or not certifiable \
 within the budgets; 2 unreadable input, unwritable output, or usage error.\n\n\
 Examples:\n  robmem compile examples/xor.rmem\n  robmem compile examples/blobs.rmem --json\n  \
 robmem compile examples/tour.rmem --network xor_net --emit ir\n  \
-robmem compile examples/wine.rmem --out /tmp/wine"
-)]
+robmem compile examples/wine.rmem --out /tmp/wine\n  robmem compile examples/xor.rmem && robmem verify examples/out/xor.cert.json";
+
+/// Arguments of `robmem compile`.
+#[derive(Debug, Args)]
 pub struct CompileArgs {
     /// The spec file (`.rmem`).
     pub file: PathBuf,
@@ -379,7 +386,10 @@ fn write_outputs(
             certificate_path: &cert_path,
             search_up_to,
         };
-        match make_certificate(&request) {
+        let certifying = crate::progress::phase("certificate", None);
+        let certified = make_certificate(&request);
+        certifying.finish();
+        match certified {
             Ok(certified) => {
                 for (semantics, why) in &certified.not_claimed {
                     eprintln!(

@@ -65,6 +65,7 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Compile the networks of a spec into ONNX files, with a summary of the
     /// certified radius, the projection and the network's size.
+    #[command(long_about = compile::LONG_ABOUT, after_help = compile::AFTER_HELP)]
     Compile(compile::CompileArgs),
     /// Check a certificate against its ONNX file and data, recomputing every
     /// claim from the weights (independently of the compiler).

@@ -97,7 +97,10 @@ pub fn run(args: &VerifyArgs) -> i32 {
             )
         }
     };
-    let model = match read_model(&bytes) {
+    let reading = crate::progress::phase("reading the model", None);
+    let model = read_model(&bytes);
+    reading.finish();
+    let model = match model {
         Ok(m) => m,
         Err(e) => {
             return unreadable(
@@ -131,7 +134,9 @@ pub fn run(args: &VerifyArgs) -> i32 {
     if args.generic {
         return run_generic(args, &certificate, &model, &sha256_hex(&bytes), &data);
     }
+    let checking = crate::progress::phase("checking the claims", None);
     let outcome = verify(&certificate, &model, &sha256_hex(&bytes), &data);
+    checking.finish();
     if args.json {
         let value = serde_json::json!({
             "certificate": args.certificate.display().to_string(),
@@ -172,6 +177,7 @@ fn run_generic(
         .iter()
         .map(|l| cert.output.labels.iter().position(|n| n == l))
         .collect();
+    let bounding = crate::progress::phase("bounding every ball", Some(data.points.nrows() as u64));
     let verdicts: Vec<Verdict> = (0..data.points.nrows())
         .into_par_iter()
         .map(|i| match labels[i] {
@@ -185,7 +191,9 @@ fn run_generic(
             ),
             None => Verdict::Unknown,
         })
+        .inspect(|_| bounding.inc(1))
         .collect();
+    bounding.finish();
     let held = verdicts
         .iter()
         .filter(|v| matches!(v, Verdict::Held))
