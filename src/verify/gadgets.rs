@@ -505,28 +505,266 @@ fn key_of(terms: &[&Term]) -> Key {
 /// An output: its maximum's node, alpha, beta and error bounds.
 type OutputForm = (NodeId, f64, f64, Vec<f64>);
 
-/// Recognises the gadgets of a logits network.
-///
-/// `coord_mag[k]` bounds `|u_k|` (computed first-layer output) over every
-/// ball; `units` lists the unit roundoffs for which to bound errors.
-pub fn recognise(
-    model: &Model,
-    roles: &[Vec<Role>],
-    coord_mag: &[f64],
-    frame: Option<Frame<'_>>,
-    units: &[f64],
-) -> Result<Structure, GadgetError> {
-    let fail = |layer: usize, neuron: usize, role: String, message: String| GadgetError {
+/// What a role check found wrong, before it is placed at a neuron.
+type RoleResult<T> = Result<T, String>;
+
+impl Pass<'_> {
+    fn exact_neuron(&self, meaning: Meaning, mag: f64) -> Neuron {
+        Neuron {
+            meaning,
+            mag,
+            err: self.zeros(),
+            pre_err: self.zeros(),
+            pre_key: Vec::new(),
+            rnd: self.zeros(),
+        }
+    }
+
+    fn leaf_id(&self, node: NodeId) -> usize {
+        match self.nodes[node] {
+            Node::Leaf(i) => i,
+            Node::Join(..) => unreachable!("leaf() makes leaves"),
+        }
+    }
+
+    /// `a{c}.{s}`: a new score that must be >= 0 on every ball, or
+    /// exactly 1 x (a running maximum that is known to be >= 0).
+    fn accumulator(&mut self, form: &Form, at: [usize; 2]) -> RoleResult<Neuron> {
+        if form.terms.is_empty() {
+            if !form.exact {
+                return Err("its score's coefficients do not add up exactly".into());
+            }
+            let node = self.leaf(form.affine.clone(), form.bias, at);
+            let leaf = self.leaf_id(node);
+            self.nonneg_leaves.push(leaf);
+            self.node_nonneg[node] = true;
+            return Ok(Neuron {
+                meaning: Meaning::Max(node),
+                mag: self.node_mag[node],
+                err: form.rnd.clone(),
+                pre_err: self.zeros(),
+                pre_key: Vec::new(),
+                rnd: form.rnd.clone(),
+            });
+        }
+        let [term] = form.terms.as_slice() else {
+            return Err("an accumulator must carry one running maximum".into());
+        };
+        let TermKind::Max(node) = term.kind else {
+            return Err("an accumulator must carry a maximum, not a comparison".into());
+        };
+        if term.coeff != 1.0 || !form.affine_is_zero() || form.bias != 0.0 {
+            return Err(
+                "an accumulator must be 1 x (a running maximum), with no other input and bias 0"
+                    .into(),
+            );
+        }
+        if !self.node_nonneg[node] {
+            return Err(
+                "no score of this maximum is known to be non-negative, so the ReLU may change it"
+                    .into(),
+            );
+        }
+        Ok(Neuron {
+            meaning: Meaning::Max(node),
+            mag: self.node_mag[node],
+            err: term.err.iter().zip(&form.rnd).map(|(e, r)| e + r).collect(),
+            pre_err: term.err.clone(),
+            pre_key: key_of(&[term]),
+            rnd: form.rnd.clone(),
+        })
+    }
+
+    /// `u{k}` after the first layer: exactly 1 x u_k, bias 0.
+    fn carried(
+        &self,
+        row: ndarray::ArrayView1<f64>,
+        bias: f64,
+        prev: &[Neuron],
+        k: usize,
+    ) -> RoleResult<Neuron> {
+        let mut entries = row.into_iter().enumerate().filter(|(_, &w)| w != 0.0);
+        let copy = match (entries.next(), entries.next()) {
+            (Some((i, &w)), None) => {
+                w == 1.0 && matches!(prev[i].meaning, Meaning::Coord(c) if c == k)
+            }
+            _ => false,
+        };
+        if !copy || bias != 0.0 {
+            return Err(format!(
+                "a carried coordinate must be exactly 1 x u{k}, bias 0"
+            ));
+        }
+        Ok(self.exact_neuron(Meaning::Coord(k), self.coord_mag[k]))
+    }
+
+    /// `q{j}@{c}.{s}`: (a new score) - 1 x (the running maximum of the
+    /// accumulator `acc`, whose form is `acc_form`).
+    fn comparison(
+        &mut self,
+        form: &Form,
+        acc_form: &Form,
+        acc_node: NodeId,
+        at: [usize; 2],
+    ) -> RoleResult<Neuron> {
+        let (weight, bias, m_key, e_m) = if form.terms.is_empty() {
+            // M is the accumulator's own score: X = row + M.
+            if !acc_form.terms.is_empty() {
+                return Err("the row does not subtract the accumulator's running maximum".into());
+            }
+            let weight: Option<Vec<f64>> = form
+                .affine
+                .iter()
+                .zip(&acc_form.affine)
+                .map(|(&a, &b)| exact_add(a, b))
+                .collect();
+            let (Some(weight), Some(bias)) = (weight, exact_add(form.bias, acc_form.bias)) else {
+                return Err("the score's coefficients do not add up exactly".into());
+            };
+            (weight, bias, Vec::new(), self.zeros())
+        } else {
+            let [term] = form.terms.as_slice() else {
+                return Err("a comparison must subtract one running maximum".into());
+            };
+            if !matches!(term.kind, TermKind::Max(node) if node == acc_node) || term.coeff != -1.0 {
+                return Err(
+                    "a comparison must be (score) - 1 x (the accumulator's running maximum)".into(),
+                );
+            }
+            (
+                form.affine.clone(),
+                form.bias,
+                key_of(&[term]),
+                term.err.clone(),
+            )
+        };
+        if !form.exact {
+            return Err("the score's coefficients do not add up exactly".into());
+        }
+        let x = self.leaf(weight, bias, at);
+        Ok(self.gap(x, acc_node, m_key, e_m, form.rnd.clone(), form))
+    }
+
+    /// `x{c}.{s}`: 1 x (a maximum) - 1 x (the accumulator's maximum), bias 0.
+    fn merge(&mut self, form: &Form, acc_node: NodeId) -> RoleResult<Neuron> {
+        let plus: Vec<&Term> = form.terms.iter().filter(|t| t.coeff == 1.0).collect();
+        let minus: Vec<&Term> = form.terms.iter().filter(|t| t.coeff == -1.0).collect();
+        let shape_ok = form.terms.len() == 2
+            && plus.len() == 1
+            && minus.len() == 1
+            && form.affine_is_zero()
+            && form.bias == 0.0
+            && matches!(minus[0].kind, TermKind::Max(node) if node == acc_node);
+        let x = match plus.first().map(|t| &t.kind) {
+            Some(TermKind::Max(x)) if shape_ok => *x,
+            _ => {
+                return Err(
+                    "a merge must be 1 x (a maximum) - 1 x (the accumulator's maximum), bias 0"
+                        .into(),
+                )
+            }
+        };
+        let e_x = plus[0]
+            .err
+            .iter()
+            .zip(&form.rnd)
+            .map(|(e, r)| e + r)
+            .collect();
+        Ok(self.gap(x, acc_node, key_of(&minus), minus[0].err.clone(), e_x, form))
+    }
+
+    fn gap(
+        &self,
+        x: NodeId,
+        m: NodeId,
+        m_key: Key,
+        e_m: Vec<f64>,
+        e_x: Vec<f64>,
+        form: &Form,
+    ) -> Neuron {
+        Neuron {
+            mag: self.node_mag[x] + self.node_mag[m],
+            err: e_m.iter().zip(&e_x).map(|(a, b)| a + b).collect(),
+            meaning: Meaning::Gap {
+                x,
+                m,
+                m_key,
+                e_m,
+                e_x,
+            },
+            pre_err: self.zeros(),
+            pre_key: Vec::new(),
+            rnd: form.rnd.clone(),
+        }
+    }
+
+    /// `o{i}`: alpha x (one maximum) + beta, alpha > 0.
+    fn output(&self, form: &Form) -> RoleResult<OutputForm> {
+        match form.terms.as_slice() {
+            [term] if form.affine_is_zero() && term.coeff > 0.0 => match term.kind {
+                TermKind::Max(node) => {
+                    let err = term.err.iter().zip(&form.rnd).map(|(e, r)| e + r).collect();
+                    Ok((node, term.coeff, form.bias, err))
+                }
+                TermKind::Gap { .. } => {
+                    Err("an output must be alpha x (one maximum) + beta".into())
+                }
+            },
+            _ => Err("an output must be alpha x (one maximum) + beta with alpha > 0".into()),
+        }
+    }
+
+    /// Labels every score by the output whose maximum contains it.
+    fn label_leaves(&mut self, outputs: &[OutputForm]) -> Result<(), GadgetError> {
+        for (label, output) in outputs.iter().enumerate() {
+            let mut stack = vec![output.0];
+            let mut visited = std::collections::HashSet::new();
+            while let Some(node) = stack.pop() {
+                if !visited.insert(node) {
+                    continue;
+                }
+                match self.nodes[node] {
+                    Node::Join(a, b) => stack.extend([a, b]),
+                    Node::Leaf(leaf) => match self.leaves[leaf].label {
+                        Some(other) if other != label => {
+                            let [layer, neuron] = self.leaves[leaf].introduced_by;
+                            return Err(GadgetError {
+                                layer,
+                                neuron,
+                                role: String::new(),
+                                message: format!("this score reaches outputs {other} and {label}"),
+                            });
+                        }
+                        _ => self.leaves[leaf].label = Some(label),
+                    },
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn fail(
+    layer: usize,
+    neuron: usize,
+    role: impl ToString,
+    message: impl Into<String>,
+) -> GadgetError {
+    GadgetError {
         layer,
         neuron,
-        role,
-        message,
-    };
-    if roles.len() != model.layers.len() {
+        role: role.to_string(),
+        message: message.into(),
+    }
+}
+
+/// Checks that the roles match the layers' shapes and activations.
+fn check_shapes(model: &Model, roles: &[Vec<Role>]) -> Result<(), GadgetError> {
+    if roles.len() != model.layers.len() || model.layers.len() < 2 {
         return Err(fail(
-            roles.len().min(model.layers.len()),
             0,
-            String::new(),
+            0,
+            "",
             format!(
                 "the certificate names roles for {} layers, the model has {}",
                 roles.len(),
@@ -534,12 +772,13 @@ pub fn recognise(
             ),
         ));
     }
+    let last = model.layers.len() - 1;
     for (l, (layer, names)) in model.layers.iter().zip(roles).enumerate() {
         if layer.weight.nrows() != names.len() {
             return Err(fail(
                 l,
                 0,
-                String::new(),
+                "",
                 format!(
                     "the certificate names {} roles, the layer has {} neurons",
                     names.len(),
@@ -547,15 +786,38 @@ pub fn recognise(
                 ),
             ));
         }
+        if layer.relu != (l < last) {
+            let what = if l < last {
+                "every layer but the last must be followed by ReLU"
+            } else {
+                "the output layer must not have a ReLU"
+            };
+            return Err(fail(l, 0, "", what));
+        }
     }
-    let first = &model.layers[0];
-    let m = first.weight.nrows();
+    Ok(())
+}
+
+/// Recognises the gadgets of a logits network.
+///
+/// `coord_mag[k]` bounds `|u_k|` (computed first-layer output) over every
+/// ball; `frame`, when given, tightens the bounds on the scores; `units`
+/// lists the unit roundoffs for which to bound errors.
+pub fn recognise(
+    model: &Model,
+    roles: &[Vec<Role>],
+    coord_mag: &[f64],
+    frame: Option<Frame<'_>>,
+    units: &[f64],
+) -> Result<Structure, GadgetError> {
+    check_shapes(model, roles)?;
+    let m = model.layers[0].weight.nrows();
     if coord_mag.len() != m {
         return Err(fail(
             0,
             0,
-            String::new(),
-            "coordinate bounds do not match the first layer".into(),
+            "",
+            "coordinate bounds do not match the first layer",
         ));
     }
     let mut pass = Pass {
@@ -570,59 +832,23 @@ pub fn recognise(
         leaf_of_neuron: HashMap::new(),
         nonneg_leaves: Vec::new(),
     };
-    let n_units = units.len();
-    // Layer 0: the projection.
-    if !first.relu {
-        return Err(fail(
-            0,
-            0,
-            roles[0][0].to_string(),
-            "the first layer must be followed by ReLU".into(),
-        ));
-    }
+    // Layer 0: the projection, neuron k is u_k.
     let mut prev: Vec<Neuron> = Vec::with_capacity(m);
-    let mut seen = vec![false; m];
     for (k, role) in roles[0].iter().enumerate() {
-        match role {
-            Role::Coord(c) if *c == k && !seen[k] => seen[k] = true,
-            _ => {
-                return Err(fail(
-                    0,
-                    k,
-                    role.to_string(),
-                    format!("neuron {k} of the first layer must be `u{k}`"),
-                ));
-            }
+        if *role != Role::Coord(k) {
+            return Err(fail(
+                0,
+                k,
+                role,
+                format!("neuron {k} of the first layer must be `u{k}`"),
+            ));
         }
-        prev.push(Neuron {
-            meaning: Meaning::Coord(k),
-            mag: coord_mag[k],
-            err: vec![0.0; n_units],
-            pre_err: vec![0.0; n_units],
-            pre_key: Vec::new(),
-            rnd: vec![0.0; n_units],
-        });
+        prev.push(pass.exact_neuron(Meaning::Coord(k), coord_mag[k]));
     }
     let last = model.layers.len() - 1;
-    let mut outputs: Vec<Option<OutputForm>> = Vec::new();
+    let mut outputs: Vec<Option<OutputForm>> = vec![None; roles[last].len()];
     for (l, layer) in model.layers.iter().enumerate().skip(1) {
         let names = &roles[l];
-        if l == last && layer.relu {
-            return Err(fail(
-                l,
-                0,
-                String::new(),
-                "the output layer must not have a ReLU".into(),
-            ));
-        }
-        if l < last && !layer.relu {
-            return Err(fail(
-                l,
-                0,
-                String::new(),
-                "hidden layers must be followed by ReLU".into(),
-            ));
-        }
         let forms: Vec<Form> = (0..names.len())
             .map(|n| pass.form(layer.weight.row(n), layer.bias[n], &prev, m))
             .collect();
@@ -633,287 +859,79 @@ pub fn recognise(
             let Role::Accumulator(c, s) = role else {
                 continue;
             };
-            let form = &forms[n];
-            let bad = |msg: &str| fail(l, n, role.to_string(), msg.to_string());
-            let neuron = if form.terms.is_empty() {
-                if !form.exact {
-                    return Err(bad("its score's coefficients do not add up exactly"));
-                }
-                let node = pass.leaf(form.affine.clone(), form.bias, [l, n]);
-                let leaf = match pass.nodes[node] {
-                    Node::Leaf(i) => i,
-                    Node::Join(..) => unreachable!("leaf() makes leaves"),
-                };
-                pass.nonneg_leaves.push(leaf);
-                pass.node_nonneg[node] = true;
-                Neuron {
-                    meaning: Meaning::Max(node),
-                    mag: pass.node_mag[node],
-                    err: form.rnd.clone(),
-                    pre_err: vec![0.0; n_units],
-                    pre_key: Vec::new(),
-                    rnd: form.rnd.clone(),
-                }
-            } else {
-                let [term] = form.terms.as_slice() else {
-                    return Err(bad("an accumulator must carry one running maximum"));
-                };
-                let TermKind::Max(node) = term.kind else {
-                    return Err(bad("an accumulator must carry a maximum, not a comparison"));
-                };
-                if term.coeff != 1.0 || !form.affine_is_zero() || form.bias != 0.0 {
-                    return Err(bad("an accumulator must be 1 x (a running maximum), with no other input and bias 0"));
-                }
-                if !pass.node_nonneg[node] {
-                    return Err(bad("no score of this maximum is known to be non-negative, so the ReLU may change it"));
-                }
-                Neuron {
-                    meaning: Meaning::Max(node),
-                    mag: pass.node_mag[node],
-                    err: (0..n_units).map(|i| term.err[i] + form.rnd[i]).collect(),
-                    pre_err: term.err.clone(),
-                    pre_key: key_of(&[term]),
-                    rnd: form.rnd.clone(),
-                }
-            };
+            let neuron = pass
+                .accumulator(&forms[n], [l, n])
+                .map_err(|e| fail(l, n, role, e))?;
             let Meaning::Max(node) = neuron.meaning else {
                 unreachable!("accumulators are maxima")
             };
             if accumulators.insert((*c, *s), (n, node)).is_some() {
-                return Err(bad(
-                    "two accumulators of the same class and slot in one layer",
+                return Err(fail(
+                    l,
+                    n,
+                    role,
+                    "a second accumulator of this class and slot",
                 ));
             }
             next[n] = Some(neuron);
         }
+        let accumulator = |c: &usize, s: &usize| {
+            accumulators
+                .get(&(*c, *s))
+                .copied()
+                .ok_or_else(|| format!("no accumulator a{c}.{s} in this layer"))
+        };
         for (n, role) in names.iter().enumerate() {
             let form = &forms[n];
-            let bad = |msg: String| fail(l, n, role.to_string(), msg);
             let neuron = match role {
                 Role::Accumulator(..) => continue,
-                Role::Coord(k) => {
-                    let mut entries = layer
-                        .weight
-                        .row(n)
-                        .into_iter()
-                        .enumerate()
-                        .filter(|(_, &w)| w != 0.0);
-                    let copy = match (entries.next(), entries.next()) {
-                        (Some((i, &w)), None) => {
-                            w == 1.0 && matches!(prev[i].meaning, Meaning::Coord(c) if c == *k)
+                Role::Output(i) if l == last => {
+                    let output = pass.output(form).map_err(|e| fail(l, n, role, e))?;
+                    match outputs.get_mut(*i) {
+                        Some(slot @ None) => *slot = Some(output),
+                        _ => {
+                            return Err(fail(
+                                l,
+                                n,
+                                role,
+                                format!("output {i} is named twice or out of range"),
+                            ))
                         }
-                        _ => false,
-                    };
-                    if !copy || layer.bias[n] != 0.0 {
-                        return Err(bad(format!(
-                            "a carried coordinate must be exactly 1 x u{k}, bias 0"
-                        )));
                     }
-                    Neuron {
-                        meaning: Meaning::Coord(*k),
-                        mag: coord_mag[*k],
-                        err: vec![0.0; n_units],
-                        pre_err: vec![0.0; n_units],
-                        pre_key: Vec::new(),
-                        rnd: vec![0.0; n_units],
-                    }
-                }
-                Role::Comparison(_, c, s) => {
-                    let Some(&(acc_n, acc_node)) = accumulators.get(&(*c, *s)) else {
-                        return Err(bad(format!("no accumulator a{c}.{s} in this layer")));
-                    };
-                    let acc_form = &forms[acc_n];
-                    let (weight, bias, m_key, e_m) = if form.terms.is_empty() {
-                        // M is the accumulator's own score: X = row + M.
-                        if !acc_form.terms.is_empty() {
-                            return Err(bad(format!(
-                                "the row does not subtract the running maximum of a{c}.{s}"
-                            )));
-                        }
-                        let weight: Option<Vec<f64>> = form
-                            .affine
-                            .iter()
-                            .zip(&acc_form.affine)
-                            .map(|(&a, &b)| exact_add(a, b))
-                            .collect();
-                        let (Some(weight), Some(bias)) =
-                            (weight, exact_add(form.bias, acc_form.bias))
-                        else {
-                            return Err(bad(
-                                "the score's coefficients do not add up exactly".into()
-                            ));
-                        };
-                        (weight, bias, Vec::new(), vec![0.0; n_units])
-                    } else {
-                        let [term] = form.terms.as_slice() else {
-                            return Err(bad(
-                                "a comparison must subtract one running maximum".into()
-                            ));
-                        };
-                        match term.kind {
-                            TermKind::Max(node) if node == acc_node && term.coeff == -1.0 => {}
-                            _ => {
-                                return Err(bad(format!(
-                                "a comparison must be (score) - 1 x (running maximum of a{c}.{s})"
-                            )))
-                            }
-                        }
-                        (
-                            form.affine.clone(),
-                            form.bias,
-                            key_of(&[term]),
-                            term.err.clone(),
-                        )
-                    };
-                    if !form.exact {
-                        return Err(bad("the score's coefficients do not add up exactly".into()));
-                    }
-                    let x = pass.leaf(weight, bias, [l, n]);
-                    let mag = pass.node_mag[x] + pass.node_mag[acc_node];
-                    let e_x = form.rnd.clone();
-                    Neuron {
-                        meaning: Meaning::Gap {
-                            x,
-                            m: acc_node,
-                            m_key,
-                            e_m: e_m.clone(),
-                            e_x: e_x.clone(),
-                        },
-                        mag,
-                        err: (0..n_units).map(|i| e_m[i] + e_x[i]).collect(),
-                        pre_err: pass.zeros(),
-                        pre_key: Vec::new(),
-                        rnd: form.rnd.clone(),
-                    }
-                }
-                Role::Merge(c, s) => {
-                    let Some(&(_, acc_node)) = accumulators.get(&(*c, *s)) else {
-                        return Err(bad(format!("no accumulator a{c}.{s} in this layer")));
-                    };
-                    let plus: Vec<&Term> = form.terms.iter().filter(|t| t.coeff == 1.0).collect();
-                    let minus: Vec<&Term> = form.terms.iter().filter(|t| t.coeff == -1.0).collect();
-                    let ok = plus.len() == 1
-                        && minus.len() == 1
-                        && form.terms.len() == 2
-                        && form.affine_is_zero()
-                        && form.bias == 0.0
-                        && matches!(minus[0].kind, TermKind::Max(node) if node == acc_node);
-                    let (true, TermKind::Max(x)) = (
-                        ok,
-                        &plus
-                            .first()
-                            .map(|t| t.kind.clone())
-                            .unwrap_or(TermKind::Max(usize::MAX)),
-                    ) else {
-                        return Err(bad(format!(
-                            "a merge must be 1 x (a maximum) - 1 x (the maximum of a{c}.{s}), bias 0"
-                        )));
-                    };
-                    let x = *x;
-                    let e_m = minus[0].err.clone();
-                    let e_x: Vec<f64> =
-                        (0..n_units).map(|i| plus[0].err[i] + form.rnd[i]).collect();
-                    Neuron {
-                        meaning: Meaning::Gap {
-                            x,
-                            m: acc_node,
-                            m_key: key_of(&minus),
-                            e_m: e_m.clone(),
-                            e_x: e_x.clone(),
-                        },
-                        mag: pass.node_mag[x] + pass.node_mag[acc_node],
-                        err: (0..n_units).map(|i| e_m[i] + e_x[i]).collect(),
-                        pre_err: pass.zeros(),
-                        pre_key: Vec::new(),
-                        rnd: form.rnd.clone(),
-                    }
-                }
-                Role::Output(i) => {
-                    if l != last {
-                        return Err(bad("outputs belong to the last layer".into()));
-                    }
-                    let [term] = form.terms.as_slice() else {
-                        return Err(bad("an output must be alpha x (one maximum) + beta".into()));
-                    };
-                    let TermKind::Max(node) = term.kind else {
-                        return Err(bad("an output must be alpha x (one maximum) + beta".into()));
-                    };
-                    if !form.affine_is_zero() || term.coeff <= 0.0 {
-                        return Err(bad(
-                            "an output must be alpha x (one maximum) + beta with alpha > 0".into(),
-                        ));
-                    }
-                    if outputs.len() <= *i {
-                        outputs.resize(*i + 1, None);
-                    }
-                    if outputs[*i].is_some() {
-                        return Err(bad(format!("output {i} is named twice")));
-                    }
-                    let err = (0..n_units).map(|u| term.err[u] + form.rnd[u]).collect();
-                    outputs[*i] = Some((node, term.coeff, form.bias, err));
                     continue;
                 }
-            };
+                _ if l == last => Err("the last layer holds outputs only".to_string()),
+                Role::Output(_) => Err("outputs belong to the last layer".to_string()),
+                Role::Coord(k) => pass.carried(layer.weight.row(n), layer.bias[n], &prev, *k),
+                Role::Comparison(_, c, s) => accumulator(c, s)
+                    .and_then(|(acc, node)| pass.comparison(form, &forms[acc], node, [l, n])),
+                Role::Merge(c, s) => accumulator(c, s).and_then(|(_, node)| pass.merge(form, node)),
+            }
+            .map_err(|e| fail(l, n, role, e))?;
             next[n] = Some(neuron);
         }
         if l < last {
             prev = next
                 .into_iter()
-                .enumerate()
-                .map(|(n, neuron)| {
-                    neuron.ok_or_else(|| {
-                        fail(
-                            l,
-                            n,
-                            names[n].to_string(),
-                            "outputs belong to the last layer".into(),
-                        )
-                    })
-                })
-                .collect::<Result<_, _>>()?;
+                .map(|neuron| neuron.expect("every hidden neuron was interpreted"))
+                .collect();
         }
     }
     let outputs: Vec<OutputForm> = outputs
         .into_iter()
         .enumerate()
-        .map(|(i, o)| {
-            o.ok_or_else(|| fail(last, i, String::new(), format!("output {i} is missing")))
-        })
+        .map(|(i, o)| o.ok_or_else(|| fail(last, i, "", format!("output {i} is missing"))))
         .collect::<Result<_, _>>()?;
     let scale = outputs[0].1;
     if outputs.iter().any(|o| o.1 != scale) {
         return Err(fail(
             last,
             0,
-            String::new(),
-            "the outputs do not share one scale alpha".into(),
+            "",
+            "the outputs do not share one scale alpha",
         ));
     }
-    // Label every leaf by the output whose maximum contains it.
-    for (label, output) in outputs.iter().enumerate() {
-        let mut stack = vec![output.0];
-        let mut visited = std::collections::HashSet::new();
-        while let Some(node) = stack.pop() {
-            if !visited.insert(node) {
-                continue;
-            }
-            match pass.nodes[node] {
-                Node::Leaf(leaf) => match pass.leaves[leaf].label {
-                    Some(other) if other != label => {
-                        let [l, n] = pass.leaves[leaf].introduced_by;
-                        return Err(fail(
-                            l,
-                            n,
-                            String::new(),
-                            format!("this score reaches outputs {other} and {label}"),
-                        ));
-                    }
-                    _ => pass.leaves[leaf].label = Some(label),
-                },
-                Node::Join(a, b) => stack.extend([a, b]),
-            }
-        }
-    }
+    pass.label_leaves(&outputs)?;
     Ok(Structure {
         m,
         leaves: pass.leaves,
