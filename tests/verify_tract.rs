@@ -7,14 +7,30 @@ mod support;
 
 use ndarray::Array2;
 use robmem::analysis::separation::separation;
-use robmem::backend::certificate::{make_certificate, CertificateRequest};
+use robmem::backend::certificate::{make_certificate, CertificateRequest, Certified};
 use robmem::backend::onnx::{save_onnx, OnnxOptions};
+use robmem::data::Dataset;
 use robmem::norm::Norm;
-use robmem::pipeline::compile;
+use robmem::pipeline::{compile, Compiled};
 use robmem::spec::{Budget, OutputKind, Precision, ProjectionChoice, RadiusSpec};
 use robmem::verify::certificate::Semantics;
 use std::path::Path;
 use support::{all_probes, random_data, spec, tract_run_f32};
+
+/// The certificate of `compiled`, written as float32 ONNX to `onnx`.
+fn certify(compiled: &Compiled, data: &Dataset, onnx: &Path) -> Certified {
+    make_certificate(&CertificateRequest {
+        network: "test",
+        program: &compiled.program,
+        layers: &compiled.network,
+        data,
+        spec_path: Path::new("spec.rmem"),
+        onnx_path: onnx,
+        certificate_path: &onnx.with_extension("cert.json"),
+        search_up_to: None,
+    })
+    .unwrap()
+}
 
 #[test]
 fn float32_certificate_agrees_with_tract_on_a_deep_network() {
@@ -37,17 +53,7 @@ fn float32_certificate_agrees_with_tract_on_a_deep_network() {
     let dir = tempfile::tempdir().unwrap();
     let onnx = dir.path().join("net.onnx");
     save_onnx(&compiled.network, &OnnxOptions::default(), &onnx).unwrap();
-    let certified = make_certificate(&CertificateRequest {
-        network: "test",
-        program: &compiled.program,
-        layers: &compiled.network,
-        data: &data,
-        spec_path: Path::new("spec.rmem"),
-        onnx_path: &onnx,
-        certificate_path: &dir.path().join("net.cert.json"),
-        search_up_to: None,
-    })
-    .unwrap();
+    let certified = certify(&compiled, &data, &onnx);
     let cert = certified.certificate;
     assert!(
         cert.semantics.contains(&Semantics::Float32),
@@ -133,17 +139,7 @@ fn far_from_the_origin_no_false_float32_claim() {
         let dir = tempfile::tempdir().unwrap();
         let onnx = dir.path().join("net.onnx");
         save_onnx(&compiled.network, &OnnxOptions::default(), &onnx).unwrap();
-        let certified = make_certificate(&CertificateRequest {
-            network: "test",
-            program: &compiled.program,
-            layers: &compiled.network,
-            data: &data,
-            spec_path: Path::new("spec.rmem"),
-            onnx_path: &onnx,
-            certificate_path: &dir.path().join("net.cert.json"),
-            search_up_to: None,
-        })
-        .unwrap();
+        let certified = certify(&compiled, &data, &onnx);
         certified_runs += 1;
         let cert = certified.certificate;
         eprintln!(

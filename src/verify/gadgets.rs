@@ -196,21 +196,10 @@ struct Neuron {
 }
 
 #[derive(Clone, Debug)]
-enum TermKind {
-    Max(NodeId),
-    Gap {
-        x: NodeId,
-        m: NodeId,
-        m_key: Key,
-        e_m: Vec<f64>,
-        e_x: Vec<f64>,
-    },
-}
-
-#[derive(Clone, Debug)]
 struct Term {
     coeff: f64,
-    kind: TermKind,
+    /// `Max` or `Gap` (coordinates go to the affine part).
+    kind: Meaning,
     err: Vec<f64>,
     key: Key,
 }
@@ -369,27 +358,9 @@ impl Pass<'_> {
                     Some(s) => affine[*k] = s,
                     None => exact = false,
                 },
-                Meaning::Max(node) => terms.push(Term {
+                Meaning::Max(_) | Meaning::Gap { .. } => terms.push(Term {
                     coeff: w,
-                    kind: TermKind::Max(*node),
-                    err: p.err.iter().map(|e| w.abs() * e).collect(),
-                    key,
-                }),
-                Meaning::Gap {
-                    x,
-                    m,
-                    m_key,
-                    e_m,
-                    e_x,
-                } => terms.push(Term {
-                    coeff: w,
-                    kind: TermKind::Gap {
-                        x: *x,
-                        m: *m,
-                        m_key: m_key.clone(),
-                        e_m: e_m.clone(),
-                        e_x: e_x.clone(),
-                    },
+                    kind: p.meaning.clone(),
                     err: p.err.iter().map(|e| w.abs() * e).collect(),
                     key,
                 }),
@@ -419,7 +390,7 @@ impl Pass<'_> {
         // and the result of `A + relu(X - A)` is a maximum whose size is known.
         if count == 2 && bias == 0.0 && form.affine_is_zero() {
             if let [term] = form.terms.as_slice() {
-                if let TermKind::Max(node) = term.kind {
+                if let Meaning::Max(node) = term.kind {
                     let worst = term.err.iter().cloned().fold(0.0, f64::max);
                     let size = term.coeff.abs() * self.node_mag[node] + worst;
                     for (r, &u) in form.rnd.iter_mut().zip(self.units) {
@@ -436,11 +407,11 @@ impl Pass<'_> {
         loop {
             let mut found = None;
             'search: for (g, gap) in form.terms.iter().enumerate() {
-                let TermKind::Gap { m, .. } = &gap.kind else {
+                let Meaning::Gap { m, .. } = &gap.kind else {
                     continue;
                 };
                 for (a, acc) in form.terms.iter().enumerate() {
-                    if let TermKind::Max(node) = acc.kind {
+                    if let Meaning::Max(node) = acc.kind {
                         if node == *m && acc.coeff == gap.coeff && acc.key.len() == 1 {
                             found = Some((a, g));
                             break 'search;
@@ -450,7 +421,7 @@ impl Pass<'_> {
             }
             let Some((a, g)) = found else { return };
             let (acc, gap) = (form.terms[a].clone(), form.terms[g].clone());
-            let TermKind::Gap {
+            let Meaning::Gap {
                 x,
                 m,
                 m_key,
@@ -479,7 +450,7 @@ impl Pass<'_> {
             key.sort_unstable();
             let merged = Term {
                 coeff: acc.coeff,
-                kind: TermKind::Max(node),
+                kind: Meaning::Max(node),
                 err,
                 key,
             };
@@ -550,7 +521,7 @@ impl Pass<'_> {
         let [term] = form.terms.as_slice() else {
             return Err("an accumulator must carry one running maximum".into());
         };
-        let TermKind::Max(node) = term.kind else {
+        let Meaning::Max(node) = term.kind else {
             return Err("an accumulator must carry a maximum, not a comparison".into());
         };
         if term.coeff != 1.0 || !form.affine_is_zero() || form.bias != 0.0 {
@@ -626,7 +597,7 @@ impl Pass<'_> {
             let [term] = form.terms.as_slice() else {
                 return Err("a comparison must subtract one running maximum".into());
             };
-            if !matches!(term.kind, TermKind::Max(node) if node == acc_node) || term.coeff != -1.0 {
+            if !matches!(term.kind, Meaning::Max(node) if node == acc_node) || term.coeff != -1.0 {
                 return Err(
                     "a comparison must be (score) - 1 x (the accumulator's running maximum)".into(),
                 );
@@ -654,9 +625,9 @@ impl Pass<'_> {
             && minus.len() == 1
             && form.affine_is_zero()
             && form.bias == 0.0
-            && matches!(minus[0].kind, TermKind::Max(node) if node == acc_node);
+            && matches!(minus[0].kind, Meaning::Max(node) if node == acc_node);
         let x = match plus.first().map(|t| &t.kind) {
-            Some(TermKind::Max(x)) if shape_ok => *x,
+            Some(Meaning::Max(x)) if shape_ok => *x,
             _ => {
                 return Err(
                     "a merge must be 1 x (a maximum) - 1 x (the accumulator's maximum), bias 0"
@@ -702,11 +673,11 @@ impl Pass<'_> {
     fn output(&self, form: &Form) -> RoleResult<OutputForm> {
         match form.terms.as_slice() {
             [term] if form.affine_is_zero() && term.coeff > 0.0 => match term.kind {
-                TermKind::Max(node) => {
+                Meaning::Max(node) => {
                     let err = term.err.iter().zip(&form.rnd).map(|(e, r)| e + r).collect();
                     Ok((node, term.coeff, form.bias, err))
                 }
-                TermKind::Gap { .. } => {
+                Meaning::Gap { .. } | Meaning::Coord(_) => {
                     Err("an output must be alpha x (one maximum) + beta".into())
                 }
             },
