@@ -449,3 +449,30 @@ fn generic_check_confirms_small_networks_and_never_a_false_held() {
     assert!(code == 1 || code == 3, "exit {code}: {text}");
     assert!(!text.contains("4 held"), "{text}");
 }
+
+#[test]
+fn vnnlib_folders_carry_a_certificate_of_their_robust_instances() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("data.csv"), random_csv(41, 30, 3, 3)).unwrap();
+    std::fs::write(
+        dir.path().join("spec.rmem"),
+        "dataset d = csv(\"data.csv\", label = \"label\")\n\
+         network net { data = d  norm = linf  radius = 0.4 of limit }\n\
+         emit net { vnnlib = \"inst\" }\n",
+    )
+    .unwrap();
+    let out = robmem()
+        .args(["compile", "spec.rmem"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let cert = dir.path().join("inst/net.cert.json");
+    let (code, failed, report) = verify(&cert);
+    assert_eq!(code, 0, "{failed:?} {report}");
+    // The certificate is about the folder's own ONNX copy, at the radius of
+    // the robust instances.
+    let cert: Value = serde_json::from_str(&std::fs::read_to_string(&cert).unwrap()).unwrap();
+    assert_eq!(cert["model"]["path"], "onnx/net.onnx");
+    assert!(cert["semantics"].as_array().unwrap().contains(&"real".into()));
+}

@@ -20,6 +20,7 @@ use crate::pipeline::{
 };
 use crate::resolve::load_program;
 use crate::spec::{EmitSpec, NetworkSpec, OutputKind, Program, RadiusSpec};
+use crate::verify::certificate::{Certificate, Semantics};
 use clap::{Args, ValueEnum};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -376,50 +377,18 @@ fn write_outputs(
             let p = &compiled.program;
             p.scores.delta_prime / (2.0 * p.projection.norm_bound) * 1.01
         });
-        let request = CertificateRequest {
-            network: &net.name,
-            program: &compiled.program,
-            layers: &compiled.network,
+        if certify(
+            program,
+            index,
+            compiled,
             data,
-            spec_path: &program.path,
-            onnx_path: &onnx_path,
-            certificate_path: &cert_path,
+            &onnx_path,
+            &cert_path,
             search_up_to,
-        };
-        let certifying = crate::progress::phase("certificate", None);
-        let certified = make_certificate(&request);
-        certifying.finish();
-        match certified {
-            Ok(certified) => {
-                for (semantics, why) in &certified.not_claimed {
-                    eprintln!(
-                        "warning: network `{}`: the certificate does not claim {semantics} evaluation: {why}",
-                        net.name
-                    );
-                }
-                save_certificate(&certified.certificate, &cert_path)
-                    .map_err(|e| write_error(&cert_path, &e.to_string()))?;
-                let c = &certified.certificate;
-                let names: Vec<&str> = c.semantics.iter().map(|s| s.name()).collect();
-                note(&format!(
-                    "certificate for `{}`: radius {} ({}), holds in {}",
-                    net.name,
-                    show(c.radius),
-                    c.norm,
-                    if names.is_empty() {
-                        "no arithmetic".to_string()
-                    } else {
-                        names.join(", ")
-                    }
-                ));
-                written.push(cert_path);
-            }
-            Err(CertificateError::Unsupported(why)) => note(&format!(
-                "no certificate written for `{}` ({}): {why}",
-                net.name,
-                cert_path.display()
-            )),
-            Err(e) => return Err(write_error(&cert_path, &e.to_string())),
+        )?
+        .is_some()
+        {
+            written.push(cert_path);
         }
     }
     for emit in &emits {
@@ -457,6 +426,68 @@ fn onnx_options(
         metadata: metadata(program, net, compiled, data),
         graph_name: net.name.clone(),
     }
+}
+
+/// Writes the certificate of network `index` about the ONNX file
+/// `onnx_path` to `cert_path` (specs/certificate.md), announcing what it
+/// claims; `None` (with a note) for networks certificates do not cover.
+fn certify(
+    program: &Program,
+    index: usize,
+    compiled: &Compiled,
+    data: &Dataset,
+    onnx_path: &Path,
+    cert_path: &Path,
+    search_up_to: Option<f64>,
+) -> Result<Option<Certificate>, SpecError> {
+    let net = &program.networks[index];
+    let request = CertificateRequest {
+        network: &net.name,
+        program: &compiled.program,
+        layers: &compiled.network,
+        data,
+        spec_path: &program.path,
+        onnx_path,
+        certificate_path: cert_path,
+        search_up_to,
+    };
+    let certifying = crate::progress::phase("certificate", None);
+    let certified = make_certificate(&request);
+    certifying.finish();
+    let certified = match certified {
+        Ok(c) => c,
+        Err(CertificateError::Unsupported(why)) => {
+            note(&format!(
+                "no certificate written for `{}` ({}): {why}",
+                net.name,
+                cert_path.display()
+            ));
+            return Ok(None);
+        }
+        Err(e) => return Err(write_error(cert_path, &e.to_string())),
+    };
+    for (semantics, why) in &certified.not_claimed {
+        eprintln!(
+            "warning: network `{}`: the certificate does not claim {semantics} evaluation: {why}",
+            net.name
+        );
+    }
+    save_certificate(&certified.certificate, cert_path)
+        .map_err(|e| write_error(cert_path, &e.to_string()))?;
+    let c = certified.certificate;
+    let names: Vec<&str> = c.semantics.iter().map(|s| s.name()).collect();
+    note(&format!(
+        "certificate for `{}`: radius {} ({}), holds in {}",
+        net.name,
+        show(c.radius),
+        c.norm,
+        if names.is_empty() {
+            "no arithmetic".to_string()
+        } else {
+            names.join(", ")
+        }
+    ));
+    Ok(Some(c))
 }
 
 /// Writes the VNN-LIB instance folder `dir` of network `index`
@@ -501,6 +532,20 @@ pub(crate) fn write_vnnlib(
             "network `{}`: `unsafe = {planted}` asks for more planted instances than there are differently-labelled pairs; wrote {}",
             net.name, written.planted
         ));
+    }
+    // The robust instances' answer (`unsat`) rests on the real-arithmetic
+    // claim: the folder gets a certificate of its own ONNX copy at the
+    // instances' radius, checked by `robmem verify DIR/NAME.cert.json`.
+    let onnx_copy = dir.join("onnx").join(format!("{}.onnx", net.name));
+    let cert_path = dir.join(format!("{}.cert.json", net.name));
+    if let Some(cert) = certify(program, index, compiled, data, &onnx_copy, &cert_path, None)? {
+        if !cert.semantics.contains(&Semantics::Real) {
+            eprintln!(
+                "warning: network `{}`: the checker does not confirm the robust instances in {} (no real-arithmetic claim): do not rely on their `unsat` answers",
+                net.name,
+                dir.display()
+            );
+        }
     }
     Ok(written)
 }

@@ -222,7 +222,8 @@ impl Analysis {
             for i in 0..n {
                 centres[[k, i]] += bias[k];
                 centre_error[[k, i]] =
-                    g * (abs_products[[k, i]] + bias[k].abs()) * (1.0 + 4.0 * DOUBLE)
+                    // The computed sum of |W||x| is itself within gamma of the true one.
+                    g * (abs_products[[k, i]] * (1.0 + g) + bias[k].abs()) * (1.0 + 4.0 * DOUBLE)
                         + f64::MIN_POSITIVE;
             }
         }
