@@ -466,7 +466,11 @@ fn vnnlib_folders_carry_a_certificate_of_their_robust_instances() {
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let cert = dir.path().join("inst/net.cert.json");
     let (code, failed, report) = verify(&cert);
     assert_eq!(code, 0, "{failed:?} {report}");
@@ -474,5 +478,36 @@ fn vnnlib_folders_carry_a_certificate_of_their_robust_instances() {
     // the robust instances.
     let cert: Value = serde_json::from_str(&std::fs::read_to_string(&cert).unwrap()).unwrap();
     assert_eq!(cert["model"]["path"], "onnx/net.onnx");
-    assert!(cert["semantics"].as_array().unwrap().contains(&"real".into()));
+    assert!(cert["semantics"]
+        .as_array()
+        .unwrap()
+        .contains(&"real".into()));
+}
+
+#[test]
+fn data_and_model_can_be_given_on_the_command_line() {
+    let compiled = deep();
+    // Move the files away from where the certificate says they are.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let model = elsewhere.path().join("moved.onnx");
+    let data = elsewhere.path().join("moved.csv");
+    std::fs::rename(compiled.path("net.onnx"), &model).unwrap();
+    std::fs::copy(compiled.path("data.csv"), &data).unwrap();
+    std::fs::remove_file(compiled.path("spec.rmem")).unwrap();
+    assert_eq!(verify(&compiled.cert).0, 2, "the named files are gone");
+    let out = robmem()
+        .args(["verify", "--json", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&data)
+        .arg(&compiled.cert)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
