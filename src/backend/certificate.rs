@@ -141,6 +141,10 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
         path: request.onnx_path.display().to_string(),
         reason: e.to_string(),
     })?;
+    // The file's bytes are not needed once hashed and parsed: free them
+    // before the analysis, the peak of a large compile.
+    let model_sha256 = sha256_hex(&bytes);
+    drop(bytes);
     let label_names: Vec<serde_json::Value> = request
         .data
         .classes
@@ -196,7 +200,7 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
         },
         model: FileRef {
             path: relative_path(&base, request.onnx_path),
-            sha256: sha256_hex(&bytes),
+            sha256: model_sha256,
         },
         data: DataRef {
             path: relative_path(&base, request.spec_path),

@@ -100,6 +100,8 @@ pub fn run(args: &VerifyArgs) -> i32 {
     let reading = crate::progress::phase("reading the model", None);
     let model = read_model(&bytes);
     reading.finish();
+    let model_sha256 = sha256_hex(&bytes);
+    drop(bytes);
     let model = match model {
         Ok(m) => m,
         Err(e) => {
@@ -132,10 +134,10 @@ pub fn run(args: &VerifyArgs) -> i32 {
         labels: &labels,
     };
     if args.generic {
-        return run_generic(args, &certificate, &model, &sha256_hex(&bytes), &data);
+        return run_generic(args, &certificate, &model, &model_sha256, &data);
     }
     let checking = crate::progress::phase("checking the claims", None);
-    let outcome = verify(&certificate, &model, &sha256_hex(&bytes), &data);
+    let outcome = verify(&certificate, &model, &model_sha256, &data);
     checking.finish();
     if args.json {
         let value = serde_json::json!({
