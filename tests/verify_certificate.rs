@@ -59,12 +59,22 @@ impl Compiled {
 /// Writes `csv` (a data file, label in column `label`) and a spec around
 /// `network` (the body of a network block), and compiles it.
 fn compile(csv: &str, network: &str) -> Compiled {
+    compile_emitting(
+        csv,
+        network,
+        "onnx = \"net.onnx\"  certificate = \"net.cert.json\"",
+        "net.cert.json",
+    )
+}
+
+/// As [`compile`], with the body of the emit block and the certificate path.
+fn compile_emitting(csv: &str, network: &str, emit: &str, cert: &str) -> Compiled {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("data.csv"), csv).unwrap();
     let spec = format!(
         "dataset d = csv(\"data.csv\", label = \"label\")\n\
          network net {{\n    data = d\n{network}\n}}\n\
-         emit net {{ onnx = \"net.onnx\"  certificate = \"net.cert.json\" }}\n"
+         emit net {{ {emit} }}\n"
     );
     std::fs::write(dir.path().join("spec.rmem"), spec).unwrap();
     let out = robmem()
@@ -77,7 +87,7 @@ fn compile(csv: &str, network: &str) -> Compiled {
         "compile failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let cert = dir.path().join("net.cert.json");
+    let cert = dir.path().join(cert);
     assert!(cert.exists(), "{}", String::from_utf8_lossy(&out.stderr));
     Compiled { dir, cert }
 }
@@ -452,26 +462,13 @@ fn generic_check_confirms_small_networks_and_never_a_false_held() {
 
 #[test]
 fn vnnlib_folders_carry_a_certificate_of_their_robust_instances() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("data.csv"), random_csv(41, 30, 3, 3)).unwrap();
-    std::fs::write(
-        dir.path().join("spec.rmem"),
-        "dataset d = csv(\"data.csv\", label = \"label\")\n\
-         network net { data = d  norm = linf  radius = 0.4 of limit }\n\
-         emit net { vnnlib = \"inst\" }\n",
-    )
-    .unwrap();
-    let out = robmem()
-        .args(["compile", "spec.rmem"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let compiled = compile_emitting(
+        &random_csv(41, 30, 3, 3),
+        "    norm = linf\n    radius = 0.4 of limit",
+        "vnnlib = \"inst\"",
+        "inst/net.cert.json",
     );
-    let cert = dir.path().join("inst/net.cert.json");
+    let cert = compiled.cert.clone();
     let (code, failed, report) = verify(&cert);
     assert_eq!(code, 0, "{failed:?} {report}");
     // The certificate is about the folder's own ONNX copy, at the radius of
