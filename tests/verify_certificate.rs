@@ -508,3 +508,18 @@ fn data_and_model_can_be_given_on_the_command_line() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_point_at_the_projection_centre_keeps_its_accumulator() {
+    // The 5 x 5 grid's mean is a data point: its score is constant, and the
+    // accumulator that starts with it must stay for the certificate.
+    let mut csv = String::from("x,y,label\n");
+    for i in 0..25 {
+        csv += &format!("{},{},{}\n", i % 5, i / 5, (i * 7 / 3) % 2);
+    }
+    let compiled = compile(
+        &csv,
+        "    norm = linf\n    radius = 0.2 of limit\n    projection = identity",
+    );
+    assert_holds(&compiled);
+}

@@ -8,12 +8,14 @@
 //!   `b_{k+1} += W_{k+1}[:, j] * act(b_j)`, then delete it like a dead one.
 //!
 //! Output neurons (the last layer) and input columns of layer 0 are never
-//! removed. A hidden layer is never emptied: if every neuron of a layer is
+//! removed. A constant accumulator is kept: it starts a running maximum
+//! (its score is constant when its point is the projection's centre), and
+//! certificates name it as the gadget that introduces that point's score. A hidden layer is never emptied: if every neuron of a layer is
 //! removable, the first one is kept unchanged (not folded), which keeps every
 //! layer at least one neuron wide for the back ends and makes a second call
 //! a no-op.
 
-use crate::ir::layers::{Activation, Dense, LayerNetwork};
+use crate::ir::layers::{Activation, Dense, LayerNetwork, Role};
 use ndarray::Axis;
 
 /// The constant value of a neuron with a zero incoming row and bias `bias`.
@@ -57,7 +59,9 @@ fn prune_between(layer: &mut Dense, next: &mut Dense) -> usize {
         .map(|j| {
             if next.weight.column(j).iter().all(|&w| w == 0.0) {
                 Fate::Dead
-            } else if layer.weight.row(j).iter().all(|&w| w == 0.0) {
+            } else if layer.weight.row(j).iter().all(|&w| w == 0.0)
+                && !matches!(layer.roles[j], Role::Accumulator { .. })
+            {
                 Fate::Constant(constant_value(layer.activation, layer.bias[j]))
             } else {
                 Fate::Keep
@@ -90,7 +94,6 @@ fn prune_between(layer: &mut Dense, next: &mut Dense) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::layers::Role;
     use crate::passes::test_support::*;
     use ndarray::array;
 
@@ -162,6 +165,24 @@ mod tests {
         assert_eq!(pruned.layers[1].weight.dim(), (2, 2));
         assert_eq!(pruned.layers[2].weight.dim(), (2, 2));
         assert_same_function(&net, &pruned, 3);
+    }
+
+    #[test]
+    fn keeps_a_constant_accumulator() {
+        let mut rng = rng(5);
+        let mut layers = vec![
+            random_dense(&mut rng, 2, 3, Activation::Relu),
+            random_dense(&mut rng, 3, 2, Activation::Identity),
+        ];
+        layers[0].weight.row_mut(1).fill(0.0);
+        layers[0].bias[1] = 2.0;
+        layers[0].roles[1] = Role::Accumulator { class: 0, slot: 0 };
+        let mut net = LayerNetwork {
+            input_dim: 2,
+            layers,
+        };
+        assert_eq!(remove_dead_neurons(&mut net), 0);
+        assert_eq!(net.layers[0].outputs(), 3);
     }
 
     #[test]
