@@ -523,3 +523,29 @@ fn a_point_at_the_projection_centre_keeps_its_accumulator() {
     );
     assert_holds(&compiled);
 }
+
+#[test]
+fn a_certificate_without_an_onnx_file_is_an_error_at_the_emit_block() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("data.csv"), random_csv(51, 12, 2, 2)).unwrap();
+    std::fs::write(
+        dir.path().join("spec.rmem"),
+        "dataset d = csv(\"data.csv\", label = \"label\")\n\
+         network net { data = d  norm = l2  radius = 0.5 of limit }\n\
+         emit net { certificate = \"net.cert.json\" }\n",
+    )
+    .unwrap();
+    let out = robmem()
+        .args(["compile", "spec.rmem"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("spec.rmem:3:"),
+        "the message names the emit block's line: {err}"
+    );
+    assert!(err.contains("add `onnx"), "{err}");
+    assert!(!dir.path().join("net.cert.json").exists());
+}

@@ -282,10 +282,10 @@ impl Analysis {
                     .sum::<f64>()
             })
             .fold(0.0, f64::max);
-        let p_bound = projection_bound(w.view(), inputs.norm);
-        let reach =
-            (sqrt_up(reach * 1.000001) + sigma * p_bound + sqrt_up(worst_first_error * 1.000001))
-                * (1.0 + 1e-9);
+        let reach = (sqrt_up(reach * 1.000001)
+            + sigma * norm_bound
+            + sqrt_up(worst_first_error * 1.000001))
+            * (1.0 + 1e-9);
         let frame = Frame {
             shift: inputs.shift,
             offset: inputs.score_offset,
