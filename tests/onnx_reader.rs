@@ -1,121 +1,36 @@
 //! The ONNX reader on models robmem did not write: MatMul + Add, Gemm with
 //! transB = 0, alpha and beta, typed (non-raw) data, and clear errors.
 
+mod support;
+
 use ndarray::array;
-use onnx_protobuf::attribute_proto::AttributeType;
-use onnx_protobuf::tensor_proto::DataType;
-use onnx_protobuf::tensor_shape_proto::{dimension, Dimension};
-use onnx_protobuf::type_proto::{self, Tensor as TensorType};
-use onnx_protobuf::{
-    AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
-    TensorShapeProto, TypeProto, ValueInfoProto,
-};
 use robmem::backend::onnx::{read_onnx, OnnxError};
 use robmem::eval::evaluate;
 use robmem::ir::layers::{Activation, Role};
 use robmem::spec::Precision;
-
-fn value(name: &str, width: i64) -> ValueInfoProto {
-    let dims = [
-        dimension::Value::DimParam("N".into()),
-        dimension::Value::DimValue(width),
-    ]
-    .into_iter()
-    .map(|v| Dimension {
-        value: Some(v),
-        ..Default::default()
-    })
-    .collect();
-    ValueInfoProto {
-        name: name.into(),
-        type_: Some(TypeProto {
-            value: Some(type_proto::Value::TensorType(TensorType {
-                elem_type: DataType::FLOAT as i32,
-                shape: Some(TensorShapeProto {
-                    dim: dims,
-                    ..Default::default()
-                })
-                .into(),
-                ..Default::default()
-            })),
-            ..Default::default()
-        })
-        .into(),
-        ..Default::default()
-    }
-}
-
-/// A float tensor with typed `float_data`.
-fn tensor(name: &str, dims: &[i64], data: &[f32]) -> TensorProto {
-    TensorProto {
-        name: name.into(),
-        dims: dims.to_vec(),
-        data_type: DataType::FLOAT as i32,
-        float_data: data.to_vec(),
-        ..Default::default()
-    }
-}
-
-fn node(name: &str, op: &str, inputs: &[&str], output: &str) -> NodeProto {
-    NodeProto {
-        name: name.into(),
-        op_type: op.into(),
-        input: inputs.iter().map(|s| s.to_string()).collect(),
-        output: vec![output.into()],
-        ..Default::default()
-    }
-}
-
-fn float_attr(name: &str, f: f32) -> AttributeProto {
-    AttributeProto {
-        name: name.into(),
-        type_: AttributeType::FLOAT.into(),
-        f,
-        ..Default::default()
-    }
-}
-
-fn model(nodes: Vec<NodeProto>, inits: Vec<TensorProto>, d: i64, out: (&str, i64)) -> Vec<u8> {
-    ModelProto {
-        ir_version: 7,
-        opset_import: vec![OperatorSetIdProto {
-            version: 13,
-            ..Default::default()
-        }],
-        graph: Some(GraphProto {
-            node: nodes,
-            initializer: inits,
-            input: vec![value("x", d)],
-            output: vec![value(out.0, out.1)],
-            ..Default::default()
-        })
-        .into(),
-        ..Default::default()
-    }
-    .write_to_bytes()
-    .unwrap()
-}
+use support::onnx_build::{float_model, floats, node, with_attributes};
 
 #[test]
 fn reads_matmul_add_relu_and_general_gemm() {
     // h = relu(x B1 + c1) with B1 [in=2, out=3] (MatMul layout);
     // y = 2 * h B2 + 0.5 * c2 via Gemm with transB = 0, then a ReLU on y.
-    let bytes = model(
+    let bytes = float_model(
         vec![
             node("mm", "MatMul", &["x", "B1"], "t"),
             node("add", "Add", &["c1", "t"], "u"),
             node("r", "Relu", &["u"], "h"),
-            NodeProto {
-                attribute: vec![float_attr("alpha", 2.0), float_attr("beta", 0.5)],
-                ..node("g", "Gemm", &["h", "B2", "c2"], "z")
-            },
+            with_attributes(
+                node("g", "Gemm", &["h", "B2", "c2"], "z"),
+                &[("alpha", 2.0), ("beta", 0.5)],
+                &[],
+            ),
             node("r2", "Relu", &["z"], "y"),
         ],
         vec![
-            tensor("B1", &[2, 3], &[1.0, 0.0, -1.0, 0.0, 1.0, 2.0]),
-            tensor("c1", &[3], &[0.0, -1.0, 1.0]),
-            tensor("B2", &[3, 1], &[1.0, -1.0, 0.5]),
-            tensor("c2", &[], &[4.0]),
+            floats("B1", &[2, 3], &[1.0, 0.0, -1.0, 0.0, 1.0, 2.0]),
+            floats("c1", &[3], &[0.0, -1.0, 1.0]),
+            floats("B2", &[3, 1], &[1.0, -1.0, 0.5]),
+            floats("c2", &[], &[4.0]),
         ],
         2,
         ("y", 1),
@@ -149,14 +64,14 @@ fn reads_matmul_add_relu_and_general_gemm() {
 
 #[test]
 fn a_relu_on_the_input_becomes_an_identity_weight_layer() {
-    let bytes = model(
+    let bytes = float_model(
         vec![
             node("r", "Relu", &["x"], "h"),
             node("g", "Gemm", &["h", "W", "b"], "y"),
         ],
         vec![
-            tensor("W", &[2, 1], &[1.0, -1.0]),
-            tensor("b", &[1, 1], &[0.5]),
+            floats("W", &[2, 1], &[1.0, -1.0]),
+            floats("b", &[1, 1], &[0.5]),
         ],
         2,
         ("y", 1),
@@ -169,12 +84,12 @@ fn a_relu_on_the_input_becomes_an_identity_weight_layer() {
 
 #[test]
 fn unsupported_ops_are_named() {
-    let bytes = model(
+    let bytes = float_model(
         vec![
             node("g", "Gemm", &["x", "W"], "t"),
             node("squash", "Sigmoid", &["t"], "y"),
         ],
-        vec![tensor("W", &[2, 1], &[1.0, 1.0])],
+        vec![floats("W", &[2, 1], &[1.0, 1.0])],
         2,
         ("y", 1),
     );
@@ -190,12 +105,12 @@ fn unsupported_ops_are_named() {
 #[test]
 fn non_chains_and_non_constant_operands_are_refused() {
     // The Gemm does not read the previous result.
-    let bytes = model(
+    let bytes = float_model(
         vec![
             node("r", "Relu", &["x"], "h"),
             node("g", "Gemm", &["x", "W"], "y"),
         ],
-        vec![tensor("W", &[1, 2], &[1.0, 1.0])],
+        vec![floats("W", &[1, 2], &[1.0, 1.0])],
         2,
         ("y", 1),
     );
@@ -205,7 +120,7 @@ fn non_chains_and_non_constant_operands_are_refused() {
         "{error}"
     );
     // The weight is not an initializer.
-    let bytes = model(
+    let bytes = float_model(
         vec![node("g", "Gemm", &["x", "W"], "y")],
         vec![],
         2,
@@ -214,26 +129,22 @@ fn non_chains_and_non_constant_operands_are_refused() {
     let error = read_onnx(&bytes).unwrap_err().to_string();
     assert!(error.contains("`W` is not an initializer"), "{error}");
     // transA = 1.
-    let bytes = model(
-        vec![NodeProto {
-            attribute: vec![AttributeProto {
-                name: "transA".into(),
-                type_: AttributeType::INT.into(),
-                i: 1,
-                ..Default::default()
-            }],
-            ..node("g", "Gemm", &["x", "W"], "y")
-        }],
-        vec![tensor("W", &[2, 1], &[1.0, 1.0])],
+    let bytes = float_model(
+        vec![with_attributes(
+            node("g", "Gemm", &["x", "W"], "y"),
+            &[],
+            &[("transA", 1)],
+        )],
+        vec![floats("W", &[2, 1], &[1.0, 1.0])],
         2,
         ("y", 1),
     );
     let error = read_onnx(&bytes).unwrap_err().to_string();
     assert!(error.contains("transA"), "{error}");
     // Shapes that do not chain.
-    let bytes = model(
+    let bytes = float_model(
         vec![node("g", "Gemm", &["x", "W"], "y")],
-        vec![tensor("W", &[3, 1], &[1.0, 1.0, 1.0])],
+        vec![floats("W", &[3, 1], &[1.0, 1.0, 1.0])],
         2,
         ("y", 1),
     );

@@ -6,12 +6,7 @@ mod support;
 
 use onnx_protobuf::attribute_proto::AttributeType;
 use onnx_protobuf::tensor_proto::{DataLocation, DataType};
-use onnx_protobuf::tensor_shape_proto::{dimension, Dimension};
-use onnx_protobuf::type_proto::{self, Tensor as TensorType};
-use onnx_protobuf::{
-    AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto,
-    StringStringEntryProto, TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
-};
+use onnx_protobuf::{NodeProto, StringStringEntryProto, TensorProto};
 use robmem::analysis::separation::separation;
 use robmem::backend::onnx::{read_onnx, write_onnx, OnnxOptions};
 use robmem::eval::evaluate_point;
@@ -19,6 +14,9 @@ use robmem::norm::Norm;
 use robmem::pipeline::compile;
 use robmem::spec::{OutputKind, Precision, ProjectionChoice, RadiusSpec};
 use robmem::verify::model::{read_model, read_model_file, Element, Model, ModelError};
+use support::onnx_build::{
+    doubles, float_model, floats, model_bytes, node, raw_floats, with_attributes,
+};
 use support::{random_data, spec};
 
 /// `|a - b| <= 1e-6 max(1, |a|, |b|)` entrywise.
@@ -116,140 +114,6 @@ fn reads_a_file_and_reports_missing_files() {
 }
 
 // ---- hand-built models ----
-
-fn value(name: &str, width: i64, element: DataType) -> ValueInfoProto {
-    let dims = [
-        dimension::Value::DimParam("batch".into()),
-        dimension::Value::DimValue(width),
-    ]
-    .into_iter()
-    .map(|v| Dimension {
-        value: Some(v),
-        ..Default::default()
-    })
-    .collect();
-    let tensor = TensorType {
-        elem_type: element as i32,
-        shape: Some(TensorShapeProto {
-            dim: dims,
-            ..Default::default()
-        })
-        .into(),
-        ..Default::default()
-    };
-    ValueInfoProto {
-        name: name.into(),
-        type_: Some(TypeProto {
-            value: Some(type_proto::Value::TensorType(tensor)),
-            ..Default::default()
-        })
-        .into(),
-        ..Default::default()
-    }
-}
-
-/// A float tensor in `float_data`.
-fn floats(name: &str, dims: &[i64], data: &[f32]) -> TensorProto {
-    TensorProto {
-        name: name.into(),
-        dims: dims.to_vec(),
-        data_type: DataType::FLOAT as i32,
-        float_data: data.to_vec(),
-        ..Default::default()
-    }
-}
-
-/// The same tensor in little-endian `raw_data`.
-fn raw_floats(name: &str, dims: &[i64], data: &[f32]) -> TensorProto {
-    TensorProto {
-        name: name.into(),
-        dims: dims.to_vec(),
-        data_type: DataType::FLOAT as i32,
-        raw_data: data.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        ..Default::default()
-    }
-}
-
-/// A double tensor in `double_data`.
-fn doubles(name: &str, dims: &[i64], data: &[f64]) -> TensorProto {
-    TensorProto {
-        name: name.into(),
-        dims: dims.to_vec(),
-        data_type: DataType::DOUBLE as i32,
-        double_data: data.to_vec(),
-        ..Default::default()
-    }
-}
-
-fn node(name: &str, op: &str, inputs: &[&str], output: &str) -> NodeProto {
-    NodeProto {
-        name: name.into(),
-        op_type: op.into(),
-        input: inputs.iter().map(|s| s.to_string()).collect(),
-        output: vec![output.into()],
-        ..Default::default()
-    }
-}
-
-fn with_attributes(node: NodeProto, floats: &[(&str, f32)], ints: &[(&str, i64)]) -> NodeProto {
-    let mut attribute: Vec<AttributeProto> = floats
-        .iter()
-        .map(|&(name, f)| AttributeProto {
-            name: name.into(),
-            type_: AttributeType::FLOAT.into(),
-            f,
-            ..Default::default()
-        })
-        .collect();
-    attribute.extend(ints.iter().map(|&(name, i)| AttributeProto {
-        name: name.into(),
-        type_: AttributeType::INT.into(),
-        i,
-        ..Default::default()
-    }));
-    NodeProto { attribute, ..node }
-}
-
-fn model_bytes(
-    nodes: Vec<NodeProto>,
-    inits: Vec<TensorProto>,
-    d: i64,
-    out: (&str, i64),
-    element: DataType,
-) -> Vec<u8> {
-    ModelProto {
-        ir_version: 8,
-        opset_import: vec![OperatorSetIdProto {
-            version: 13,
-            ..Default::default()
-        }],
-        metadata_props: vec![StringStringEntryProto {
-            key: "k".into(),
-            value: "v".into(),
-            ..Default::default()
-        }],
-        graph: Some(GraphProto {
-            node: nodes,
-            initializer: inits,
-            input: vec![value("x", d, element)],
-            output: vec![value(out.0, out.1, element)],
-            ..Default::default()
-        })
-        .into(),
-        ..Default::default()
-    }
-    .write_to_bytes()
-    .unwrap()
-}
-
-fn float_model(
-    nodes: Vec<NodeProto>,
-    inits: Vec<TensorProto>,
-    d: i64,
-    out: (&str, i64),
-) -> Vec<u8> {
-    model_bytes(nodes, inits, d, out, DataType::FLOAT)
-}
 
 /// `y = relu(x B1 + c1)` (MatMul + Add), then Gemm(transB = 0, alpha = 2, beta = 0.5).
 fn mixed_model(b1: TensorProto) -> Vec<u8> {

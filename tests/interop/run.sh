@@ -4,6 +4,7 @@
 #
 #   tests/interop/run.sh            # everything
 #   INTEROP_TIMEOUT=20 tests/interop/run.sh
+#   INTEROP_SAMPLE=0 tests/interop/run.sh   # Marabou on every instance (about an hour)
 #
 # It creates a Python virtual environment under target/interop/venv, installs
 # pinned versions of onnx, onnxruntime and maraboupy from the package
@@ -14,9 +15,12 @@
 #   2. compares onnxruntime's outputs with robmem's evaluator (the counter-
 #      examples and a float32 re-evaluation in numpy) on every data point and
 #      on probes;
-#   3. runs `Marabou NET.onnx PROP.vnnlib` on every instance of the networks
-#      small enough to solve, and compares with expected.csv: a wrong answer
-#      fails, a timeout is counted and reported.
+#   3. runs `Marabou NET.onnx PROP.vnnlib` on the float32 l_inf networks:
+#      every instance of the small ones (at most INTEROP_MAX_PARAMS
+#      parameters and INTEROP_MAX_POINTS points), every planted instance and
+#      INTEROP_SAMPLE evenly spaced robust ones of the larger ones
+#      (INTEROP_SAMPLE=0: all), and compares with expected.csv: a wrong
+#      answer fails, a timeout is counted and reported.
 # If the registry cannot be reached, the suite says so and exits non-zero.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -78,5 +82,6 @@ done
 echo "== interop: checks"
 "$VENV/bin/python" tests/interop/check.py "$WORK/instances" \
     --marabou "$VENV/bin/Marabou" --timeout "$TIMEOUT" \
-    --max-marabou-params "${INTEROP_MAX_PARAMS:-4000}" --max-marabou-points "${INTEROP_MAX_POINTS:-64}"
+    --max-marabou-params "${INTEROP_MAX_PARAMS:-4000}" --max-marabou-points "${INTEROP_MAX_POINTS:-64}" \
+    --sample "${INTEROP_SAMPLE:-24}"
 echo "interop: done in $(( $(date +%s) - started )) s"

@@ -5,6 +5,8 @@
 //! Each test crate uses a different subset, hence `allow(dead_code)`.
 #![allow(dead_code)]
 
+pub mod onnx_build;
+
 use ndarray::{Array1, Array2, ArrayView1};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
