@@ -39,6 +39,15 @@ pub fn nearest_other_label(weights: ArrayView2<f64>, labels: &[usize]) -> Vec<f6
         .iter()
         .map(|&s| (s * (1.0 + gamma(m + 2, double))).sqrt() * (1.0 + 4.0 * double))
         .collect();
+    // A bound on every pair's error term, for a cheap first test per pair:
+    // error(a, b) <= 2 kappa |a| L + 4 u (|a|^2 + S + 2 |fl(<a, b>)|) with L,
+    // S the largest length and square, and |fl(<a, b>)| <= (1 + kappa) |a| L.
+    let longest = lengths.iter().copied().fold(0.0, f64::max);
+    let largest_square = squares.iter().copied().fold(0.0, f64::max);
+    let slack_of = |na: f64, la: f64| {
+        2.0 * (2.0 * kappa * la * longest
+            + 4.0 * double * (na + largest_square + 2.0 * (1.0 + kappa) * la * longest))
+    };
     let single_weights: Array2<f32> = weights.mapv(|x| x as f32);
     let blocks: Vec<usize> = (0..rows).step_by(ROW_BLOCK).collect();
     let mut out = vec![f64::INFINITY; rows];
@@ -65,19 +74,27 @@ pub fn nearest_other_label(weights: ArrayView2<f64>, labels: &[usize]) -> Vec<f6
                     let (na, la, label) = (squares[a], lengths[a], labels[a]);
                     let list = &mut candidates[local];
                     let mut best = best_upper[local];
+                    // A pair whose estimate exceeds best + slack has
+                    // lower > best (it cannot be the nearest) and
+                    // upper > best (it cannot lower best): skip it. The
+                    // slack is twice the largest error, so the rounding of
+                    // this test itself does not matter.
+                    let slack = slack_of(na, la);
+                    let mut threshold = best + slack;
                     for (offset, &dot) in row.iter().enumerate() {
                         let b = cstart + offset;
-                        if labels[b] == label {
-                            continue;
-                        }
                         let dot = f64::from(dot);
                         let estimate = na + squares[b] - 2.0 * dot;
+                        if estimate > threshold || labels[b] == label {
+                            continue;
+                        }
                         let error = 2.0 * kappa * la * lengths[b]
                             + 4.0 * double * (na + squares[b] + 2.0 * dot.abs());
                         let lower = estimate - error;
                         let upper = estimate + error;
                         if upper < best {
                             best = upper;
+                            threshold = best + slack;
                         }
                         if lower <= best {
                             list.push((b, lower));
@@ -159,6 +176,35 @@ mod tests {
                 assert!(*f <= *s, "bound {f} above the distance {s}");
                 assert!(*f >= s * (1.0 - 1e-12), "bound {f} far below {s}");
             }
+        }
+    }
+
+    /// Rows of very different lengths, some nearly equal across labels: the
+    /// first test per pair (estimate against best + slack) must not drop
+    /// the nearest pair of any row.
+    #[test]
+    fn mixed_scales_and_near_ties_keep_the_nearest_pair() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let (n, m) = (900, 7);
+        let mut weights = Array2::from_shape_fn((n, m), |(i, _)| {
+            let scale = 10f64.powi((i % 7) as i32 - 3);
+            scale * rng.gen_range(-1.0..1.0)
+        });
+        for i in (0..n).step_by(9) {
+            let row = weights.row(i).to_owned();
+            let mut twin = weights.row_mut((i + 1) % n);
+            twin.assign(&row);
+            twin[0] += 1e-7;
+        }
+        let labels: Vec<usize> = (0..n).map(|i| i % 4).collect();
+        let fast = nearest_other_label(weights.view(), &labels);
+        let slow = brute(weights.view(), &labels);
+        for (a, (f, s)) in fast.iter().zip(&slow).enumerate() {
+            assert!(*f <= *s, "row {a}: bound {f} above the distance {s}");
+            assert!(
+                *f >= s * (1.0 - 1e-9) - 1e-12,
+                "row {a}: bound {f} far below {s}"
+            );
         }
     }
 
