@@ -27,8 +27,8 @@ import json
 import os
 import re
 import subprocess
-import tempfile
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -209,7 +209,8 @@ def main():
                     os.path.abspath(os.path.join(folder, vnnlib_rel)),
                     args.timeout,
                 )
-                by_default += mode == "default" and got in ("sat", "unsat")
+                if mode == "default" and got in ("sat", "unsat"):
+                    by_default += 1
                 if got == "timeout" or got == "unknown":
                     counts["timeout"] += 1
                 elif got == want:
