@@ -92,6 +92,7 @@ fn bench_digits(c: &mut Criterion) {
             output: net.output,
             projection,
             seed: net.seed,
+            memory: None,
         };
         group.bench_with_input(
             BenchmarkId::new("plan", format!("{projection:?}").to_lowercase()),

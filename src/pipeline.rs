@@ -8,6 +8,7 @@ use crate::analysis::rounding::{rounding_check, F32_UNIT_ROUNDOFF, F64_UNIT_ROUN
 use crate::analysis::separation::Separation;
 use crate::construct::assemble::{assemble, Assembly, AssemblyError};
 use crate::construct::plan::{logits_depth, overhead, plan, Plan, PlanError, Request};
+use crate::construct::projection::SearchMemory;
 use crate::data::Dataset;
 use crate::ir::layers::LayerNetwork;
 use crate::ir::stages::StageProgram;
@@ -145,6 +146,7 @@ fn replan(
     spec: &NetworkSpec,
     separation: &Separation,
     target: f64,
+    memory: &SearchMemory<'_>,
 ) -> Result<Plan, PlanError> {
     plan(&Request {
         data,
@@ -156,6 +158,7 @@ fn replan(
         output: spec.output,
         projection: spec.projection,
         seed: spec.seed,
+        memory: Some(memory),
     })
 }
 
@@ -274,6 +277,9 @@ pub fn compile_with(
         }
         clock = Instant::now();
     };
+    // The rebuild that makes room for rounding plans again at a larger
+    // radius; the first plan's PCA basis and close pairs decide it.
+    let memory = SearchMemory::new(data, spec.norm);
     let phase = crate::progress::phase("projection", None);
     let plan = plan(&Request {
         data,
@@ -285,6 +291,7 @@ pub fn compile_with(
         output: spec.output,
         projection: spec.projection,
         seed: spec.seed,
+        memory: Some(&memory),
     })?;
     phase.finish();
     lap("projection", &mut seconds);
@@ -356,7 +363,8 @@ pub fn compile_with(
                     return Err(precision_error);
                 }
                 let phase = crate::progress::phase("projection", None);
-                plan = replan(data, spec, separation, target).map_err(|_| precision_error)?;
+                plan =
+                    replan(data, spec, separation, target, &memory).map_err(|_| precision_error)?;
                 phase.finish();
                 lap("projection", &mut seconds);
             }

@@ -95,6 +95,49 @@ pub fn separation(points: ArrayView2<f64>, labels: &[u32], norm: Norm) -> Separa
     }
 }
 
+/// A differently-labelled pair and its distance (`Norm::L2.distance`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ClosePair {
+    /// The reference distance between the two points.
+    pub distance: f64,
+    /// The pair (i, j), i < j.
+    pub pair: (usize, usize),
+}
+
+/// Every differently-labelled pair whose l_2 distance (`Norm::L2.distance`,
+/// as [`separation`] and [`separation_brute_force`] compute it) is at most
+/// `cutoff`, sorted by (distance, i, j): the same pairs and values a scan of
+/// all pairs would keep. The cost is that of [`separation`]; its memory
+/// O(N d + cap).
+///
+/// `None` when the Gram kernel does not apply (dimension below 16, data
+/// overflowing f32) or more than `cap` pairs survive its bounds at once.
+pub fn close_pairs(
+    points: ArrayView2<f64>,
+    labels: &[u32],
+    cutoff: f64,
+    cap: usize,
+) -> Option<Vec<ClosePair>> {
+    assert_eq!(points.nrows(), labels.len(), "one label per point");
+    if points.ncols() < GRAM_MIN_DIM {
+        return None;
+    }
+    let order = order::ClassOrder::new(labels);
+    if order.later.first().is_none_or(|&l| l == order.len()) {
+        return Some(Vec::new());
+    }
+    let found = gram::close_pairs(points, &order, cutoff, cap)?;
+    Some(
+        found
+            .into_iter()
+            .map(|(distance, i, j)| ClosePair {
+                distance,
+                pair: (i, j),
+            })
+            .collect(),
+    )
+}
+
 /// A pair and its distance, ordered by (distance, i, j): the order in which
 /// the brute-force scan prefers pairs.
 #[derive(Clone, Copy, Debug, PartialEq)]

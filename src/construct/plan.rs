@@ -14,8 +14,8 @@
 //! chosen projection certifies: at `sigma_max` itself the margin gamma is 0.
 
 use super::projection::{
-    best_for_width, identity, pca, random, smallest_m_for_radius, span, Candidate, Considered,
-    ProjectionError,
+    best_for_width, identity, pca, random, smallest_m_for_radius_with, span, Candidate, Considered,
+    ProjectionError, SearchMemory,
 };
 use crate::data::Dataset;
 use crate::norm::Norm;
@@ -51,6 +51,9 @@ pub struct Request<'a> {
     pub projection: ProjectionChoice,
     /// Seed for random projections.
     pub seed: u64,
+    /// What earlier plans for the same data and norm learnt (the PCA basis,
+    /// close pairs), to reuse and fill; `None`: nothing kept.
+    pub memory: Option<&'a SearchMemory<'a>>,
 }
 
 /// The planner's choices.
@@ -298,9 +301,18 @@ fn narrowest_for(
     let Request {
         data, norm, seed, ..
     } = *request;
-    if let Some(candidate) =
-        smallest_m_for_radius(data, norm, request.projection, sigma, seed, m_cap)
-    {
+    let own;
+    let memory = match request.memory {
+        Some(memory) => memory,
+        None => {
+            own = SearchMemory::new(data, norm);
+            &own
+        }
+    };
+    let search = |m_max: usize| {
+        smallest_m_for_radius_with(data, norm, request.projection, sigma, seed, m_max, memory)
+    };
+    if let Some(candidate) = search(m_cap) {
         return Ok(candidate);
     }
     let best_radius = best_at(request, m_cap).map_or(0.0, |(c, _)| c.sigma_max);
@@ -311,8 +323,7 @@ fn narrowest_for(
     let smallest_width = match budget {
         Some(_) => {
             let widest = data.dim().max(m_cap);
-            smallest_m_for_radius(data, norm, request.projection, sigma, seed, widest)
-                .map(|c| c.projection.m() + overhead)
+            search(widest).map(|c| c.projection.m() + overhead)
         }
         None => None,
     };

@@ -17,17 +17,20 @@
 //! Submodules:
 //! - [`bound`]: upper bounds on `||U||_{p->2}`;
 //! - [`strategies`]: the concrete maps (identity, data span, random, PCA);
-//! - [`choose`]: picking a map for a width budget or a radius.
+//! - [`choose`]: picking a map for a width budget or a radius;
+//! - [`close_set`]: deciding the l_2 pca search from one list of close pairs.
 
 pub mod bound;
 pub mod choose;
+pub mod close_set;
 pub mod strategies;
 
 pub use bound::{operator_norm_bound, spectral_norm_bound};
 pub use choose::{
-    best_for_width, random_until, smallest_m_for_radius, Candidate, Choice, Considered,
-    DEFAULT_MAX_DRAWS,
+    best_for_width, random_until, smallest_m_for_radius, smallest_m_for_radius_with, Candidate,
+    Choice, Considered, DEFAULT_MAX_DRAWS,
 };
+pub use close_set::SearchMemory;
 pub use strategies::{identity, pca, random, span, PcaBasis};
 
 use crate::analysis::separation::separation;

@@ -177,11 +177,86 @@ pub(super) fn separation(points: ArrayView2<f64>, order: &ClassOrder) -> Option<
 
 /// [`separation`] with a given candidate cap.
 fn separation_with_cap(points: ArrayView2<f64>, order: &ClassOrder, cap: usize) -> Option<Best> {
+    let (found, upper) = scan(points, order, cap, Cutoff::Tightening)?;
+    let mut best = Best::NONE;
+    for &(lo, a, b) in &found {
+        if lo <= upper {
+            let pair = order.pair(a, b);
+            let value = reference_distance(points, pair);
+            if best.improved_by(value, pair) {
+                best = Best {
+                    value,
+                    pair: Some(pair),
+                };
+            }
+        }
+    }
+    Some(best)
+}
+
+/// Every differently-labelled pair (i, j), i < j, whose reference distance
+/// (`Norm::L2.distance`) is at most `cutoff`, with that distance, sorted by
+/// (distance, i, j); `None` when more than `cap` pairs survive the bounds
+/// (or the bounds cannot be formed). Pairs left out have a lower bound, and
+/// so a reference distance, above `cutoff`.
+pub(super) fn close_pairs(
+    points: ArrayView2<f64>,
+    order: &ClassOrder,
+    cutoff: f64,
+    cap: usize,
+) -> Option<Vec<(f64, usize, usize)>> {
+    let (found, _) = scan(points, order, cap, Cutoff::Fixed(cutoff))?;
+    let mut close: Vec<(f64, usize, usize)> = found
+        .iter()
+        .filter_map(|&(_, a, b)| {
+            let pair = order.pair(a, b);
+            let value = reference_distance(points, pair);
+            (value <= cutoff).then_some((value, pair.0, pair.1))
+        })
+        .collect();
+    close.sort_by(|x, y| x.0.total_cmp(&y.0).then((x.1, x.2).cmp(&(y.1, y.2))));
+    Some(close)
+}
+
+/// `Norm::L2.distance` between two rows of `points`.
+fn reference_distance(points: ArrayView2<f64>, (i, j): (usize, usize)) -> f64 {
+    let (xi, xj) = (points.row(i), points.row(j));
+    match (xi.as_slice(), xj.as_slice()) {
+        (Some(xi), Some(xj)) => Norm::L2.distance(xi, xj),
+        _ => Norm::L2.distance(&xi.to_vec(), &xj.to_vec()),
+    }
+}
+
+/// Which pairs a scan keeps.
+#[derive(Clone, Copy)]
+enum Cutoff {
+    /// Those whose lower bound is at most the smallest upper bound seen (the
+    /// candidates for the minimum).
+    Tightening,
+    /// Those whose lower bound is at most this value.
+    Fixed(f64),
+}
+
+/// Scans every differently-labelled pair on both cores and returns the
+/// candidates the cutoff keeps (lower bound, sorted positions) with the
+/// final upper bound; `None` when the bounds cannot be formed or more than
+/// `cap` candidates are held at once.
+fn scan(
+    points: ArrayView2<f64>,
+    order: &ClassOrder,
+    cap: usize,
+    cutoff: Cutoff,
+) -> Option<(Vec<Candidate>, f64)> {
     let n = order.len();
     let bounds = Bounds::new(points.ncols())?;
     let centred = Centred::new(points, order)?;
     let active = order.later.partition_point(|&l| l < n);
-    let upper = AtomicU64::new(f64::INFINITY.to_bits());
+    let start = match cutoff {
+        Cutoff::Tightening => f64::INFINITY,
+        Cutoff::Fixed(value) => value,
+    };
+    let tighten = matches!(cutoff, Cutoff::Tightening);
+    let upper = AtomicU64::new(start.to_bits());
     let limits = Limits {
         abort: AtomicBool::new(false),
         held: AtomicUsize::new(0),
@@ -196,7 +271,15 @@ fn separation_with_cap(points: ArrayView2<f64>, order: &ClassOrder, cap: usize) 
         .into_par_iter()
         .map(|block| {
             let rows = block_rows(block);
-            let found = scan_rows(&centred, order, &bounds, rows.clone(), &upper, &limits);
+            let scan = Scan {
+                c: &centred,
+                order,
+                bounds: &bounds,
+                shared: &upper,
+                limits: &limits,
+                tighten,
+            };
+            let found = scan.rows(rows.clone());
             crate::progress::tick(work(rows));
             found
         })
@@ -205,95 +288,95 @@ fn separation_with_cap(points: ArrayView2<f64>, order: &ClassOrder, cap: usize) 
         return None;
     }
     let upper = f64::from_bits(upper.load(Ordering::Relaxed));
-    let mut best = Best::NONE;
-    for &(lo, a, b) in found.iter().flatten() {
-        if lo <= upper {
-            let pair = order.pair(a, b);
-            let (xi, xj) = (points.row(pair.0), points.row(pair.1));
-            let value = match (xi.as_slice(), xj.as_slice()) {
-                (Some(xi), Some(xj)) => Norm::L2.distance(xi, xj),
-                _ => Norm::L2.distance(&xi.to_vec(), &xj.to_vec()),
-            };
-            if best.improved_by(value, pair) {
-                best = Best {
-                    value,
-                    pair: Some(pair),
-                };
-            }
-        }
-    }
-    Some(best)
+    Some((found.into_iter().flatten().collect(), upper))
 }
 
-fn scan_rows(
-    c: &Centred,
-    order: &ClassOrder,
-    bounds: &Bounds,
-    rows: std::ops::Range<usize>,
-    shared: &AtomicU64,
-    limits: &Limits,
-) -> Vec<Candidate> {
-    let n = order.len();
-    let mut tile = Array2::<f32>::zeros((rows.len(), COL_BLOCK));
-    let mut candidates: Vec<Candidate> = Vec::new();
-    let mut prune_at = 4096;
-    let mut reported = 0;
-    let mut upper = f64::INFINITY;
-    let a_rows = c.a.slice(s![rows.clone(), ..]);
-    let s_rows = rows.clone().map(|r| c.s[r]).fold(0.0, f64::max);
-    let first = order.later[rows.start];
-    for c0 in (first..n).step_by(COL_BLOCK) {
-        if limits.abort.load(Ordering::Relaxed) {
-            return Vec::new();
-        }
-        let c1 = (c0 + COL_BLOCK).min(n);
-        let mut g_tile = tile.slice_mut(s![.., ..c1 - c0]);
-        general_mat_mul(
-            1.0,
-            &a_rows,
-            &c.a.slice(s![c0..c1, ..]).t(),
-            0.0,
-            &mut g_tile,
-        );
-        let s_cols = c.s[c0..c1].iter().copied().fold(0.0, f64::max);
-        upper = upper.min(f64::from_bits(shared.load(Ordering::Relaxed)));
-        let mut cutoff = bounds.g_cutoff(upper, s_rows, s_cols);
-        for (ia, a) in rows.clone().enumerate() {
-            let b0 = c0.max(order.later[a]);
-            if b0 >= c1 {
-                continue;
+/// What every row block of a scan shares.
+struct Scan<'a> {
+    c: &'a Centred,
+    order: &'a ClassOrder,
+    bounds: &'a Bounds,
+    /// The smallest upper bound found by any task (the fixed cutoff when
+    /// not tightening).
+    shared: &'a AtomicU64,
+    limits: &'a Limits,
+    /// Whether upper bounds of pairs lower the cutoff.
+    tighten: bool,
+}
+
+impl Scan<'_> {
+    /// The candidates among the pairs of sorted rows `rows`.
+    fn rows(&self, rows: std::ops::Range<usize>) -> Vec<Candidate> {
+        let Scan {
+            c,
+            order,
+            bounds,
+            shared,
+            limits,
+            tighten,
+        } = *self;
+        let n = order.len();
+        let mut tile = Array2::<f32>::zeros((rows.len(), COL_BLOCK));
+        let mut candidates: Vec<Candidate> = Vec::new();
+        let mut prune_at = 4096;
+        let mut reported = 0;
+        let mut upper = f64::INFINITY;
+        let a_rows = c.a.slice(s![rows.clone(), ..]);
+        let s_rows = rows.clone().map(|r| c.s[r]).fold(0.0, f64::max);
+        let first = order.later[rows.start];
+        for c0 in (first..n).step_by(COL_BLOCK) {
+            if limits.abort.load(Ordering::Relaxed) {
+                return Vec::new();
             }
-            let sq_a = c.sq[a];
-            let products =
-                &g_tile.row(ia).to_slice().expect("tile rows are contiguous")[b0 - c0..c1 - c0];
-            for (b, &p) in (b0..c1).zip(products) {
-                let g = (sq_a + c.sq[b]) - 2.0 * f64::from(p);
-                if g > cutoff {
+            let c1 = (c0 + COL_BLOCK).min(n);
+            let mut g_tile = tile.slice_mut(s![.., ..c1 - c0]);
+            general_mat_mul(
+                1.0,
+                &a_rows,
+                &c.a.slice(s![c0..c1, ..]).t(),
+                0.0,
+                &mut g_tile,
+            );
+            let s_cols = c.s[c0..c1].iter().copied().fold(0.0, f64::max);
+            upper = upper.min(f64::from_bits(shared.load(Ordering::Relaxed)));
+            let mut cutoff = bounds.g_cutoff(upper, s_rows, s_cols);
+            for (ia, a) in rows.clone().enumerate() {
+                let b0 = c0.max(order.later[a]);
+                if b0 >= c1 {
                     continue;
                 }
-                let (lo, hi) = bounds.range(g, c.s[a], c.s[b]);
-                if hi < upper {
-                    upper = hi;
-                    cutoff = bounds.g_cutoff(upper, s_rows, s_cols);
-                }
-                if lo <= upper {
-                    candidates.push((lo, a, b));
+                let sq_a = c.sq[a];
+                let products =
+                    &g_tile.row(ia).to_slice().expect("tile rows are contiguous")[b0 - c0..c1 - c0];
+                for (b, &p) in (b0..c1).zip(products) {
+                    let g = (sq_a + c.sq[b]) - 2.0 * f64::from(p);
+                    if g > cutoff {
+                        continue;
+                    }
+                    let (lo, hi) = bounds.range(g, c.s[a], c.s[b]);
+                    if tighten && hi < upper {
+                        upper = hi;
+                        cutoff = bounds.g_cutoff(upper, s_rows, s_cols);
+                    }
+                    if lo <= upper {
+                        candidates.push((lo, a, b));
+                    }
                 }
             }
+            shared.fetch_min(upper.to_bits(), Ordering::Relaxed);
+            if candidates.len() > prune_at {
+                let upper_now = upper.min(f64::from_bits(shared.load(Ordering::Relaxed)));
+                candidates.retain(|&(lo, _, _)| lo <= upper_now);
+                prune_at = (2 * candidates.len()).max(4096);
+            }
+            if !limits.report(&mut reported, candidates.len()) {
+                return Vec::new();
+            }
         }
-        shared.fetch_min(upper.to_bits(), Ordering::Relaxed);
-        if candidates.len() > prune_at {
-            let upper_now = upper.min(f64::from_bits(shared.load(Ordering::Relaxed)));
-            candidates.retain(|&(lo, _, _)| lo <= upper_now);
-            prune_at = (2 * candidates.len()).max(4096);
-        }
-        if !limits.report(&mut reported, candidates.len()) {
-            return Vec::new();
-        }
+        let upper_now = upper.min(f64::from_bits(shared.load(Ordering::Relaxed)));
+        candidates.retain(|&(lo, _, _)| lo <= upper_now);
+        candidates
     }
-    let upper_now = upper.min(f64::from_bits(shared.load(Ordering::Relaxed)));
-    candidates.retain(|&(lo, _, _)| lo <= upper_now);
-    candidates
 }
 
 #[cfg(test)]

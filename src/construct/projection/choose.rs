@@ -7,6 +7,7 @@
 //! section 3), which costs one projected separation, O(N^2 m); the searches
 //! keep the number of such evaluations logarithmic in m.
 
+use super::close_set::{self, CloseSet, SearchMemory, Verdict};
 use super::strategies::{identity, random, span, PcaBasis};
 use super::{Projected, Projection, ProjectionError, Strategy};
 use crate::analysis::separation::separation;
@@ -223,6 +224,11 @@ pub fn best_for_width(
 /// since success is monotone there). `Auto` searches pca first and random
 /// only below pca's m, where pca's close pairs usually refute every draw.
 ///
+/// For p = 2 the pca search is decided by one list of close pairs
+/// ([`close_set`]) instead of evaluations whenever the refuter rules out
+/// every m below 16 or more and the list fits in memory: one enumeration,
+/// then one projection of the chosen map; the result is the same.
+///
 /// Returns `None` when no m <= `m_max` certifies `sigma` (or the strategy
 /// does not apply, e.g. span with N - 1 >= d).
 pub fn smallest_m_for_radius(
@@ -233,6 +239,30 @@ pub fn smallest_m_for_radius(
     seed: u64,
     m_max: usize,
 ) -> Option<Candidate> {
+    let memory = SearchMemory::new(data, norm);
+    smallest_m_for_radius_with(data, norm, choice, sigma, seed, m_max, &memory)
+}
+
+/// [`smallest_m_for_radius`], reusing (and filling) `memory`: the PCA basis,
+/// and a close-pair list that also decides a later search at a radius up
+/// to [`close_set::HEADROOM`] larger. A memory made for other data or
+/// another norm is ignored.
+pub fn smallest_m_for_radius_with(
+    data: &Dataset,
+    norm: Norm,
+    choice: ProjectionChoice,
+    sigma: f64,
+    seed: u64,
+    m_max: usize,
+    memory: &SearchMemory<'_>,
+) -> Option<Candidate> {
+    let own;
+    let memory = if memory.is_for(data, norm) {
+        memory
+    } else {
+        own = SearchMemory::new(data, norm);
+        &own
+    };
     let d = data.dim();
     let limit = m_max.min(d);
     // One refuter for the whole search: close pairs found while searching
@@ -249,7 +279,12 @@ pub fn smallest_m_for_radius(
         }
     };
     let pca_search = |limit: usize, refuter: &mut Refuter<'_>| {
-        let basis = PcaBasis::new(data);
+        if norm == Norm::L2 {
+            if let Some(found) = close_set_search(data, sigma, limit, refuter, memory) {
+                return found;
+            }
+        }
+        let basis = memory.basis();
         search(limit, &mut |m, full| match basis.projection(m, norm) {
             Ok(p) => refuter.probe(p, full),
             Err(_) => Probe::Failed,
@@ -310,6 +345,86 @@ pub fn smallest_m_for_radius(
             best
         }
     }
+}
+
+/// The l_2 pca search decided by a [`CloseSet`]: `None` when no list
+/// applies (the refuter rules out fewer than [`close_set::MIN_M`] - 1 maps,
+/// or the list would not fit; the caller then evaluates), else the
+/// smallest m in 1..=`limit` whose pca map certifies `sigma`, assuming, as
+/// [`gallop_smallest`] does, that success is monotone in m. The list is
+/// made at the first m the refuter cannot rule out and kept in `memory`;
+/// the pairs that decide failures go to `refuter` (for random maps).
+fn close_set_search(
+    data: &Dataset,
+    sigma: f64,
+    limit: usize,
+    refuter: &mut Refuter<'_>,
+    memory: &SearchMemory<'_>,
+) -> Option<Option<Candidate>> {
+    let basis = memory.basis();
+    let map = |m: usize| basis.projection(m, Norm::L2).ok();
+    if memory.close_set_for(sigma).is_none() {
+        // Every m the refuter rules out fails; list the pairs right above.
+        let lo = refuted_prefix(0, limit, &mut |m, _| match map(m) {
+            Some(p) => refuter.probe(p, false),
+            None => Probe::Failed,
+        });
+        let m_low = lo + 1;
+        if m_low > limit || m_low < close_set::MIN_M {
+            return None;
+        }
+        let projection = map(m_low)?;
+        let projected = projection.transform(data.points.view());
+        let cutoff = CloseSet::cutoff(close_set::threshold(&projection, sigma));
+        memory.remember(CloseSet::enumerate(
+            data,
+            &projection,
+            &projected,
+            sigma,
+            cutoff,
+        )?);
+    }
+    let remembered = memory.close_set_for(sigma)?;
+    let (set, listed) = &*remembered;
+    if set.m_low > limit {
+        // Every m below m_low fails at the list's radius, so at sigma.
+        return Some(None);
+    }
+    let verdict =
+        |m: usize| map(m).map_or(Verdict::Unknown, |p| set.verdict(basis, &p, sigma, listed));
+    // Galloping up from m_low (the answer is usually close to it, and a
+    // verdict costs in proportion to m), then bisection.
+    let mut failed = set.m_low - 1;
+    let mut step = 1;
+    let mut certified = loop {
+        let m = (failed + step).min(limit);
+        match verdict(m) {
+            Verdict::Certifies => break m,
+            Verdict::Fails(pair) => {
+                refuter.remember(pair);
+                failed = m;
+            }
+            Verdict::Unknown => return None,
+        }
+        if failed == limit {
+            return Some(None);
+        }
+        step *= 2;
+    };
+    while certified - failed > 1 {
+        let mid = failed + (certified - failed) / 2;
+        match verdict(mid) {
+            Verdict::Certifies => certified = mid,
+            Verdict::Fails(pair) => {
+                refuter.remember(pair);
+                failed = mid;
+            }
+            Verdict::Unknown => return None,
+        }
+    }
+    crate::progress::message(&format!("pca m = {certified}"));
+    let candidate = set.candidate(map(certified)?, data);
+    candidate.certifies(sigma).then_some(Some(candidate))
 }
 
 /// Smallest m in 1..=`limit` for which `eval` succeeds, assuming success is
