@@ -6,8 +6,9 @@
 //! `|a - b|^2 = |a|^2 + |b|^2 - 2 <a, b>`, with a rigorous bound on the
 //! estimate's error (`kappa |a| |b|` for the inner product, from rounding the
 //! inputs to float32 and the float32 dot product of m terms, plus the
-//! float64 additions). Every pair whose lower bound does not exceed the
-//! smallest upper bound of its row is then recomputed directly in float64,
+//! float64 additions). Each unordered pair is estimated once and informs
+//! both of its rows. Every pair whose lower bound does not exceed the
+//! smallest upper bound of one of its rows is then recomputed directly in float64,
 //! `sum (a_k - b_k)^2`, and rounded down. The result is never above the
 //! true distance.
 
@@ -15,6 +16,7 @@ use super::interval::{gamma, sqrt_down};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array2, ArrayView2};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 const ROW_BLOCK: usize = 256;
 const COLUMN_BLOCK: usize = 2048;
@@ -39,27 +41,37 @@ pub fn nearest_other_label(weights: ArrayView2<f64>, labels: &[usize]) -> Vec<f6
         .iter()
         .map(|&s| (s * (1.0 + gamma(m + 2, double))).sqrt() * (1.0 + 4.0 * double))
         .collect();
-    // A bound on every pair's error term, for a cheap first test per pair:
-    // error(a, b) <= 2 kappa |a| L + 4 u (|a|^2 + S + 2 |fl(<a, b>)|) with L,
-    // S the largest length and square, and |fl(<a, b>)| <= (1 + kappa) |a| L.
+    // Twice a bound on every pair's error term, for a cheap first test per
+    // pair (see the skip test below): error(a, b) <= 2 kappa L^2 +
+    // 4 u (2 S + 2 |fl(<a, b>)|) with L, S the largest length and square,
+    // and |fl(<a, b>)| <= (1 + kappa) L^2.
     let longest = lengths.iter().copied().fold(0.0, f64::max);
     let largest_square = squares.iter().copied().fold(0.0, f64::max);
-    let slack_of = |na: f64, la: f64| {
-        2.0 * (2.0 * kappa * la * longest
-            + 4.0 * double * (na + largest_square + 2.0 * (1.0 + kappa) * la * longest))
-    };
+    let slack = 2.0
+        * (2.0 * kappa * longest * longest
+            + 4.0 * double * (2.0 * largest_square + 2.0 * (1.0 + kappa) * longest * longest));
     let single_weights: Array2<f32> = weights.mapv(|x| x as f32);
+    // best[a]: the smallest upper bound found so far on |w_a - w_b| over
+    // other-label b (squared, as f64 bits: non-negative floats order like
+    // their bits). Shared by every task: each unordered pair is visited
+    // once, by the task of its first row, and informs both rows.
+    let best: Vec<AtomicU64> = (0..rows)
+        .map(|_| AtomicU64::new(f64::INFINITY.to_bits()))
+        .collect();
+    let best_of = |a: usize| f64::from_bits(best[a].load(Ordering::Relaxed));
+    let lower_best = |a: usize, upper: f64| {
+        best[a].fetch_min(upper.max(0.0).to_bits(), Ordering::Relaxed);
+    };
     let blocks: Vec<usize> = (0..rows).step_by(ROW_BLOCK).collect();
-    let mut out = vec![f64::INFINITY; rows];
-    let results: Vec<(usize, Vec<f64>)> = blocks
+    let found: Vec<Vec<(usize, usize, f64)>> = blocks
         .par_iter()
         .map(|&start| {
             let end = (start + ROW_BLOCK).min(rows);
             let block = single_weights.slice(s![start..end, ..]);
-            let mut best_upper = vec![f64::INFINITY; end - start];
-            let mut candidates: Vec<Vec<(usize, f64)>> = vec![Vec::new(); end - start];
+            let mut candidates: Vec<(usize, usize, f64)> = Vec::new();
+            let mut prune_at = 4096;
             let mut gram = Array2::<f32>::zeros((end - start, COLUMN_BLOCK));
-            for cstart in (0..rows).step_by(COLUMN_BLOCK) {
+            for cstart in (start..rows).step_by(COLUMN_BLOCK) {
                 let cend = (cstart + COLUMN_BLOCK).min(rows);
                 let mut g = gram.slice_mut(s![.., ..cend - cstart]);
                 general_mat_mul(
@@ -70,58 +82,63 @@ pub fn nearest_other_label(weights: ArrayView2<f64>, labels: &[usize]) -> Vec<f6
                     &mut g,
                 );
                 for (local, a) in (start..end).enumerate() {
-                    let row = g.row(local);
+                    let first = cstart.max(a + 1);
+                    if first >= cend {
+                        continue;
+                    }
+                    let row = &g.row(local).to_slice().expect("contiguous")[first - cstart..];
                     let (na, la, label) = (squares[a], lengths[a], labels[a]);
-                    let list = &mut candidates[local];
-                    let mut best = best_upper[local];
-                    // A pair whose estimate exceeds best + slack has
-                    // lower > best (it cannot be the nearest) and
-                    // upper > best (it cannot lower best): skip it. The
-                    // slack is twice the largest error, so the rounding of
-                    // this test itself does not matter.
-                    let slack = slack_of(na, la);
-                    let mut threshold = best + slack;
-                    for (offset, &dot) in row.iter().enumerate() {
-                        let b = cstart + offset;
+                    let mut best_a = best_of(a);
+                    // A pair whose estimate exceeds best + slack for both
+                    // of its rows has lower > best (it is neither row's
+                    // nearest) and upper > best (it lowers neither best):
+                    // skip it. The slack is twice any pair's error, so the
+                    // rounding of this test itself does not matter.
+                    for (b, &dot) in (first..cend).zip(row) {
                         let dot = f64::from(dot);
                         let estimate = na + squares[b] - 2.0 * dot;
-                        if estimate > threshold || labels[b] == label {
+                        if estimate > best_a + slack && estimate > best_of(b) + slack {
+                            continue;
+                        }
+                        if labels[b] == label {
                             continue;
                         }
                         let error = 2.0 * kappa * la * lengths[b]
                             + 4.0 * double * (na + squares[b] + 2.0 * dot.abs());
                         let lower = estimate - error;
                         let upper = estimate + error;
-                        if upper < best {
-                            best = upper;
-                            threshold = best + slack;
+                        if upper < best_a {
+                            best_a = upper;
+                            lower_best(a, upper);
                         }
-                        if lower <= best {
-                            list.push((b, lower));
+                        if upper < best_of(b) {
+                            lower_best(b, upper);
                         }
-                    }
-                    best_upper[local] = best;
-                    if list.len() > 256 {
-                        list.retain(|&(_, lower)| lower <= best);
+                        if lower <= best_a || lower <= best_of(b) {
+                            candidates.push((a, b, lower));
+                        }
                     }
                 }
+                if candidates.len() > prune_at {
+                    candidates.retain(|&(a, b, lower)| lower <= best_of(a) || lower <= best_of(b));
+                    prune_at = (2 * candidates.len()).max(4096);
+                }
             }
-            let bounds = (start..end)
-                .enumerate()
-                .map(|(local, a)| {
-                    let best = best_upper[local];
-                    candidates[local]
-                        .iter()
-                        .filter(|&&(_, lower)| lower <= best)
-                        .map(|&(b, _)| exact_distance_lower(weights, a, b))
-                        .fold(f64::INFINITY, f64::min)
-                })
-                .collect();
-            (start, bounds)
+            candidates
         })
         .collect();
-    for (start, bounds) in results {
-        out[start..start + bounds.len()].copy_from_slice(&bounds);
+    // Every pair that may be the nearest of one of its rows, by the final
+    // bests (a set that does not depend on scheduling), recomputed exactly.
+    let exact: Vec<(usize, usize, f64)> = found
+        .into_par_iter()
+        .flatten()
+        .filter(|&(a, b, lower)| lower <= best_of(a) || lower <= best_of(b))
+        .map(|(a, b, _)| (a, b, exact_distance_lower(weights, a, b)))
+        .collect();
+    let mut out = vec![f64::INFINITY; rows];
+    for (a, b, distance) in exact {
+        out[a] = out[a].min(distance);
+        out[b] = out[b].min(distance);
     }
     out
 }
@@ -167,7 +184,8 @@ mod tests {
     #[test]
     fn lower_bounds_are_tight_and_never_above_the_truth() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-        for &(n, m, offset) in &[(50, 3, 0.0), (700, 8, 0.0), (300, 5, 1e4)] {
+        // 2600 rows: several column blocks, and pairs across tasks.
+        for &(n, m, offset) in &[(50, 3, 0.0), (700, 8, 0.0), (300, 5, 1e4), (2600, 4, 0.0)] {
             let weights = Array2::from_shape_fn((n, m), |_| offset + rng.gen_range(-1.0..1.0));
             let labels: Vec<usize> = (0..n).map(|_| rng.gen_range(0..3)).collect();
             let fast = nearest_other_label(weights.view(), &labels);
