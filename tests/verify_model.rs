@@ -355,6 +355,31 @@ fn refuses_shapes_that_do_not_chain_and_other_graphs() {
         ("y", 1),
     );
     assert!(refusal(&bytes).contains("only chains are supported"));
+    // One node reading a value twice is one reader, not a branch: it is
+    // refused for what it computes.
+    let bytes = float_model(
+        vec![
+            with_attributes(node("g", "Gemm", &["x", "W"], "y"), &[], &[("transB", 1)]),
+            node("twice", "Add", &["y", "y"], "z"),
+        ],
+        vec![w()],
+        2,
+        ("z", 1),
+    );
+    let text = refusal(&bytes);
+    assert!(!text.contains("only chains are supported"), "{text}");
+    assert!(text.contains("node #1 `twice` (Add)"), "{text}");
+    // The graph output read by another node (listed first).
+    let bytes = float_model(
+        vec![
+            node("r1", "Relu", &["y"], "z"),
+            with_attributes(node("g", "Gemm", &["x", "W"], "y"), &[], &[("transB", 1)]),
+        ],
+        vec![w()],
+        2,
+        ("y", 1),
+    );
+    assert!(refusal(&bytes).contains("the graph output `y` is also used by a node"));
     // An Add that is not a MatMul's bias, and a Relu on the input.
     let bytes = float_model(
         vec![node("add", "Add", &["x", "W"], "y")],

@@ -237,17 +237,21 @@ pub fn read_model(bytes: &[u8]) -> Result<Model, ModelError> {
         element,
         inits: &inits,
     };
+    // The nodes reading each value, in node order, each once.
+    let mut readers: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (index, node) in g.node.iter().enumerate() {
+        for name in &node.input {
+            let list = readers.entry(name.as_str()).or_default();
+            if list.last() != Some(&index) {
+                list.push(index);
+            }
+        }
+    }
     let mut current = input.name.clone();
     let mut visited = vec![false; g.node.len()];
     loop {
-        let consumers: Vec<usize> = g
-            .node
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| n.input.contains(&current))
-            .map(|(k, _)| k)
-            .collect();
-        match consumers[..] {
+        let consumers: &[usize] = readers.get(current.as_str()).map_or(&[], Vec::as_slice);
+        match *consumers {
             [] if current == output.name => break,
             [] => {
                 return Err(graph(format!(

@@ -390,8 +390,11 @@ fn close_set_search(
         // Every m below m_low fails at the list's radius, so at sigma.
         return Some(None);
     }
-    let verdict =
-        |m: usize| map(m).map_or(Verdict::Unknown, |p| set.verdict(basis, &p, sigma, listed));
+    let verdict = |m: usize| {
+        map(m).map_or(Verdict::Unknown, |p| {
+            set.verdict(data, basis, &p, sigma, listed)
+        })
+    };
     // Galloping up from m_low (the answer is usually close to it, and a
     // verdict costs in proportion to m), then bisection.
     let mut failed = set.m_low - 1;

@@ -18,7 +18,9 @@
 //!   and distance are exactly what [`separation`] of all the projected
 //!   points returns (same value, same tie-break to the smallest (i, j)).
 //!
-//! One enumeration (the cost of one projected separation) therefore
+//! (The threshold is that of construction.md section 3: a map certifies
+//! sigma when `2 sigma ||U||_{p->2} < delta'`.) One enumeration (the cost
+//! of one projected separation) therefore
 //! decides every m of the search, and of a later search at a larger radius
 //! (the rebuild that makes room for float32 rounding), for the price of
 //! distances between listed pairs. Only the chosen map is projected in
@@ -125,9 +127,10 @@ impl CloseSet {
     }
 
     /// The verdict on `projection` (the map to m >= `m_low` of `basis`,
-    /// the basis the list was made with) at radius `sigma`.
+    /// the basis of `data` the list was made with) at radius `sigma`.
     pub fn verdict(
         &self,
+        data: &Dataset,
         basis: &PcaBasis,
         projection: &Projection,
         sigma: f64,
@@ -139,7 +142,7 @@ impl CloseSet {
             return Verdict::Unknown;
         }
         let m = projection.m();
-        let Some(z) = listed.projected(basis, m) else {
+        let Some(z) = listed.projected(data, basis, m) else {
             return Verdict::Unknown;
         };
         let distance = |(i, j): (usize, usize)| {
@@ -203,22 +206,23 @@ fn row_distance(points: &Array2<f64>, (i, j): (usize, usize)) -> f64 {
     Norm::L2.distance(row(i), row(j))
 }
 
-/// The data points that occur in a [`CloseSet`], gathered once, and their
-/// pca coordinates, computed for more m as verdicts need them (the maps
-/// are nested: the map to m is the first m coordinates of any larger one).
+/// The data points that occur in a [`CloseSet`] and their pca coordinates,
+/// computed for more m as verdicts need them (the maps are nested: the map
+/// to m is the first m coordinates of any larger one).
 #[derive(Debug)]
 pub struct ListedPoints {
-    /// Row of each listed data index in `points`.
+    /// The listed data indices, in order of first appearance.
+    order: Vec<usize>,
+    /// Position of each listed data index in `order`.
     rows: HashMap<usize, usize>,
-    /// The listed points, one per row.
-    points: Array2<f64>,
-    /// The listed points under the widest pca map computed so far.
+    /// The listed points (rows in `order`) under the widest pca map
+    /// computed so far.
     projected: RefCell<Option<Array2<f64>>>,
 }
 
 impl ListedPoints {
-    /// Gathers the points of `set`'s pairs from `data`.
-    pub fn new(set: &CloseSet, data: &Dataset) -> ListedPoints {
+    /// The data points of `set`'s pairs.
+    pub fn new(set: &CloseSet) -> ListedPoints {
         let mut order = Vec::new();
         let mut rows = HashMap::new();
         for p in &set.pairs {
@@ -230,21 +234,27 @@ impl ListedPoints {
             }
         }
         ListedPoints {
+            order,
             rows,
-            points: data.points.select(Axis(0), &order),
             projected: RefCell::new(None),
         }
     }
 
-    /// The listed points under a pca map of `basis` to at least m
-    /// coordinates (doubling the width computed so far when it is short);
-    /// `None` when the basis has no such map.
-    fn projected(&self, basis: &PcaBasis, m: usize) -> Option<Ref<'_, Array2<f64>>> {
+    /// The listed points of `data` under a pca map of `basis` (the data's)
+    /// to at least m coordinates (doubling the width computed so far when
+    /// it is short); `None` when the basis has no such map.
+    fn projected(
+        &self,
+        data: &Dataset,
+        basis: &PcaBasis,
+        m: usize,
+    ) -> Option<Ref<'_, Array2<f64>>> {
         let known = self.projected.borrow().as_ref().map_or(0, |z| z.ncols());
         if known < m {
-            let wider = m.max(2 * known).min(self.points.ncols());
+            let wider = m.max(2 * known).min(data.dim());
             let map = basis.projection(wider, Norm::L2).ok()?;
-            *self.projected.borrow_mut() = Some(map.transform(self.points.view()));
+            let points = data.points.select(Axis(0), &self.order);
+            *self.projected.borrow_mut() = Some(map.transform(points.view()));
         }
         Ref::filter_map(self.projected.borrow(), Option::as_ref).ok()
     }
@@ -292,7 +302,7 @@ impl<'a> SearchMemory<'a> {
 
     /// Remembers `set` for later searches.
     pub fn remember(&self, set: CloseSet) {
-        let listed = ListedPoints::new(&set, self.data);
+        let listed = ListedPoints::new(&set);
         *self.close.borrow_mut() = Some((set, listed));
     }
 }
