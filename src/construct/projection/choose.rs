@@ -5,7 +5,9 @@
 //!
 //! Every candidate is judged by its measured `sigma_max` (construction.md
 //! section 3), which costs one projected separation, O(N^2 m); the searches
-//! keep the number of such evaluations logarithmic in m.
+//! keep the number of such evaluations logarithmic in m, and for p = 2 the
+//! pca search needs one enumeration of close pairs instead
+//! ([`super::close_set`]).
 
 use super::close_set::{self, CloseSet, SearchMemory, Verdict};
 use super::strategies::{identity, random, span, PcaBasis};
