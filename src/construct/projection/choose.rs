@@ -226,10 +226,10 @@ pub fn best_for_width(
 /// since success is monotone there). `Auto` searches pca first and random
 /// only below pca's m, where pca's close pairs usually refute every draw.
 ///
-/// For p = 2 the pca search is decided by one list of close pairs
-/// ([`close_set`]) instead of evaluations whenever the refuter rules out
-/// every m below 16 or more and the list fits in memory: one enumeration,
-/// then one projection of the chosen map; the result is the same.
+/// For p = 2 the pca search's probes consult one list of close pairs
+/// ([`close_set`]) whenever the refuter rules out every m below 16 or more
+/// and the list fits in memory: one enumeration, then one projection of the
+/// chosen map; the result is the same.
 ///
 /// Returns `None` when no m <= `m_max` certifies `sigma` (or the strategy
 /// does not apply, e.g. span with N - 1 >= d).
@@ -281,14 +281,16 @@ pub fn smallest_m_for_radius_with(
         }
     };
     let pca_search = |limit: usize, refuter: &mut Refuter<'_>| {
-        if norm == Norm::L2 {
-            if let Some(found) = close_set_search(data, sigma, limit, refuter, memory) {
-                return found;
-            }
-        }
         let basis = memory.basis();
+        if norm == Norm::L2 {
+            make_close_set(data, sigma, limit, refuter, memory);
+        }
+        let list = memory.close_set_for(sigma);
         search(limit, &mut |m, full| match basis.projection(m, norm) {
-            Ok(p) => refuter.probe(p, full),
+            Ok(p) => match &list {
+                Some(list) => listed_probe(list, data, basis, p, sigma, full, refuter),
+                None => refuter.probe(p, full),
+            },
             Err(_) => Probe::Failed,
         })
     };
@@ -349,87 +351,74 @@ pub fn smallest_m_for_radius_with(
     }
 }
 
-/// The l_2 pca search decided by a [`CloseSet`]: `None` when no list
-/// applies (the refuter rules out fewer than [`close_set::MIN_M`] - 1 maps,
-/// or the list would not fit; the caller then evaluates), else the
-/// smallest m in 1..=`limit` whose pca map certifies `sigma`, assuming, as
-/// [`gallop_smallest`] does, that success is monotone in m. The list is
-/// made at the first m the refuter cannot rule out and kept in `memory`;
-/// the pairs that decide failures go to `refuter` (for random maps).
-fn close_set_search(
+/// Makes, unless `memory` already holds one for `sigma`, the [`CloseSet`]
+/// of the l_2 pca maps at the first m the refuter cannot rule out (every
+/// smaller m fails), when that m is at least [`close_set::MIN_M`] and the
+/// list fits ([`CloseSet::enumerate`]); the search's probes then consult it
+/// (`listed_probe`).
+fn make_close_set(
     data: &Dataset,
     sigma: f64,
     limit: usize,
     refuter: &mut Refuter<'_>,
     memory: &SearchMemory<'_>,
-) -> Option<Option<Candidate>> {
+) {
+    if memory.close_set_for(sigma).is_some() {
+        return;
+    }
     let basis = memory.basis();
     let map = |m: usize| basis.projection(m, Norm::L2).ok();
-    if memory.close_set_for(sigma).is_none() {
-        // Every m the refuter rules out fails; list the pairs right above.
-        let lo = refuted_prefix(0, limit, &mut |m, _| match map(m) {
-            Some(p) => refuter.probe(p, false),
-            None => Probe::Failed,
-        });
-        let m_low = lo + 1;
-        if m_low > limit || m_low < close_set::MIN_M {
-            return None;
-        }
-        let projection = map(m_low)?;
-        let projected = projection.transform(data.points.view());
-        let cutoff = CloseSet::cutoff(close_set::threshold(&projection, sigma));
-        memory.remember(CloseSet::enumerate(
-            data,
-            &projection,
-            &projected,
-            sigma,
-            cutoff,
-        )?);
+    let lo = refuted_prefix(0, limit, &mut |m, _| match map(m) {
+        Some(p) => refuter.probe(p, false),
+        None => Probe::Failed,
+    });
+    let m_low = lo + 1;
+    if m_low > limit || m_low < close_set::MIN_M {
+        return;
     }
-    let remembered = memory.close_set_for(sigma)?;
-    let (set, listed) = &*remembered;
-    if set.m_low > limit {
-        // Every m below m_low fails at the list's radius, so at sigma.
-        return Some(None);
-    }
-    let verdict = |m: usize| {
-        map(m).map_or(Verdict::Unknown, |p| {
-            set.verdict(data, basis, &p, sigma, listed)
-        })
+    let Some(projection) = map(m_low) else {
+        return;
     };
-    // Galloping up from m_low (the answer is usually close to it, and a
-    // verdict costs in proportion to m), then bisection.
-    let mut failed = set.m_low - 1;
-    let mut step = 1;
-    let mut certified = loop {
-        let m = (failed + step).min(limit);
-        match verdict(m) {
-            Verdict::Certifies => break m,
-            Verdict::Fails(pair) => {
-                refuter.remember(pair);
-                failed = m;
-            }
-            Verdict::Unknown => return None,
-        }
-        if failed == limit {
-            return Some(None);
-        }
-        step *= 2;
-    };
-    while certified - failed > 1 {
-        let mid = failed + (certified - failed) / 2;
-        match verdict(mid) {
-            Verdict::Certifies => certified = mid,
-            Verdict::Fails(pair) => {
-                refuter.remember(pair);
-                failed = mid;
-            }
-            Verdict::Unknown => return None,
-        }
+    let projected = projection.transform(data.points.view());
+    let cutoff = CloseSet::cutoff(close_set::threshold(&projection, sigma));
+    if let Some(set) = CloseSet::enumerate(data, &projection, &projected, sigma, cutoff) {
+        memory.remember(set);
     }
-    crate::progress::message(&format!("pca m = {certified}"));
-    let candidate = set.candidate(map(certified)?, data);
-    candidate.certifies(sigma).then_some(Some(candidate))
+}
+
+/// A probe of the search over m that consults a close-pair list first: an
+/// m below its `m_low`, or one a listed pair fails, is refuted (the pair
+/// goes to `refuter`, for random maps); one the list certifies is open, or,
+/// on a full probe, certified with the list's candidate; one the list
+/// cannot decide is probed by `refuter` as without a list.
+fn listed_probe(
+    (set, listed): &(CloseSet, close_set::ListedPoints),
+    data: &Dataset,
+    basis: &PcaBasis,
+    projection: Projection,
+    sigma: f64,
+    full: bool,
+    refuter: &mut Refuter<'_>,
+) -> Probe {
+    if projection.m() < set.m_low {
+        return Probe::Refuted;
+    }
+    match set.verdict(data, basis, &projection, sigma, listed) {
+        Verdict::Fails(pair) => {
+            refuter.remember(pair);
+            Probe::Refuted
+        }
+        Verdict::Certifies if !full => Probe::Open,
+        Verdict::Certifies => {
+            let candidate = set.candidate(projection, data);
+            if candidate.certifies(sigma) {
+                Probe::Certified(Box::new(candidate))
+            } else {
+                Probe::Failed
+            }
+        }
+        Verdict::Unknown => refuter.probe(projection, full),
+    }
 }
 
 /// Smallest m in 1..=`limit` for which `eval` succeeds, assuming success is
@@ -470,7 +459,8 @@ fn search_smallest(
 
 /// What a probe of the search over m learnt about one m.
 enum Probe {
-    /// A close pair proves that no map at this m certifies the radius.
+    /// Known without an evaluation (a close pair, or a close-pair list)
+    /// that no map at this m certifies the radius.
     Refuted,
     /// Not refuted, and not evaluated (a cheap probe).
     Open,
