@@ -190,3 +190,20 @@ fn a_row_of_empty_fields_is_not_a_blank_line() {
         "{err:?}"
     );
 }
+
+#[test]
+fn negative_zero_and_zero_labels_are_one_class() {
+    let dir = std::env::temp_dir().join(format!("robmem-negzero-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("zeros.csv");
+    std::fs::write(&path, "x,y\n0,-0\n1,0\n2,1\n").unwrap();
+    let ds = csv::load(&path, &ColumnRef::Name("y".into()), true, b',').unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(ds.labels, vec![0, 0, 1]);
+    assert_eq!(
+        ds.classes.values,
+        vec![LabelValue::Number(0.0), LabelValue::Number(1.0)]
+    );
+    // The class is +0, so the label output never shows a negative zero.
+    assert!(matches!(ds.classes.values[0], LabelValue::Number(x) if x.is_sign_positive()));
+}

@@ -212,7 +212,7 @@ impl Dataset {
             let mut nums: Vec<f64> = raw_labels
                 .iter()
                 .map(|v| match v {
-                    LabelValue::Number(x) => *x,
+                    LabelValue::Number(x) => without_negative_zero(*x),
                     LabelValue::Name(_) => unreachable!(),
                 })
                 .collect();
@@ -242,11 +242,22 @@ impl Dataset {
     }
 }
 
+/// The label value with `-0` read as `0`: the two compare equal, so they are
+/// one class (sorting by `total_cmp` and deduplicating by `==` would otherwise
+/// keep a class list the lookup by `total_cmp` cannot find `0` in).
+fn without_negative_zero(x: f64) -> f64 {
+    if x == 0.0 {
+        0.0
+    } else {
+        x
+    }
+}
+
 fn class_index(values: &[LabelValue], v: &LabelValue) -> u32 {
     let index = match v {
         LabelValue::Number(x) => values
             .binary_search_by(|probe| match probe {
-                LabelValue::Number(y) => y.total_cmp(x),
+                LabelValue::Number(y) => y.total_cmp(&without_negative_zero(*x)),
                 LabelValue::Name(_) => unreachable!("numeric classes only"),
             })
             .expect("every label is a class"),
