@@ -1,3 +1,10 @@
 fn main() {
+    // An interrupt (SIGINT, SIGTERM, SIGHUP) while outputs are being written
+    // removes their temporaries, so nothing half-written is left behind;
+    // the exit status is 130, as for a shell's interrupted command.
+    let _ = ctrlc::set_handler(|| {
+        robmem::backend::staging::remove_live_temporaries();
+        std::process::exit(130);
+    });
     std::process::exit(robmem::cli::main());
 }

@@ -4,11 +4,13 @@
 //!   reader for such models;
 //! - [`report`]: a human-readable table of layers (`--emit layers`);
 //! - [`vnnlib`]: known-answer verification instances (VNN-LIB properties,
-//!   `instances.csv`, `expected.csv`).
+//!   `instances.csv`, `expected.csv`);
+//! - [`staging`]: all-or-nothing writes of one network's outputs.
 
 pub mod certificate;
 pub mod onnx;
 pub mod report;
+pub mod staging;
 pub mod vnnlib;
 
 pub use onnx::{read_onnx, read_onnx_file, save_onnx, write_onnx, OnnxError, OnnxOptions};

@@ -20,9 +20,10 @@
 //! inside the certified region) and outward for planted ones (the box still
 //! contains the counterexample); see [`round_inward`] and [`round_outward`].
 //!
-//! The folder is written under a temporary sibling name and renamed into
-//! place once complete, so an interrupted run never leaves a half-written
-//! folder, and an existing folder is replaced only by a complete one.
+//! The caller builds the folder under a temporary sibling name and renames
+//! it into place once complete, with its certificate ([`crate::backend::staging`]),
+//! so an interrupted run never leaves a half-written folder, and an existing
+//! folder is replaced only by a complete one.
 
 use crate::data::LabelValue;
 use crate::eval::evaluate_point;
@@ -586,57 +587,12 @@ fn io_error(path: &Path, source: io::Error) -> VnnlibError {
     }
 }
 
-/// Writes the instance folder `dir` for `set` (layout in the module doc and
-/// specs/vnnlib.md). The folder is built as a temporary sibling
-/// (`.DIR.PID.tmp`) and renamed to `dir` once complete; an existing `dir` is
-/// moved aside and removed only after that.
-pub fn write_instances(dir: &Path, set: &InstanceSet) -> Result<Written, VnnlibError> {
-    let d = set.points.ncols();
-    let n = set.points.nrows();
-    let name = dir
-        .file_name()
-        .ok_or_else(|| io_error(dir, io::Error::other("the path has no folder name")))?;
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(parent) = parent {
-        std::fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
-    }
-    let sibling = |tag: &str| {
-        let mut s = std::ffi::OsString::from(".");
-        s.push(name);
-        s.push(format!(".{}.{tag}", std::process::id()));
-        dir.with_file_name(s)
-    };
-    let temp = sibling("tmp");
-    if temp.exists() {
-        std::fs::remove_dir_all(&temp).map_err(|e| io_error(&temp, e))?;
-    }
-    let result = fill(&temp, set, n, d);
-    let written = match result {
-        Ok(w) => w,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&temp);
-            return Err(e);
-        }
-    };
-    let old = sibling("old");
-    let had_old = dir.exists();
-    if had_old {
-        std::fs::rename(dir, &old).map_err(|e| io_error(dir, e))?;
-    }
-    if let Err(e) = std::fs::rename(&temp, dir) {
-        if had_old {
-            let _ = std::fs::rename(&old, dir);
-        }
-        let _ = std::fs::remove_dir_all(&temp);
-        return Err(io_error(dir, e));
-    }
-    if had_old {
-        std::fs::remove_dir_all(&old).map_err(|e| io_error(&old, e))?;
-    }
-    Ok(Written {
-        dir: dir.to_path_buf(),
-        ..written
-    })
+/// Writes the instance folder for `set` into `root`, an existing empty
+/// folder (layout in the module doc and specs/vnnlib.md). Callers build it
+/// under a temporary name and rename it into place when it is complete
+/// (`backend::staging`), so no half-written folder is ever visible.
+pub fn write_instances(root: &Path, set: &InstanceSet) -> Result<Written, VnnlibError> {
+    fill(root, set, set.points.nrows(), set.points.ncols())
 }
 
 /// Writes everything into `root` (a fresh folder).

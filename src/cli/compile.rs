@@ -2,13 +2,15 @@
 //! check the spec, compile each network and write the files its `emit`
 //! block names.
 
+use super::outputs::{check_outputs, output_path, replaceable_folder, FOLDER_MANIFEST};
 use super::print_diagnostic;
 use crate::analysis::report::{check_networks, show, NetworkReport};
 use crate::backend::certificate::{
-    make_certificate, save_certificate, CertificateError, CertificateRequest,
+    make_certificate, relative_path, CertificateError, CertificateRequest,
 };
-use crate::backend::onnx::{save_onnx, write_onnx, OnnxOptions};
+use crate::backend::onnx::{write_onnx, write_onnx_file, OnnxOptions};
 use crate::backend::report::layers_report;
+use crate::backend::staging::{Staging, StagingError};
 use crate::backend::vnnlib::{
     write_instances, InstanceSet, Outputs, VnnlibError, Written, DEFAULT_TIMEOUT_SECONDS,
 };
@@ -46,8 +48,10 @@ instances (VNN-LIB properties, instances.csv, expected.csv; see `robmem
 instances --help` and specs/vnnlib.md), with `unsafe = K` planted ones.
 
 Output paths in `emit` blocks are relative to the spec file's folder, or to
---out DIR when given. Files are written to a temporary name and renamed, so
-an interrupted run leaves no half-written file.";
+--out DIR when given. A network's outputs are all or nothing: every file and
+folder is written under a temporary name, its certificates are confirmed by
+the checker, and only then are they all renamed into place; a failure or an
+interrupt leaves the older outputs as they were and no temporary behind.";
 
 /// The text after the options in `robmem compile --help`.
 pub const AFTER_HELP: &str = "Exit codes: 0 ok; 1 invalid spec, radius not achievable or not certifiable \
@@ -71,7 +75,8 @@ pub struct CompileArgs {
     /// Print one JSON object per network and line (JSON Lines) with the keys
     /// network, points, dim, labels, norm, delta, limit, radius, ratio,
     /// projection, m, width, depth, parameters, seconds (plus draws,
-    /// slots_per_label, delta_projected, gamma, written).
+    /// slots_per_label, delta_projected, gamma, written, and
+    /// certified_radius and arithmetics from the certificate, null without one).
     #[arg(long)]
     pub json: bool,
     /// Print an intermediate form instead of writing files: `ir` (the stage
@@ -111,6 +116,10 @@ fn compile_all(args: &CompileArgs) -> Result<(), SpecError> {
         &args.file,
         args.network.as_deref(),
         writes,
+        |program, selected| match args.emit {
+            Some(_) => Ok(()),
+            None => check_outputs(program, selected, args.out.as_deref()),
+        },
         |program, index, compiled, data, report| {
             match args.emit {
                 Some(Listing::Ir) => {
@@ -124,15 +133,15 @@ fn compile_all(args: &CompileArgs) -> Result<(), SpecError> {
                 None => {}
             }
             let write_started = Instant::now();
-            let written = write_outputs(program, index, compiled, data, args.out.as_deref())?;
+            let emitted = write_outputs(program, index, compiled, data, args.out.as_deref())?;
             compiled.summary.seconds.push(Phase {
                 phase: "write",
                 seconds: write_started.elapsed().as_secs_f64(),
             });
             if args.json {
-                println!("{}", summary_json(&compiled.summary, &written));
+                println!("{}", summary_json(&compiled.summary, &emitted));
             } else {
-                print!("{}", summary_text(&compiled.summary, report, &written));
+                print!("{}", summary_text(&compiled.summary, report, &emitted));
             }
             Ok(())
         },
@@ -153,17 +162,21 @@ pub(crate) enum OnnxWrites {
 
 /// Loads and checks the spec `file`, compiles the network `network` (or every
 /// network) and calls `f` with each compiled network, in order of
-/// declaration. Errors (invalid spec, radius not certifiable) stop at the
-/// first network that fails, before any is compiled when the check fails.
+/// declaration. `check_outputs` sees the program and the selected networks
+/// before anything is compiled (to refuse outputs that would collide or
+/// destroy an input). Errors (invalid spec, radius not certifiable) stop at
+/// the first network that fails, before any is compiled when the check fails.
 pub(crate) fn for_each_compiled(
     file: &Path,
     network: Option<&str>,
     writes: OnnxWrites,
+    check_outputs: impl FnOnce(&Program, &[usize]) -> Result<(), SpecError>,
     mut f: impl FnMut(&Program, usize, &mut Compiled, &Dataset, &NetworkReport) -> Result<(), SpecError>,
 ) -> Result<(), SpecError> {
     let started = Instant::now();
     let program = load_program(file)?;
     let selected = select(&program, network)?;
+    check_outputs(&program, &selected)?;
     let outcome = check_networks(&program, &selected)?;
     let load_seconds = started.elapsed().as_secs_f64();
     for d in &outcome.diagnostics {
@@ -306,32 +319,45 @@ fn compile_error(
     }
 }
 
-/// Where an `emit` path goes: as resolved, or re-rooted under `--out DIR`.
-fn output_path(program: &Program, path: &Path, out: Option<&Path>) -> PathBuf {
-    let Some(out) = out else {
-        return path.to_path_buf();
-    };
-    let spec_dir = program.path.parent().unwrap_or(Path::new(""));
-    match path.strip_prefix(spec_dir) {
-        Ok(relative) => out.join(relative),
-        Err(_) => out.join(path.file_name().unwrap_or(path.as_os_str())),
-    }
+/// What [`write_outputs`] wrote for one network.
+struct Emitted {
+    /// The files and folders, in the order they were staged.
+    written: Vec<PathBuf>,
+    /// The certificate's radius and claimed arithmetics, when one was written.
+    certified: Option<(f64, Vec<Semantics>)>,
 }
 
-/// Writes the files the network's `emit` blocks name and returns their paths.
+/// Writes the files the network's `emit` blocks name and returns their
+/// paths. All or nothing: every ONNX file, certificate and VNN-LIB folder of
+/// the network is written under a temporary name, each certificate is
+/// confirmed by the checker on the ONNX bytes as written, and only then are
+/// they all renamed into place ([`Staging`]). On any failure nothing of this
+/// network is left behind, and its older outputs stay as they were.
 fn write_outputs(
     program: &Program,
     index: usize,
     compiled: &Compiled,
     data: &Dataset,
     out: Option<&Path>,
-) -> Result<Vec<PathBuf>, SpecError> {
+) -> Result<Emitted, SpecError> {
     let net = &program.networks[index];
     let emits: Vec<&EmitSpec> = program
         .emits
         .iter()
         .filter(|e| e.network == index)
         .collect();
+    for emit in &emits {
+        if emit.certificate.is_some() && emit.onnx.is_none() {
+            return Err(program
+                .error_at(
+                    emit.span,
+                    "this emit block",
+                    "a certificate is about an ONNX file, and this `emit` block writes none"
+                        .to_string(),
+                )
+                .with_help("add `onnx = \"NAME.onnx\"` to the same emit block"));
+        }
+    }
     let mut onnx_paths: Vec<PathBuf> = emits
         .iter()
         .filter_map(|e| e.onnx.as_deref())
@@ -346,55 +372,63 @@ fn write_outputs(
             )),
         }
     }
+    let mut staging = Staging::new();
+    let mut certified = None;
     let options = onnx_options(program, net, compiled, data);
     for path in &onnx_paths {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| write_error(parent, &e.to_string()))?;
-        }
-        save_onnx(&compiled.network, &options, path)
+        let temporary = staging.file(path).map_err(staging_error)?;
+        write_onnx_file(&compiled.network, &options, &temporary)
             .map_err(|e| write_error(path, &e.to_string()))?;
     }
-    let mut written = onnx_paths;
     for emit in &emits {
-        let Some(cert_path) = &emit.certificate else {
+        let (Some(cert_path), Some(onnx_path)) = (&emit.certificate, &emit.onnx) else {
             continue;
         };
         let cert_path = output_path(program, cert_path, out);
-        let Some(onnx_path) = emit.onnx.as_deref().map(|p| output_path(program, p, out)) else {
-            return Err(program
-                .error_at(
-                    emit.span,
-                    "this emit block",
-                    "a certificate is about an ONNX file, and this `emit` block writes none"
-                        .to_string(),
-                )
-                .with_help("add `onnx = \"NAME.onnx\"` to the same emit block"));
+        let onnx_path = output_path(program, onnx_path, out);
+        let onnx_temporary = staging
+            .temporary_of(&onnx_path)
+            .expect("every emitted ONNX file is staged above")
+            .to_path_buf();
+        let cert_temporary = staging.file(&cert_path).map_err(staging_error)?;
+        let model = StagedModel {
+            bytes_at: &onnx_temporary,
+            named: &onnx_path,
         };
-        if let Some(parent) = cert_path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| write_error(parent, &e.to_string()))?;
-        }
-        let search_up_to = matches!(net.radius, RadiusSpec::Max).then(|| {
-            let p = &compiled.program;
-            p.scores.delta_prime / (2.0 * p.projection.norm_bound) * 1.01
-        });
-        if certify(
+        let why = match certify(
             program,
             index,
             compiled,
             data,
-            &onnx_path,
+            model,
             &cert_path,
-            search_up_to,
-        )?
-        .is_some()
-        {
-            written.push(cert_path);
-        }
+            &cert_temporary,
+        )? {
+            Ok(c) => {
+                certified.get_or_insert((c.radius, c.semantics.clone()));
+                continue;
+            }
+            Err(why) => why,
+        };
+        return Err(program
+                .error_at(
+                    emit.span,
+                    "this emit block",
+                    format!(
+                        "no certificate can be made for network `{}`: {why}",
+                        net.name
+                    ),
+                )
+                .with_help(format!(
+                    "remove `certificate` from this emit block to write the ONNX file alone; nothing was written for `{}`",
+                    net.name
+                )));
     }
     for emit in &emits {
         if let Some(dir) = &emit.vnnlib {
             let dir = output_path(program, dir, out);
-            let w = write_vnnlib(
+            write_vnnlib(
+                &mut staging,
                 program,
                 index,
                 compiled,
@@ -403,10 +437,15 @@ fn write_outputs(
                 emit.unsafe_instances,
                 DEFAULT_TIMEOUT_SECONDS,
             )?;
-            written.push(w.dir);
         }
     }
-    Ok(written)
+    let written = staging.commit().map_err(staging_error)?;
+    Ok(Emitted { written, certified })
+}
+
+/// A staging error (an output that cannot be written) as a diagnostic.
+pub(crate) fn staging_error(e: StagingError) -> SpecError {
+    write_error(&e.path, &e.source.to_string())
 }
 
 fn note(message: &str) {
@@ -428,18 +467,27 @@ fn onnx_options(
     }
 }
 
-/// Writes the certificate of network `index` about the ONNX file
-/// `onnx_path` to `cert_path` (specs/certificate.md), announcing what it
-/// claims; `None` (with a note) for networks certificates do not cover.
+/// An ONNX file being written: its bytes are at `bytes_at` (a temporary
+/// name) and it will be renamed to `named`, the path the certificate records.
+#[derive(Clone, Copy)]
+struct StagedModel<'a> {
+    bytes_at: &'a Path,
+    named: &'a Path,
+}
+
+/// Makes the certificate of network `index` about `model`
+/// (specs/certificate.md), to be renamed to `cert_path`, writes it to
+/// `cert_temporary` and announces what it claims. `Ok(Err(why))` for a
+/// network certificates do not cover (nothing written).
 fn certify(
     program: &Program,
     index: usize,
     compiled: &Compiled,
     data: &Dataset,
-    onnx_path: &Path,
+    model: StagedModel<'_>,
     cert_path: &Path,
-    search_up_to: Option<f64>,
-) -> Result<Option<Certificate>, SpecError> {
+    cert_temporary: &Path,
+) -> Result<Result<Certificate, String>, SpecError> {
     let net = &program.networks[index];
     let request = CertificateRequest {
         network: &net.name,
@@ -447,32 +495,39 @@ fn certify(
         layers: &compiled.network,
         data,
         spec_path: &program.path,
-        onnx_path,
+        onnx_path: model.bytes_at,
         certificate_path: cert_path,
-        search_up_to,
+        // One certified radius per network: the certificate states the
+        // radius the summary, the ONNX metadata and the instances use.
+        search_up_to: None,
     };
     let certifying = crate::progress::phase("certificate", None);
     let certified = make_certificate(&request);
     certifying.finish();
-    let certified = match certified {
+    let mut certified = match certified {
         Ok(c) => c,
-        Err(CertificateError::Unsupported(why)) => {
-            note(&format!(
-                "no certificate written for `{}` ({}): {why}",
-                net.name,
-                cert_path.display()
-            ));
-            return Ok(None);
+        Err(CertificateError::Unsupported(why)) => return Ok(Err(why)),
+        Err(CertificateError::Rejected(why)) => {
+            return Err(SpecError::new(format!(
+                "the checker does not confirm the network robmem compiled for `{}`: {why}",
+                net.name
+            ))
+            .with_help(format!(
+                "this is a defect of robmem: please report it with the spec; nothing was written for `{}`",
+                net.name
+            )))
         }
         Err(e) => return Err(write_error(cert_path, &e.to_string())),
     };
+    let base = cert_path.parent().unwrap_or(Path::new(""));
+    certified.certificate.model.path = relative_path(base, model.named);
     for (semantics, why) in &certified.not_claimed {
         eprintln!(
             "warning: network `{}`: the certificate does not claim {semantics} evaluation: {why}",
             net.name
         );
     }
-    save_certificate(&certified.certificate, cert_path)
+    std::fs::write(cert_temporary, certified.certificate.to_json())
         .map_err(|e| write_error(cert_path, &e.to_string()))?;
     let c = certified.certificate;
     let names: Vec<&str> = c.semantics.iter().map(|s| s.name()).collect();
@@ -487,12 +542,16 @@ fn certify(
             names.join(", ")
         }
     ));
-    Ok(Some(c))
+    Ok(Ok(c))
 }
 
-/// Writes the VNN-LIB instance folder `dir` of network `index`
-/// (specs/vnnlib.md) with `planted` not-robust instances.
+/// Stages the VNN-LIB instance folder `dir` of network `index`
+/// (specs/vnnlib.md) with `planted` not-robust instances, and its
+/// certificate, in `staging`: the folder appears at `dir` when the staging
+/// is committed, complete with its certificate, or not at all.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn write_vnnlib(
+    staging: &mut Staging,
     program: &Program,
     index: usize,
     compiled: &Compiled,
@@ -518,7 +577,20 @@ pub(crate) fn write_vnnlib(
         planted,
         timeout_seconds,
     };
-    let written = write_instances(dir, &set).map_err(|e| match e {
+    replaceable_folder(dir).map_err(|why| {
+        write_error(dir, &why).with_help(
+            "robmem replaces only folders it made: choose another folder, or move this one away yourself",
+        )
+    })?;
+    let temporary = staging.folder(dir).map_err(staging_error)?;
+    let manifest = serde_json::json!({
+        "made_by": format!("robmem {}", env!("CARGO_PKG_VERSION")),
+        "network": net.name,
+        "about": "robmem replaces this folder on its next run; it refuses to replace a folder without this file",
+    });
+    std::fs::write(temporary.join(FOLDER_MANIFEST), format!("{manifest:#}\n"))
+        .map_err(|e| write_error(dir, &e.to_string()))?;
+    let written = write_instances(&temporary, &set).map_err(|e| match e {
         VnnlibError::Io { path, source } => write_error(Path::new(&path), &source.to_string()),
         e @ VnnlibError::Radius(_) => SpecError::new(format!(
             "cannot write VNN-LIB instances of network `{}` to {}: {e}",
@@ -536,18 +608,31 @@ pub(crate) fn write_vnnlib(
     // The robust instances' answer (`unsat`) rests on the real-arithmetic
     // claim: the folder gets a certificate of its own ONNX copy at the
     // instances' radius, checked by `robmem verify DIR/NAME.cert.json`.
-    let onnx_copy = dir.join("onnx").join(format!("{}.onnx", net.name));
-    let cert_path = dir.join(format!("{}.cert.json", net.name));
-    if let Some(cert) = certify(program, index, compiled, data, &onnx_copy, &cert_path, None)? {
-        if !cert.semantics.contains(&Semantics::Real) {
-            eprintln!(
-                "warning: network `{}`: the checker does not confirm the robust instances in {} (no real-arithmetic claim): do not rely on their `unsat` answers",
-                net.name,
-                dir.display()
-            );
-        }
+    // Inside the temporary folder (a sibling of `dir`) every relative path
+    // the certificate records is the one it will have inside `dir`.
+    let onnx_copy = temporary.join("onnx").join(format!("{}.onnx", net.name));
+    let cert_path = temporary.join(format!("{}.cert.json", net.name));
+    let model = StagedModel {
+        bytes_at: &onnx_copy,
+        named: &onnx_copy,
+    };
+    match certify(program, index, compiled, data, model, &cert_path, &cert_path)? {
+        Ok(cert) if !cert.semantics.contains(&Semantics::Real) => eprintln!(
+            "warning: network `{}`: the checker does not confirm the robust instances in {} (no real-arithmetic claim): do not rely on their `unsat` answers",
+            net.name,
+            dir.display()
+        ),
+        Ok(_) => {}
+        Err(why) => note(&format!(
+            "no certificate written in {} for `{}`: {why}",
+            dir.display(),
+            net.name
+        )),
     }
-    Ok(written)
+    Ok(Written {
+        dir: dir.to_path_buf(),
+        ..written
+    })
 }
 
 fn write_error(path: &Path, reason: &str) -> SpecError {
@@ -587,19 +672,29 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The `--json` line: the summary plus the files written.
-fn summary_json(summary: &Summary, written: &[PathBuf]) -> serde_json::Value {
+/// The `--json` line: the summary plus the files written, and the
+/// certificate's radius and arithmetics (`null` without a certificate).
+fn summary_json(summary: &Summary, emitted: &Emitted) -> serde_json::Value {
     let mut value = serde_json::to_value(summary).expect("summary serialises");
-    value["written"] = written
+    value["written"] = emitted
+        .written
         .iter()
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .into();
+    let (radius, arithmetics) = match &emitted.certified {
+        Some((radius, semantics)) => (
+            serde_json::json!(radius),
+            serde_json::json!(semantics.iter().map(|s| s.name()).collect::<Vec<_>>()),
+        ),
+        None => (serde_json::Value::Null, serde_json::Value::Null),
+    };
+    value["certified_radius"] = radius;
+    value["arithmetics"] = arithmetics;
     value
 }
 
-/// The human-readable summary of one network.
-fn summary_text(s: &Summary, report: &NetworkReport, written: &[PathBuf]) -> String {
+fn summary_text(s: &Summary, report: &NetworkReport, emitted: &Emitted) -> String {
     let opt = |x: Option<f64>| x.map_or("infinite".to_string(), show);
     let total: f64 = s.seconds.iter().map(|p| p.seconds).sum();
     let phases: Vec<String> = s
@@ -637,7 +732,19 @@ fn summary_text(s: &Summary, report: &NetworkReport, written: &[PathBuf]) -> Str
         s.parameters,
         phases.join(", "),
     );
-    for path in written {
+    if let Some((radius, semantics)) = &emitted.certified {
+        let names: Vec<&str> = semantics.iter().map(|s| s.name()).collect();
+        out += &format!(
+            "  certified   radius {} in {}\n",
+            show(*radius),
+            if names.is_empty() {
+                "no arithmetic".to_string()
+            } else {
+                names.join(", ")
+            }
+        );
+    }
+    for path in &emitted.written {
         out += &format!("  wrote       {}\n", path.display());
     }
     out

@@ -2,8 +2,9 @@
 //! [--timeout SECONDS]`: compile each network and write its VNN-LIB
 //! instance folder (specs/vnnlib.md), with one summary line per network.
 
-use super::compile::{for_each_compiled, write_vnnlib, OnnxWrites};
+use super::compile::{for_each_compiled, staging_error, write_vnnlib, OnnxWrites};
 use super::print_diagnostic;
+use crate::backend::staging::Staging;
 use crate::backend::vnnlib::DEFAULT_TIMEOUT_SECONDS;
 use crate::diagnostics::SpecError;
 use crate::spec::Program;
@@ -112,9 +113,21 @@ fn write_all(args: &InstancesArgs) -> Result<(), SpecError> {
         &args.file,
         args.network.as_deref(),
         OnnxWrites::Always,
+        |_, _| Ok(()),
         |program, index, compiled, data, _report| {
             let (dir, planted) = target(program, index, args);
-            let w = write_vnnlib(program, index, compiled, data, &dir, planted, args.timeout)?;
+            let mut staging = Staging::new();
+            let w = write_vnnlib(
+                &mut staging,
+                program,
+                index,
+                compiled,
+                data,
+                &dir,
+                planted,
+                args.timeout,
+            )?;
+            staging.commit().map_err(staging_error)?;
             println!(
                 "{}: {} instances ({} robust, {} planted) in {}",
                 program.networks[index].name,

@@ -5,6 +5,7 @@
 pub mod check;
 pub mod compile;
 pub mod instances;
+pub mod outputs;
 pub mod verify;
 
 use crate::diagnostics::SpecError;

@@ -13,7 +13,7 @@ mod read;
 mod write;
 
 pub use read::{read_onnx, read_onnx_file, OnnxMetadata};
-pub use write::{save_onnx, write_onnx, write_onnx_to};
+pub use write::{save_onnx, write_onnx, write_onnx_file, write_onnx_to};
 
 use crate::ir::layers::LayerError;
 use crate::spec::{OutputKind, Precision};

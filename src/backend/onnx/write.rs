@@ -388,8 +388,6 @@ pub fn write_onnx_to(
 /// synced, then renamed over `path`, so that `path` never holds a partial
 /// model. The temporary file is removed on failure.
 pub fn save_onnx(net: &LayerNetwork, options: &OnnxOptions, path: &Path) -> Result<(), OnnxError> {
-    let plan = Plan::new(net, options)?.within_limit()?;
-    let _phase = crate::progress::phase("write onnx", Some(plan.total_len() as u64));
     let io_error = |source| OnnxError::Io {
         path: path.display().to_string(),
         source,
@@ -401,18 +399,31 @@ pub fn save_onnx(net: &LayerNetwork, options: &OnnxOptions, path: &Path) -> Resu
     temp_name.push(file_name);
     temp_name.push(format!(".{}.tmp", std::process::id()));
     let temp = path.with_file_name(temp_name);
-    let result = (|| {
-        let file = std::fs::File::create(&temp)?;
-        let mut writer = BufWriter::with_capacity(1 << 20, file);
-        plan.write(&mut writer)?;
-        let file = writer.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&temp, path)
-    })();
-    if let Err(error) = result {
+    let result = write_onnx_file(net, options, &temp)
+        .and_then(|()| std::fs::rename(&temp, path).map_err(io_error));
+    if result.is_err() {
         let _ = std::fs::remove_file(&temp);
-        return Err(io_error(error));
     }
-    Ok(())
+    result
+}
+
+/// Writes `net` to the file `path` (created or truncated) and syncs it, with
+/// a progress bar. Not atomic: for a path that is itself a temporary name
+/// (see `backend::staging`); [`save_onnx`] is the atomic form.
+pub fn write_onnx_file(
+    net: &LayerNetwork,
+    options: &OnnxOptions,
+    path: &Path,
+) -> Result<(), OnnxError> {
+    let plan = Plan::new(net, options)?.within_limit()?;
+    let _phase = crate::progress::phase("write onnx", Some(plan.total_len() as u64));
+    let io_error = |source| OnnxError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let file = std::fs::File::create(path).map_err(io_error)?;
+    let mut writer = BufWriter::with_capacity(1 << 20, file);
+    plan.write(&mut writer).map_err(io_error)?;
+    let file = writer.into_inner().map_err(|e| io_error(e.into_error()))?;
+    file.sync_all().map_err(io_error)
 }
