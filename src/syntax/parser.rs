@@ -20,9 +20,21 @@ pub struct RmemParser;
 
 /// Parses a spec. `name` is the file name shown in diagnostics.
 pub fn parse(name: &str, text: &str) -> Result<File, SpecError> {
-    // Record the tokens tried at the furthest position, for "expected `->`".
-    pest::set_error_detail(true);
-    let mut pairs = RmemParser::parse(Rule::file, text).map_err(|e| pest_error(name, text, e))?;
+    // A valid spec parses without tracking attempts (pest's default; the
+    // tracking costs a third of the parse time); an invalid one is parsed
+    // again recording the tokens tried at the furthest position, for
+    // "expected `->`". The switch is process-wide and only ever turned on,
+    // so a parse on another thread never loses its detail.
+    let mut pairs = match RmemParser::parse(Rule::file, text) {
+        Ok(pairs) => pairs,
+        Err(_) => {
+            pest::set_error_detail(true);
+            match RmemParser::parse(Rule::file, text) {
+                Ok(pairs) => pairs,
+                Err(e) => return Err(pest_error(name, text, e)),
+            }
+        }
+    };
     let lower = Lower {
         name,
         text,
