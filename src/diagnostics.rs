@@ -520,6 +520,37 @@ mod tests {
     }
 
     #[test]
+    fn line_index_counts_lf_crlf_and_lone_cr() {
+        let text = "ab\ncd\r\nef\rgh";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_col(text, 0), (1, 1));
+        assert_eq!(index.line_col(text, 4), (2, 2));
+        assert_eq!(index.line_col(text, 7), (3, 1));
+        assert_eq!(index.line_col(text, 10), (4, 1));
+        assert_eq!(index.line_col(text, 999), (4, 3));
+    }
+
+    #[test]
+    fn label_far_right_renders_plainly_and_out_of_range_does_not_panic() {
+        let text = format!("{}x", " ".repeat(70_000));
+        let err = SpecError::new("bad")
+            .with_source("f.rmem", text.clone())
+            .with_label((70_000, 1), "here");
+        assert!(err.render().contains("f.rmem:1:70001: here"));
+        let outside = SpecError::new("bad")
+            .with_source("f.rmem", "ab")
+            .with_label((10, 5), "past the end");
+        assert!(outside.render().contains("f.rmem:1:3"));
+        assert_eq!(visible("a\u{feff}\0b"), "a\\u{feff}\\u{0}b");
+    }
+
+    #[test]
+    fn long_words_get_no_suggestion() {
+        let long = "n".repeat(MAX_SUGGEST_LEN + 1);
+        assert_eq!(did_you_mean(&long, ["norm"]), None);
+    }
+
+    #[test]
     fn suggestions_pick_the_closest_word() {
         assert_eq!(
             did_you_mean("nrom", ["norm", "data", "radius"]),
