@@ -401,3 +401,13 @@ fn cr_only_line_endings_give_one_line_number() {
     run.expect(1, &["unknown key `nrom`", &c.at(7, 24)]);
     assert!(run.stderr.contains(" 7 │ network n"), "{}", run.stderr);
 }
+
+#[test]
+fn seeds_above_2_53_are_exact_up_to_u64_max() {
+    for seed in [9_007_199_254_740_993u64, u64::MAX] {
+        let text = format!("{XOR}network n {{ data = xor seed = {seed} }}\n");
+        let program = robmem::resolve::resolve_text(std::path::Path::new("t.rmem"), &text)
+            .unwrap_or_else(|e| panic!("{}", e.render()));
+        assert_eq!(program.networks[0].seed, seed);
+    }
+}
