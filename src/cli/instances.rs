@@ -69,7 +69,9 @@ pub struct InstancesArgs {
     #[arg(long = "unsafe", value_name = "K")]
     pub planted: Option<usize>,
     /// Timeout per instance written to instances.csv, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT_SECONDS)]
+    /// At least 1 (a zero timeout would make every instance time out).
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT_SECONDS,
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub timeout: u32,
 }
 
@@ -115,7 +117,17 @@ fn write_all(args: &InstancesArgs) -> Result<(), SpecError> {
         OnnxWrites::Always,
         |_, _| Ok(()),
         |program, index, compiled, data, _report| {
-            let (dir, planted) = target(program, index, args);
+            let (dir, asked) = target(program, index, args);
+            // More planted instances than differently-labelled pairs cannot
+            // be written: bound K by what exists before any work is sized by it.
+            let pairs = differently_labelled_pairs(&data.class_sizes());
+            let planted = asked.min(pairs);
+            if planted < asked {
+                eprintln!(
+                    "warning: network `{}`: {asked} planted instances asked for, but the data has only {pairs} differently-labelled pairs; writing {pairs}",
+                    program.networks[index].name
+                );
+            }
             let mut staging = Staging::new();
             let w = write_vnnlib(
                 &mut staging,
@@ -139,4 +151,16 @@ fn write_all(args: &InstancesArgs) -> Result<(), SpecError> {
             Ok(())
         },
     )
+}
+
+/// The number of unordered pairs of points with different labels, given the
+/// size of each class (saturating at `usize::MAX`).
+pub fn differently_labelled_pairs(class_sizes: &[usize]) -> usize {
+    let n: u128 = class_sizes.iter().map(|&c| c as u128).sum();
+    let same: u128 = class_sizes
+        .iter()
+        .map(|&c| c as u128 * (c as u128).saturating_sub(1) / 2)
+        .sum();
+    let all = n * n.saturating_sub(1) / 2;
+    usize::try_from(all - same).unwrap_or(usize::MAX)
 }

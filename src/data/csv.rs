@@ -29,7 +29,11 @@ pub fn load(
         path: path.to_path_buf(),
         reason,
     };
-    let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+    let mut bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+    // A UTF-8 byte-order mark is not part of the first column's name.
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
     // The `csv` crate's line counter skips blank lines; count them from the
     // record's byte offset instead.
     let line_starts: Vec<usize> = std::iter::once(0).chain(memchr_lines(&bytes)).collect();
@@ -51,7 +55,15 @@ pub fn load(
     let mut records = reader.records();
     let mut next_row = || -> Result<Option<(usize, ::csv::StringRecord)>, DataError> {
         for result in records.by_ref() {
-            let record = result.map_err(|e| unreadable(csv_reason(&e)))?;
+            let record = result.map_err(|e| {
+                let line = match e.kind() {
+                    ::csv::ErrorKind::Utf8 { pos: Some(pos), .. } => {
+                        Some(line_of(pos.byte() as usize))
+                    }
+                    _ => e.position().map(|p| line_of(p.byte() as usize)),
+                };
+                unreadable(csv_reason(&e, line))
+            })?;
             if record.len() == 1 && record[0].is_empty() {
                 continue;
             }
@@ -105,6 +117,13 @@ pub fn load(
         }
         for (column, field) in record.iter().enumerate() {
             if column == label_column {
+                if field.is_empty() {
+                    return Err(DataError::CsvEmptyLabel {
+                        path: path.to_path_buf(),
+                        line,
+                        column,
+                    });
+                }
                 labels.push(parse_label(field));
             } else {
                 let x = field.parse::<f64>().map_err(|_| DataError::CsvNotANumber {
@@ -150,7 +169,7 @@ fn resolve_column(
         Some(names) => names
             .iter()
             .enumerate()
-            .map(|(i, n)| format!("{i}: {n}"))
+            .map(|(i, n)| format!("{i}: {}", crate::diagnostics::visible(n)))
             .collect::<Vec<_>>()
             .join(", "),
         None => format!("0 to {} (the file has no header)", columns - 1),
@@ -164,10 +183,18 @@ fn resolve_column(
     match (label, names) {
         (ColumnRef::Index(i), _) if *i < columns => Ok(*i),
         (ColumnRef::Index(i), _) => Err(no_such(format!("{i}"), None)),
-        (ColumnRef::Name(name), Some(names)) => match names.iter().position(|n| n == name) {
-            Some(i) => Ok(i),
-            None => Err(no_such(format!("{name:?}"), closest(name, names))),
-        },
+        (ColumnRef::Name(name), Some(names)) => {
+            let columns: Vec<usize> = (0..names.len()).filter(|&i| &names[i] == name).collect();
+            match columns[..] {
+                [i] => Ok(i),
+                [] => Err(no_such(format!("{name:?}"), closest(name, names))),
+                _ => Err(DataError::DuplicateColumn {
+                    path: path.to_path_buf(),
+                    name: name.clone(),
+                    columns,
+                }),
+            }
+        }
         (ColumnRef::Name(name), None) => Err(DataError::NoSuchColumn {
             path: path.to_path_buf(),
             wanted: format!("{name:?} (columns have no names with header = false)"),
@@ -179,9 +206,16 @@ fn resolve_column(
 
 /// The existing name closest to `wanted`, when it is close enough to be a
 /// plausible typo.
+/// Names longer than [`crate::diagnostics::MAX_SUGGEST_LEN`] are not
+/// compared (the distance costs the product of the lengths).
 fn closest(wanted: &str, names: &[String]) -> Option<String> {
+    use crate::diagnostics::MAX_SUGGEST_LEN;
+    if wanted.len() > MAX_SUGGEST_LEN {
+        return None;
+    }
     names
         .iter()
+        .filter(|n| n.len() <= MAX_SUGGEST_LEN)
         .map(|n| (strsim::normalized_damerau_levenshtein(wanted, n), n))
         .filter(|(score, _)| *score >= 0.5)
         .max_by(|a, b| a.0.total_cmp(&b.0))
@@ -203,14 +237,16 @@ fn memchr_lines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
         .map(|(i, _)| i + 1)
 }
 
-/// The reason of a `csv` error, with its line when the crate knows it.
-fn csv_reason(err: &::csv::Error) -> String {
+/// The reason of a `csv` error, with its 1-based line when known.
+fn csv_reason(err: &::csv::Error, line: Option<usize>) -> String {
+    let at = line.map_or(String::new(), |l| format!("line {l}: "));
     match err.kind() {
-        ::csv::ErrorKind::Io(io) => io.to_string(),
-        ::csv::ErrorKind::Utf8 { pos, err } => match pos {
-            Some(pos) => format!("byte {}: invalid UTF-8: {err}", pos.byte()),
-            None => format!("invalid UTF-8: {err}"),
-        },
-        _ => err.to_string(),
+        ::csv::ErrorKind::Io(io) => format!("{at}{io}"),
+        ::csv::ErrorKind::Utf8 { err, .. } => format!(
+            "{at}column {} is not valid UTF-8 text (at byte {} of the field); is this a binary file rather than a CSV file?",
+            err.field(),
+            err.valid_up_to()
+        ),
+        _ => format!("{at}{err}"),
     }
 }

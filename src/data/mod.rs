@@ -225,14 +225,29 @@ impl Dataset {
             nums.sort_by(|a, b| a.total_cmp(b));
             nums.dedup();
             values.extend(nums.into_iter().map(LabelValue::Number));
-        } else {
-            for v in raw_labels {
-                if !values.contains(v) {
-                    values.push(v.clone());
-                }
-            }
+            let labels = raw_labels.iter().map(|v| class_index(&values, v)).collect();
+            return Ok(Dataset {
+                points,
+                labels,
+                classes: Classes { values },
+                provenance,
+            });
         }
-        let labels = raw_labels.iter().map(|v| class_index(&values, v)).collect();
+        // Names: a map from name to class index, so that many distinct names
+        // cost linear time, not quadratic.
+        let mut index: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        let mut labels = Vec::with_capacity(raw_labels.len());
+        for v in raw_labels {
+            let LabelValue::Name(name) = v else {
+                unreachable!("labels are all names here")
+            };
+            let next = index.len() as u32;
+            let class = *index.entry(name.as_str()).or_insert_with(|| {
+                values.push(v.clone());
+                next
+            });
+            labels.push(class);
+        }
         Ok(Dataset {
             points,
             labels,
@@ -253,19 +268,17 @@ fn without_negative_zero(x: f64) -> f64 {
     }
 }
 
+/// The class index of numeric label `v` in the sorted numeric `values`.
 fn class_index(values: &[LabelValue], v: &LabelValue) -> u32 {
-    let index = match v {
-        LabelValue::Number(x) => values
-            .binary_search_by(|probe| match probe {
-                LabelValue::Number(y) => y.total_cmp(&without_negative_zero(*x)),
-                LabelValue::Name(_) => unreachable!("numeric classes only"),
-            })
-            .expect("every label is a class"),
-        LabelValue::Name(_) => values
-            .iter()
-            .position(|probe| probe == v)
-            .expect("every label is a class"),
+    let LabelValue::Number(x) = v else {
+        unreachable!("numeric labels only")
     };
+    let index = values
+        .binary_search_by(|probe| match probe {
+            LabelValue::Number(y) => y.total_cmp(&without_negative_zero(*x)),
+            LabelValue::Name(_) => unreachable!("numeric classes only"),
+        })
+        .expect("every label is a class");
     index as u32
 }
 
@@ -374,6 +387,26 @@ pub enum DataError {
         /// The closest existing column name, for a "did you mean" hint.
         suggestion: Option<String>,
     },
+    /// An empty label field.
+    #[error("{}:{line}: the label (column {column}) is empty", path.display())]
+    CsvEmptyLabel {
+        /// The CSV file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 0-based label column.
+        column: usize,
+    },
+    /// The label column's name is the header of several columns.
+    #[error("{}: the label column {name:?} is the header of columns {}", path.display(), columns.iter().map(usize::to_string).collect::<Vec<_>>().join(" and "))]
+    DuplicateColumn {
+        /// The CSV file.
+        path: PathBuf,
+        /// The name asked for.
+        name: String,
+        /// The 0-based columns with that header.
+        columns: Vec<usize>,
+    },
     /// An `.npy` file of an unsupported type or shape.
     #[error("{}: {reason}", path.display())]
     BadNpy {
@@ -407,7 +440,9 @@ pub enum DataError {
         place: Option<String>,
     },
     /// Labels that mix numbers and names.
-    #[error("labels mix numbers (point {number_point}) and names (point {name_point})")]
+    #[error("labels mix numbers (point {number_point}{}) and names (point {name_point}{})",
+        number_place.as_ref().map(|p| format!(", {p}")).unwrap_or_default(),
+        name_place.as_ref().map(|p| format!(", {p}")).unwrap_or_default())]
     MixedLabels {
         /// A point with a numeric label.
         number_point: usize,

@@ -85,8 +85,68 @@ fn descriptor(bytes: &[u8]) -> String {
         .unwrap_or_else(|| "an unknown dtype".into())
 }
 
+/// The shape and element size a `.npy` header declares, and where its data
+/// starts, or `None` when the header cannot be read (the reader then reports
+/// the problem).
+fn header_shape(bytes: &[u8]) -> Option<(Vec<u64>, u64, usize)> {
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return None;
+    }
+    let (len, start) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10usize),
+        _ => (
+            u32::from_le_bytes(bytes.get(8..12)?.try_into().ok()?) as usize,
+            12,
+        ),
+    };
+    let end = start.checked_add(len)?;
+    let header = std::str::from_utf8(bytes.get(start..end)?).ok()?;
+    let after = &header[header.find("'shape'")? + 7..];
+    let open = after.find('(')? + 1;
+    let close = open + after[open..].find(')')?;
+    let shape = after[open..close]
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| t.trim_end_matches('L').parse::<u64>().ok())
+        .collect::<Option<Vec<u64>>>()?;
+    let item = descriptor(bytes)
+        .trim_start_matches(['<', '>', '|', '='])
+        .trim_start_matches(char::is_alphabetic)
+        .parse::<u64>()
+        .unwrap_or(1)
+        .max(1);
+    Some((shape, item, end))
+}
+
+/// Refuses a header whose shape needs more bytes than the file holds,
+/// before anything is allocated for it (a 200-byte file may claim an array
+/// of 10^18 elements).
+fn check_size(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
+    let Some((shape, item, data_start)) = header_shape(bytes) else {
+        return Ok(());
+    };
+    let needed = shape.iter().try_fold(item, |acc, &n| acc.checked_mul(n));
+    let available = bytes.len().saturating_sub(data_start) as u64;
+    if needed.is_none_or(|n| n > available) {
+        let shown: Vec<String> = shape.iter().map(u64::to_string).collect();
+        let needed = needed.map_or("more than 2^64".to_string(), |n| n.to_string());
+        return Err(bad(
+            path,
+            format!(
+                "the header claims shape ({}) of {item}-byte elements, which needs {needed} bytes of data, \
+                 but the file is {} bytes long ({available} bytes after the header): the file is truncated or its header is wrong",
+                shown.join(", "),
+                bytes.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn read_features(path: &Path) -> Result<Array2<f64>, DataError> {
     let bytes = read_bytes(path)?;
+    check_size(path, &bytes)?;
     let what = "the features";
     if let Some(a) = try_read::<f64, ndarray::Ix2>(path, &bytes, what)? {
         return Ok(standard(a));
@@ -110,6 +170,7 @@ fn standard<S: Data<Elem = f64>>(a: ArrayBase<S, ndarray::Ix2>) -> Array2<f64> {
 
 fn read_labels(path: &Path) -> Result<Vec<LabelValue>, DataError> {
     let bytes = read_bytes(path)?;
+    check_size(path, &bytes)?;
     macro_rules! attempt {
         ($($t:ty),*) => {
             $(

@@ -115,21 +115,56 @@ pub(crate) fn is_count(x: f64) -> bool {
     x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_992.0
 }
 
-/// A non-negative integer value.
+/// A non-negative integer value, exact up to 2^53 (the message quotes the
+/// number as written).
 pub(crate) fn count(cx: &mut Context<'_>, value: &Value, what: &str) -> Option<u64> {
     let x = number(cx, value, what)?;
     if is_count(x) {
         Some(x as u64)
     } else {
+        let written = cx.written(value.span).to_string();
+        let help = if x.fract() == 0.0 && x > 0.0 {
+            "integers here are exact only up to 2^53 = 9007199254740992".to_string()
+        } else {
+            "write a whole number such as 0, 7 or 2000".to_string()
+        };
         let err = cx
             .error(
                 value.span,
                 "not a non-negative integer",
-                format!("{what} must be a non-negative integer, found {x}"),
+                format!("{what} must be a non-negative integer, found {written}"),
             )
-            .with_help("write a whole number such as 0, 7 or 2000");
+            .with_help(help);
         cx.report(err);
         None
+    }
+}
+
+/// A non-negative integer read exactly from its text, up to `u64::MAX`
+/// (seeds): `9007199254740993` is that number, not the nearest double.
+/// A value written with a fraction or an exponent must be an exact count
+/// (see [`count`]).
+pub(crate) fn exact_u64(cx: &mut Context<'_>, value: &Value, what: &str) -> Option<u64> {
+    let written = cx.written(value.span).to_string();
+    if !matches!(value.kind, ValueKind::Number(_))
+        || written.is_empty()
+        || !written.bytes().all(|b| b.is_ascii_digit())
+    {
+        return count(cx, value, what);
+    }
+    match written.parse::<u64>() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            let err = cx
+                .error(
+                    value.span,
+                    "larger than 2^64 - 1",
+                    format!("{what} must be at most 18446744073709551615, found {written}"),
+                )
+                .with_help("write a whole number from 0 to 18446744073709551615");
+            cx.report(err);
+            None
+        }
     }
 }
 

@@ -244,7 +244,26 @@ fn csv(cx: &mut Context<'_>, call: &Call) -> Option<(DataSource, SourceSpans)> {
     };
     let delimiter = match bound.get("delimiter") {
         Some(v) => match args::string(cx, v, "the delimiter") {
-            Some(s) if s.len() == 1 => Some(s.as_bytes()[0]),
+            Some(s) if s.len() == 1 && !is_forbidden_delimiter(s.as_bytes()[0]) => {
+                Some(s.as_bytes()[0])
+            }
+            Some(s) if s.len() == 1 => {
+                let err = cx
+                    .error(
+                        v.span,
+                        "cannot separate fields",
+                        format!(
+                            "the delimiter `{}` cannot separate CSV fields",
+                            s.escape_default()
+                        ),
+                    )
+                    .with_help(
+                        "line breaks end rows, `\"` quotes fields, and digits, `.`, `-`, `+` \
+                         are parts of numbers; use for example delimiter = \",\", \";\" or \"\\t\"",
+                    );
+                cx.report(err);
+                None
+            }
             Some(_) => {
                 let err = cx
                     .error(
@@ -278,6 +297,11 @@ fn csv(cx: &mut Context<'_>, call: &Call) -> Option<(DataSource, SourceSpans)> {
             label: Some(label_span),
         },
     ))
+}
+
+/// Delimiters the CSV reader cannot split numeric fields on.
+fn is_forbidden_delimiter(b: u8) -> bool {
+    matches!(b, b'\n' | b'\r' | b'"' | b'.' | b'-' | b'+') || b.is_ascii_digit()
 }
 
 fn npy(cx: &mut Context<'_>, call: &Call) -> Option<(DataSource, SourceSpans)> {

@@ -63,6 +63,9 @@ pub fn data_error(program: &Program, decl: &DatasetDecl, e: DataError) -> SpecEr
                 "every row of a CSV file needs the same number of fields: line {line} of {} has {found}, the first row has {expected}",
                 path.display()
             )),
+        DataError::CsvEmptyLabel { path, line, .. } => program
+            .error_at(whole, format!("{}:{line} is read here", path.display()), format!("{message} ({here})"))
+            .with_help("every row needs a label; remove the row or fill in its label"),
         DataError::CsvNotANumber { path, line, .. } => program
             .error_at(whole, format!("{}:{line} is read here", path.display()), format!("{message} ({here})"))
             .with_help("every column except the label column must hold numbers"),
@@ -79,6 +82,12 @@ pub fn data_error(program: &Program, decl: &DatasetDecl, e: DataError) -> SpecEr
             program
                 .error_at(span, "no such column", message)
                 .with_help(help)
+        }
+        DataError::DuplicateColumn { .. } => {
+            let span = decl.source_spans.label.unwrap_or(whole);
+            program
+                .error_at(span, "names several columns", message)
+                .with_help("rename the columns in the header so that the label column's name is unique, or give the label as a 0-based column index")
         }
         DataError::BadNpy { path, .. } => program
             .error_at(path_span(decl, path), "unsupported array", message)

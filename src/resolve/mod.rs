@@ -27,12 +27,32 @@ use std::path::{Path, PathBuf};
 /// Reads, parses and resolves the spec file at `path`. A file that cannot be
 /// read gives an error of category [`Category::Io`].
 pub fn load_program(path: &Path) -> Result<Program, SpecError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         SpecError::new(format!("cannot read spec file {}: {e}", path.display()))
             .with_category(Category::Io)
             .with_help("check the path; spec files usually end in `.rmem`")
     })?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => return Err(invalid_utf8(path, e.as_bytes(), e.utf8_error())),
+    };
     resolve_text(path, &text)
+}
+
+/// The error for a spec file that is not UTF-8 text, at the first bad byte.
+fn invalid_utf8(path: &Path, bytes: &[u8], e: std::str::Utf8Error) -> SpecError {
+    let at = e.valid_up_to();
+    let shown = String::from_utf8_lossy(bytes).into_owned();
+    let (line, column) = crate::diagnostics::LineIndex::new(&shown).line_col(&shown, at);
+    SpecError::new(format!(
+        "spec file {} is not UTF-8 text: invalid byte 0x{:02x} at line {line}, column {column}",
+        path.display(),
+        bytes[at]
+    ))
+    .with_source(display_name(path), shown)
+    .with_label(SourceSpan::new(at.into(), '\u{fffd}'.len_utf8()), "not UTF-8")
+    .with_category(Category::Io)
+    .with_help("save the spec as UTF-8 text (the spec language itself is ASCII; names and strings may be UTF-8)")
 }
 
 /// Parses and resolves spec `text`, read from `path` (used for messages and
@@ -40,6 +60,14 @@ pub fn load_program(path: &Path) -> Result<Program, SpecError> {
 pub fn resolve_text(path: &Path, text: &str) -> Result<Program, SpecError> {
     let name = display_name(path);
     let file = syntax::parse(&name, text)?;
+    if file.datasets.is_empty() && file.networks.is_empty() && file.emits.is_empty() {
+        return Err(SpecError::new("the spec declares nothing")
+            .with_source(&name, text)
+            .with_label(SourceSpan::new(0.into(), 0), "empty spec")
+            .with_help(
+                "a spec declares data sets, networks and what to emit; see examples/xor.rmem and specs/language.md",
+            ));
+    }
     let mut cx = Context {
         name,
         text,
@@ -96,6 +124,13 @@ impl Context<'_> {
             .with_label(first, "first declared here")
             .with_help(format!("give each {what} its own name"));
         self.report(err);
+    }
+
+    /// The text of the spec at `span`, as written.
+    fn written(&self, span: SourceSpan) -> &str {
+        let start = span.offset().min(self.text.len());
+        let end = (start + span.len()).min(self.text.len());
+        self.text.get(start..end).unwrap_or("")
     }
 
     /// Records an error.

@@ -187,7 +187,7 @@ fn network(cx: &mut Context<'_>, block: &Block, datasets: &[DatasetDecl]) -> Opt
             _ => ProjectionChoice::Auto,
         }),
     };
-    let seed = get("seed").map_or(Some(0), |v| count(cx, v, "the seed"));
+    let seed = get("seed").map_or(Some(0), |v| args::exact_u64(cx, v, "the seed"));
     let precision = match get("precision") {
         None => Some(Precision::F32),
         Some(v) => word(cx, v, "precision", &["f32", "f64"]).map(|w| match w {
@@ -222,12 +222,19 @@ fn norm(cx: &mut Context<'_>, v: &Value) -> Option<Norm> {
             "l2" => Some(Norm::L2),
             "linf" => Some(Norm::Linf),
             other => {
-                let help = match other
+                // Suggest only what is accepted: `l(p)` for a finite p >= 1,
+                // `linf` for `linfinity` and the like.
+                let p = other
                     .strip_prefix('l')
-                    .filter(|rest| rest.parse::<f64>().is_ok())
-                {
-                    Some(p) => format!("did you mean `l({p})`? ({NORM_HELP})"),
-                    None => format!(
+                    .and_then(|rest| rest.parse::<f64>().ok().map(|p| (rest, p)));
+                let help = match p {
+                    Some((_, p)) if p.is_infinite() && p > 0.0 => {
+                        format!("did you mean `linf`? ({NORM_HELP})")
+                    }
+                    Some((p, value)) if value.is_finite() && value >= 1.0 => {
+                        format!("did you mean `l({p})`? ({NORM_HELP})")
+                    }
+                    _ => format!(
                         "{} ({NORM_HELP})",
                         suggestion_help(other, ["l1", "l2", "linf"])
                     ),
@@ -412,7 +419,28 @@ pub(crate) fn resolve_emits(
         let vnnlib = path("vnnlib");
         let unsafe_instances = match map.get("unsafe") {
             None => Some(0),
-            Some(e) => count(cx, &e.value, "`unsafe`").map(|n| n as usize),
+            Some(e) => {
+                let n = count(cx, &e.value, "`unsafe`").map(|n| n as usize);
+                if n.is_some() && !map.contains_key("vnnlib") {
+                    // Planted instances are written only into a VNN-LIB folder.
+                    let err = cx
+                        .error(
+                            e.key.span,
+                            "without `vnnlib`",
+                            format!(
+                                "`unsafe` in the emit block of `{}` has no effect without `vnnlib`",
+                                block.name.name
+                            ),
+                        )
+                        .with_help(
+                            "add `vnnlib = \"out/NAME-vnnlib\"` to write the instances, or remove `unsafe`",
+                        );
+                    cx.report(err);
+                    None
+                } else {
+                    n
+                }
+            }
         };
         if let (
             Some(network),

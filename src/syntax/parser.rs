@@ -7,7 +7,7 @@ use super::ast::{
     Argument, Block, Call, DatasetBody, DatasetItem, Entry, File, Ident, Label, Point, Value,
     ValueKind,
 };
-use crate::diagnostics::SpecError;
+use crate::diagnostics::{LineIndex, SpecError};
 use miette::SourceSpan;
 use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
@@ -20,10 +20,26 @@ pub struct RmemParser;
 
 /// Parses a spec. `name` is the file name shown in diagnostics.
 pub fn parse(name: &str, text: &str) -> Result<File, SpecError> {
-    // Record the tokens tried at the furthest position, for "expected `->`".
-    pest::set_error_detail(true);
-    let mut pairs = RmemParser::parse(Rule::file, text).map_err(|e| pest_error(name, text, e))?;
-    let lower = Lower { name, text };
+    // A valid spec parses without tracking attempts (pest's default; the
+    // tracking costs a third of the parse time); an invalid one is parsed
+    // again recording the tokens tried at the furthest position, for
+    // "expected `->`". The switch is process-wide and only ever turned on,
+    // so a parse on another thread never loses its detail.
+    let mut pairs = match RmemParser::parse(Rule::file, text) {
+        Ok(pairs) => pairs,
+        Err(_) => {
+            pest::set_error_detail(true);
+            match RmemParser::parse(Rule::file, text) {
+                Ok(pairs) => pairs,
+                Err(e) => return Err(pest_error(name, text, e)),
+            }
+        }
+    };
+    let lower = Lower {
+        name,
+        text,
+        lines: LineIndex::new(text),
+    };
     lower.file(pairs.next().expect("the grammar yields one `file`"))
 }
 
@@ -93,6 +109,34 @@ fn pest_error(name: &str, text: &str, e: pest::error::Error<Rule>) -> SpecError 
                 .collect();
         }
     }
+    // A number running into a letter or `_` (`0x10`, `1_000`, `2abc`): point
+    // at the whole word, which starts at the number.
+    let glued = start > 0
+        && text[start..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        && text[..start].ends_with(|c: char| c.is_ascii_digit() || c == '.');
+    if glued {
+        let begin = text[..start]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '_'))
+            .map_or(0, |i| i + 1);
+        let word_end = start
+            + text[start..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+                .unwrap_or(text.len() - start);
+        let word = &text[begin..word_end];
+        return SpecError::new(format!("syntax error: `{word}` is not a number"))
+            .with_source(name, text)
+            .with_label(
+                SourceSpan::new(begin.into(), word_end - begin),
+                "not a number",
+            )
+            .with_help(
+                "numbers are decimal, such as 16, 1000, -0.5 or 1.5e3: no `0x` or `0b` prefix, \
+                 no `_` between digits, no letters after them",
+            );
+    }
     let message = match &e.variant {
         ErrorVariant::ParsingError {
             positives,
@@ -116,7 +160,9 @@ fn pest_error(name: &str, text: &str, e: pest::error::Error<Rule>) -> SpecError 
                 text[start..]
                     .chars()
                     .next()
-                    .map_or("end of file".to_string(), |c| format!("`{c}`"))
+                    .map_or("end of file".to_string(), |c| {
+                        format!("`{}`", crate::diagnostics::visible(&c.to_string()))
+                    })
             } else {
                 format!("`{word}`")
             };
@@ -184,6 +230,9 @@ fn join_or(items: &[String]) -> String {
 struct Lower<'a> {
     name: &'a str,
     text: &'a str,
+    /// Line starts, so that each point's line is found in logarithmic time
+    /// (pest's `line_col` scans from the start: quadratic over N points).
+    lines: LineIndex,
 }
 
 impl Lower<'_> {
@@ -226,24 +275,45 @@ impl Lower<'_> {
         }
     }
 
-    fn string(&self, pair: Pair<'_, Rule>) -> String {
+    /// The text of a quoted string with its escapes (`\n`, `\t`, `\r`,
+    /// `\0`, `\\`, `\"`) replaced; any other escape is an error at it.
+    fn string(&self, pair: Pair<'_, Rule>) -> Result<String, SpecError> {
         let raw = pair.as_str();
+        let base = pair.as_span().start() + 1;
         let inner = &raw[1..raw.len() - 1];
         let mut out = String::with_capacity(inner.len());
-        let mut chars = inner.chars();
-        while let Some(c) = chars.next() {
+        let mut chars = inner.char_indices();
+        while let Some((_, c)) = chars.next() {
             if c == '\\' {
                 match chars.next() {
-                    Some('n') => out.push('\n'),
-                    Some('t') => out.push('\t'),
-                    Some(other) => out.push(other),
+                    Some((_, 'n')) => out.push('\n'),
+                    Some((_, 't')) => out.push('\t'),
+                    Some((_, 'r')) => out.push('\r'),
+                    Some((_, '0')) => out.push('\0'),
+                    Some((_, '\\')) => out.push('\\'),
+                    Some((_, '"')) => out.push('"'),
+                    Some((at, other)) => {
+                        let shown = crate::diagnostics::visible(&other.to_string());
+                        return Err(SpecError::new(format!(
+                            "unknown escape `\\{shown}` in a string"
+                        ))
+                        .with_source(self.name, self.text)
+                        .with_label(
+                            SourceSpan::new((base + at - 1).into(), 1 + other.len_utf8()),
+                            "not an escape",
+                        )
+                        .with_help(
+                            "the escapes are \\n, \\t, \\r, \\0, \\\\ and \\\"; \
+                             write \\\\ for a backslash",
+                        ));
+                    }
                     None => {}
                 }
             } else {
                 out.push(c);
             }
         }
-        out
+        Ok(out)
     }
 
     fn dataset(&self, pair: Pair<'_, Rule>) -> Result<DatasetItem, SpecError> {
@@ -271,7 +341,7 @@ impl Lower<'_> {
 
     fn point(&self, pair: Pair<'_, Rule>) -> Result<Point, SpecError> {
         let span = span_of(&pair);
-        let line = pair.as_span().start_pos().line_col().0;
+        let line = self.lines.line(pair.as_span().start());
         let mut inner = pair.into_inner();
         let vector = inner.next().expect("point vector");
         let vector_span = span_of(&vector);
@@ -287,7 +357,7 @@ impl Lower<'_> {
             .expect("label content");
         let label = match label_pair.as_rule() {
             Rule::number => Label::Number(self.number(label_pair)?),
-            Rule::string => Label::Str(self.string(label_pair)),
+            Rule::string => Label::Str(self.string(label_pair)?),
             Rule::ident => Label::Ident(label_pair.as_str().to_string()),
             other => unreachable!("unexpected {other:?} in label"),
         };
@@ -355,7 +425,7 @@ impl Lower<'_> {
         let v = pair.into_inner().next().expect("value content");
         let kind = match v.as_rule() {
             Rule::number => ValueKind::Number(self.number(v)?),
-            Rule::string => ValueKind::Str(self.string(v)),
+            Rule::string => ValueKind::Str(self.string(v)?),
             Rule::ident => ValueKind::Ident(v.as_str().to_string()),
             Rule::call => ValueKind::Call(self.call(v)?),
             Rule::of_limit => {
