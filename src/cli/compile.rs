@@ -10,7 +10,8 @@ use crate::backend::certificate::{
 use crate::backend::onnx::{save_onnx, write_onnx, OnnxOptions};
 use crate::backend::report::layers_report;
 use crate::backend::vnnlib::{
-    write_instances, InstanceSet, Outputs, VnnlibError, Written, DEFAULT_TIMEOUT_SECONDS,
+    write_instances_with, Backing, InstanceSet, Outputs, VnnlibError, Written,
+    DEFAULT_TIMEOUT_SECONDS,
 };
 use crate::construct::plan::PlanError;
 use crate::data::Dataset;
@@ -518,9 +519,42 @@ pub(crate) fn write_vnnlib(
         planted,
         timeout_seconds,
     };
-    let written = write_instances(dir, &set).map_err(|e| match e {
+    // The folder's certificate of its own ONNX copy, at the instances'
+    // radius, is made inside the folder being built; its margins back the
+    // planted witnesses (construction.md section 9), and the robust
+    // instances' answer (`unsat`) rests on its real-arithmetic claim, checked
+    // by `robmem verify DIR/NAME.cert.json`.
+    let mut failure = None;
+    let mut real = true;
+    let written = write_instances_with(dir, &set, |root| {
+        let onnx_copy = root.join("onnx").join(format!("{}.onnx", net.name));
+        let cert_name = format!("{}.cert.json", net.name);
+        match certify(
+            program,
+            index,
+            compiled,
+            data,
+            &onnx_copy,
+            &root.join(&cert_name),
+            None,
+        ) {
+            Ok(cert) => Ok(cert.map(|c| {
+                real = c.semantics.contains(&Semantics::Real);
+                Backing::from_certificate(&c, &cert_name)
+            })),
+            Err(e) => {
+                let message = e.to_string();
+                failure = Some(e);
+                Err(VnnlibError::Certificate(message))
+            }
+        }
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let written = written.map_err(|e| match e {
         VnnlibError::Io { path, source } => write_error(Path::new(&path), &source.to_string()),
-        e @ VnnlibError::Radius(_) => SpecError::new(format!(
+        e @ (VnnlibError::Radius(_) | VnnlibError::Certificate(_)) => SpecError::new(format!(
             "cannot write VNN-LIB instances of network `{}` to {}: {e}",
             net.name,
             dir.display()
@@ -529,23 +563,16 @@ pub(crate) fn write_vnnlib(
     })?;
     if written.planted_missing > 0 {
         note(&format!(
-            "network `{}`: `unsafe = {planted}` asks for more planted instances than there are differently-labelled pairs; wrote {}",
+            "network `{}`: `unsafe = {planted}` asks for more planted instances than there are differently-labelled pairs with a float32 witness in the certified ball; wrote {}",
             net.name, written.planted
         ));
     }
-    // The robust instances' answer (`unsat`) rests on the real-arithmetic
-    // claim: the folder gets a certificate of its own ONNX copy at the
-    // instances' radius, checked by `robmem verify DIR/NAME.cert.json`.
-    let onnx_copy = dir.join("onnx").join(format!("{}.onnx", net.name));
-    let cert_path = dir.join(format!("{}.cert.json", net.name));
-    if let Some(cert) = certify(program, index, compiled, data, &onnx_copy, &cert_path, None)? {
-        if !cert.semantics.contains(&Semantics::Real) {
-            eprintln!(
-                "warning: network `{}`: the checker does not confirm the robust instances in {} (no real-arithmetic claim): do not rely on their `unsat` answers",
-                net.name,
-                dir.display()
-            );
-        }
+    if !real {
+        eprintln!(
+            "warning: network `{}`: the checker does not confirm the robust instances in {} (no real-arithmetic claim): do not rely on their `unsat` answers",
+            net.name,
+            dir.display()
+        );
     }
     Ok(written)
 }
