@@ -647,7 +647,7 @@ fn robust_file(set: &InstanceSet, i: usize, half: f64) -> Result<String, VnnlibE
 fn backed_by(set: &InstanceSet, backing: Option<&Backing>) -> String {
     match backing {
         Some(b) => format!(
-            "the certificate {} (margins of point j over its ball of radius {})",
+            "the certificate {} (each point's margin over its ball of radius {})",
             b.source, b.radius
         ),
         None => match set.outputs {
@@ -685,7 +685,7 @@ fn planted_file(set: &InstanceSet, p: &Planted, sigma: f64, backing: Option<&Bac
          ; points {i} and {j} have different labels and are delta = {} apart in {}. The witness\n\
          ; x* = x_{j} + sigma_c (x_{i} - x_{j}) / delta (counterexamples/), with float32 coordinates,\n\
          ; lies in the certified ball of radius sigma_c = {sigma} around point {j}, where the\n\
-         ; network gives {} by a certified margin: no tie, in every certified arithmetic.\n\
+         ; network gives {}, with the margin written beside the witness: no tie.\n\
          ; Backed by: {}.\n\
          ; Input region: the box of half-width rho = delta - sigma_c = {half} around point {i},\n\
          ; widened to contain x*, bounds rounded outward to float32 values. It contains the\n\
