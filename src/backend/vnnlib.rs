@@ -10,8 +10,11 @@
 //!   the inscribed box of half-width `radius * d^(-1/p)` for other norms),
 //!   whose known answer is `unsat`;
 //! - `vnnlib/NAME_unsafe_K.vnnlib`: *planted* properties around the closest
-//!   differently-labelled pairs, whose known answer is `sat`, with the
-//!   counterexample in `counterexamples/NAME_unsafe_K.json`;
+//!   differently-labelled pairs (x_i, x_j), whose known answer is `sat`
+//!   without ties (construction.md section 9): the box of half-width
+//!   rho = delta - sigma_c around x_i holds a witness in the certified ball
+//!   of x_j, written with the certificate's margins of x_j in
+//!   `counterexamples/NAME_unsafe_K.json`;
 //! - `instances.csv` (`onnx,vnnlib,timeout` per line, no header) and
 //!   `expected.csv` (`vnnlib,answer` per line).
 //!
@@ -30,6 +33,7 @@ use crate::eval::evaluate_point;
 use crate::ir::layers::LayerNetwork;
 use crate::norm::Norm;
 use crate::spec::{OutputKind, Precision};
+use crate::verify::interval::{add_up, mul_down, mul_up, sqrt_up, sub_up};
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 use std::fmt::Write as _;
@@ -144,7 +148,8 @@ pub struct Written {
     /// Planted instances (answer `sat`).
     pub planted: usize,
     /// Planted instances asked for but not written (fewer differently
-    /// labelled pairs than asked for).
+    /// labelled pairs than asked for, or pairs whose witness cannot be
+    /// placed in float32 inside the certified ball).
     pub planted_missing: usize,
 }
 
@@ -169,26 +174,184 @@ pub enum VnnlibError {
     /// The certified radius is not a positive finite number.
     #[error("the certified radius {0} is not a positive finite number: no robust box to write")]
     Radius(f64),
+    /// The folder's certificate could not be made (the message says why).
+    #[error("{0}")]
+    Certificate(String),
 }
 
-/// One planted (not robust) instance: a differently-labelled pair, the side
-/// whose property fails at the midpoint, and the network's output there.
+/// What backs the label of a planted witness: a certificate's margins.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Backing {
+    /// The file the claims come from, relative to the folder
+    /// (`NAME.cert.json`).
+    pub source: String,
+    /// The certified radius sigma_c the margins hold on.
+    pub radius: f64,
+    /// Per certified arithmetic (`real`, `float32`, `float64`), a lower
+    /// bound on each data point's margin `out[y] - max other out` over its
+    /// closed ball of radius `radius`.
+    pub margins: Vec<(String, Vec<f64>)>,
+}
+
+impl Backing {
+    /// The backing of a certificate written as `source`: its radius and the
+    /// margins of every arithmetic it claims (none when it claims none).
+    pub fn from_certificate(
+        certificate: &crate::verify::certificate::Certificate,
+        source: &str,
+    ) -> Backing {
+        let margins = certificate
+            .points
+            .margin
+            .iter()
+            .filter(|(s, _)| certificate.semantics.contains(*s))
+            .map(|(s, m)| (s.name().to_string(), m.clone()))
+            .collect();
+        Backing {
+            source: source.to_string(),
+            radius: certificate.radius,
+            margins,
+        }
+    }
+}
+
+/// One planted (not robust) instance (construction.md section 9): a
+/// differently-labelled pair (x_i, x_j), the property "label y_i on the box
+/// of half-width rho = delta - sigma_c around x_i", and its witness
+/// x* = x_j + sigma_c (x_i - x_j) / ||x_i - x_j||, which lies in the
+/// certified ball of x_j, so the network gives it label y_j.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Planted {
     /// The pair (i, j), i < j.
     pub pair: (usize, usize),
     /// ||x_i - x_j||_p.
     pub distance: f64,
-    /// The point (i or j) the property is about.
+    /// The point the property is about (i).
     pub point: usize,
-    /// The midpoint (x_i + x_j) / 2, computed in f64.
-    pub midpoint: Vec<f64>,
-    /// The network's output at the midpoint (f64 arithmetic on the weights
+    /// The point whose certified ball holds the witness (j).
+    pub centre: usize,
+    /// rho = delta - sigma_c, rounded up: the half-width of the box around
+    /// `point` (before rounding its bounds outward).
+    pub half_width: f64,
+    /// The witness: float32 values, in the closed ball of radius sigma_c
+    /// around x_j (checked with outward-rounded arithmetic).
+    pub witness: Vec<f64>,
+    /// An upper bound on ||witness - x_j||_p (at most sigma_c).
+    pub witness_distance: f64,
+    /// The network's output at the witness (f64 arithmetic on the weights
     /// as stored in the ONNX file).
     pub output: Vec<f64>,
-    /// True when the properties of both points fail at the midpoint (for
-    /// example an exact tie of logits): `point` is then i.
-    pub both_fail: bool,
+    /// The network's output at the witness in robmem's simulated float32
+    /// evaluation (for float32 models; the f64 one otherwise).
+    pub output_model_precision: Vec<f64>,
+}
+
+/// How far `output` gives class `class`: `out[class] - max other out` for
+/// logits, `tolerance - |Y_0 - value|` for a label output. Positive exactly
+/// when the property "the output is class `class`" holds.
+pub fn class_margin(outputs: &Outputs, output: &[f64], class: usize) -> f64 {
+    match outputs {
+        Outputs::Logits { .. } => {
+            let other = output
+                .iter()
+                .enumerate()
+                .filter(|&(c, _)| c != class)
+                .fold(f64::NEG_INFINITY, |m, (_, &y)| m.max(y));
+            output[class] - other
+        }
+        Outputs::Label { values, tolerance } => tolerance - (output[0] - values[class]).abs(),
+    }
+}
+
+/// |a - b| rounded up.
+fn abs_diff_up(a: f64, b: f64) -> f64 {
+    if a >= b {
+        sub_up(a, b)
+    } else {
+        sub_up(b, a)
+    }
+}
+
+/// The relative error allowed for `f64::powf` in [`within_ball`] (l(p) only):
+/// libm's pow is accurate to about one ulp (2^-52); 2^-40 leaves room.
+const POW_SLACK: f64 = 1.0 / (1u64 << 40) as f64;
+
+/// `x^p` rounded up (x >= 0), trusting powf to [`POW_SLACK`].
+fn pow_up(x: f64, p: f64) -> f64 {
+    mul_up(x.powf(p), 1.0 + POW_SLACK).next_up()
+}
+
+/// `x^p` rounded down (x >= 0), trusting powf to [`POW_SLACK`].
+fn pow_down(x: f64, p: f64) -> f64 {
+    mul_down(x.powf(p), 1.0 - POW_SLACK).next_down().max(0.0)
+}
+
+/// An upper bound on ||a - b||_p, and whether ||a - b||_p <= `radius` is
+/// proved. Every operation is rounded outward (crate::verify::interval), so
+/// the answer is exact for l1, l2 and l_inf: a `true` is a proof in real
+/// arithmetic. For l(p) the powers are computed with powf, whose relative
+/// error is taken to be below 2^-40 (and the comparison is made between
+/// p-th powers, so no 1/p is rounded).
+pub fn within_ball(a: &[f64], b: &[f64], norm: Norm, radius: f64) -> (f64, bool) {
+    let diffs = a.iter().zip(b).map(|(&x, &y)| abs_diff_up(x, y));
+    let bound = match norm {
+        Norm::Linf => diffs.fold(0.0, f64::max),
+        Norm::L1 => diffs.fold(0.0, add_up),
+        Norm::L2 => sqrt_up(diffs.fold(0.0, |s, d| add_up(s, mul_up(d, d)))),
+        Norm::Lp(p) => {
+            let sum = diffs.fold(0.0, |s, d| add_up(s, pow_up(d, p)));
+            let proved = sum <= pow_down(radius, p);
+            return (pow_up(sum, 1.0 / p).max(sum.powf(1.0 / p)), proved);
+        }
+    };
+    (bound, bound <= radius)
+}
+
+/// The float32 value next to `target` on the side of `towards` (the largest
+/// float32 <= target when towards <= target, else the smallest >= target).
+fn round_towards(target: f64, towards: f64) -> f64 {
+    if towards <= target {
+        floor_f32(target) as f64
+    } else {
+        ceil_f32(target) as f64
+    }
+}
+
+/// The witness of construction.md section 9: x_j + s (x_i - x_j) /
+/// ||x_i - x_j|| with s as close to `sigma` from below as float32 rounding
+/// allows, each coordinate a float32 value rounded towards x_j, proved
+/// (by [`within_ball`]) to lie in the closed ball of radius `sigma` around
+/// x_j. Tries s = sigma (1 - 2^-k) for k = 24, 20, .., 4, then 1/2, 1/4 and
+/// 0; `None` when not even x_j's own float32 rounding is in the ball (a
+/// radius below the float32 spacing of the data), or when the pair
+/// coincides. Returns the witness and the bound on its distance.
+pub fn witness(xi: &[f64], xj: &[f64], norm: Norm, sigma: f64) -> Option<(Vec<f64>, f64)> {
+    let distance = norm.distance(xi, xj);
+    if !(distance.is_finite() && distance > 0.0 && sigma.is_finite() && sigma > 0.0) {
+        return None;
+    }
+    let mut shrinks: Vec<f64> = (1..=6).map(|k| 1.0 - 2f64.powi(-28 + 4 * k)).collect();
+    shrinks.extend([0.5, 0.25, 0.0]);
+    shrinks.into_iter().find_map(|f| {
+        let s = sigma * f / distance;
+        let x: Vec<f64> = xi
+            .iter()
+            .zip(xj)
+            .map(|(&a, &b)| {
+                let t = b + s * (a - b);
+                if t.is_finite() && (t as f32).is_finite() {
+                    round_towards(t, b)
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect();
+        if x.iter().any(|v| v.is_nan()) {
+            return None;
+        }
+        let (bound, inside) = within_ball(&x, xj, norm, sigma);
+        inside.then_some((x, bound))
+    })
 }
 
 /// The `k` closest differently-labelled pairs in `norm`, sorted by distance
@@ -238,31 +401,40 @@ fn as_stored(net: &LayerNetwork, precision: Precision) -> LayerNetwork {
     net
 }
 
-/// The planted instances of `set`: its `planted` closest pairs, each with the
-/// side whose property fails at the midpoint.
-pub fn planted_instances(set: &InstanceSet) -> Vec<Planted> {
+/// The planted instances of `set` (construction.md section 9): its
+/// `planted` closest pairs (i, j), each with the property of x_i at
+/// half-width rho = delta - sigma_c and the witness in the certified ball of
+/// x_j. `sigma` is the certified radius (the certificate's when there is
+/// one). Pairs without a witness (see [`witness`]) are left out.
+pub fn planted_instances(set: &InstanceSet, sigma: f64) -> Vec<Planted> {
     let stored = as_stored(set.network, set.precision);
+    let f32_net = crate::eval::F32Network::new(set.network);
     closest_pairs(set.points, set.labels, set.norm, set.planted)
         .into_iter()
-        .map(|((i, j), distance)| {
-            let midpoint: Vec<f64> = set
-                .points
-                .row(i)
-                .iter()
-                .zip(set.points.row(j).iter())
-                .map(|(a, b)| a / 2.0 + b / 2.0)
-                .collect();
-            let output = evaluate_point(&stored, &midpoint);
-            let fails_i = set.outputs.violates(&output, set.labels[i] as usize);
-            let fails_j = set.outputs.violates(&output, set.labels[j] as usize);
-            Planted {
+        .filter_map(|((i, j), distance)| {
+            let xi = set.points.row(i).to_vec();
+            let xj = set.points.row(j).to_vec();
+            let (witness, witness_distance) = witness(&xi, &xj, set.norm, sigma)?;
+            let output = evaluate_point(&stored, &witness);
+            let output_model_precision = match set.precision {
+                Precision::F32 => {
+                    let row = ndarray::ArrayView2::from_shape((1, witness.len()), &witness)
+                        .expect("a row is a 1 x n matrix");
+                    f32_net.evaluate(row).iter().map(|&v| v as f64).collect()
+                }
+                Precision::F64 => output.clone(),
+            };
+            Some(Planted {
                 pair: (i, j),
                 distance,
-                point: if fails_i { i } else { j },
-                midpoint,
+                point: i,
+                centre: j,
+                half_width: sub_up(distance, sigma).max(0.0),
+                witness,
+                witness_distance,
                 output,
-                both_fail: fails_i && fails_j,
-            }
+                output_model_precision,
+            })
         })
         .collect()
 }
@@ -472,38 +644,62 @@ fn robust_file(set: &InstanceSet, i: usize, half: f64) -> Result<String, VnnlibE
     Ok(s)
 }
 
+/// What backs a witness's label, as written in the files.
+fn backed_by(set: &InstanceSet, backing: Option<&Backing>) -> String {
+    match backing {
+        Some(b) => format!(
+            "the certificate {} (each point's margin over its ball of radius {})",
+            b.source, b.radius
+        ),
+        None => match set.outputs {
+            Outputs::Label { .. } => {
+                "the construction (construction.md section 5B) at the compiled radius; \
+                 label-output networks have no certificate yet, so no margin is certified"
+                    .to_string()
+            }
+            Outputs::Logits { .. } => {
+                "no certificate claim (the checker certified no arithmetic); \
+                 the witness lies in the compiled radius"
+                    .to_string()
+            }
+        },
+    }
+}
+
 /// The text of a planted property and its bounds.
-fn planted_file(set: &InstanceSet, p: &Planted) -> String {
+fn planted_file(set: &InstanceSet, p: &Planted, sigma: f64, backing: Option<&Backing>) -> String {
     let d = set.points.ncols();
     let class = set.labels[p.point] as usize;
-    let half = p.distance / 2.0;
+    let other = set.labels[p.centre] as usize;
+    let half = p.half_width;
     let bounds: Vec<(f32, f32)> = set
         .points
         .row(p.point)
         .iter()
-        .zip(&p.midpoint)
+        .zip(&p.witness)
         .map(|(&x, &m)| round_outward(x, half, m))
         .collect();
-    let (i, j) = p.pair;
+    let (i, j) = (p.point, p.centre);
     let mut s = format!(
-        "; robmem {}: network {}, PLANTED not-robust instance for data point {}, {}\n\
+        "; robmem {}: network {}, PLANTED not-robust instance for data point {i}, {}\n\
          ; expected answer: sat\n\
-         ; points {i} and {j} have different labels and are {} apart in {}; their midpoint\n\
-         ; lies in this box, and the network's output there violates the property\n\
-         ; (counterexample in counterexamples/). The box has half-width {half} (half the\n\
-         ; pair's distance), rounded outward to float32 values; it contains the {} ball\n\
-         ; of that radius and is not the ball.\n",
+         ; points {i} and {j} have different labels and are delta = {} apart in {}. The witness\n\
+         ; x* = x_{j} + sigma_c (x_{i} - x_{j}) / delta (counterexamples/), with float32 coordinates,\n\
+         ; lies in the certified ball of radius sigma_c = {sigma} around point {j}, where the\n\
+         ; network gives {}, with the margin written beside the witness: no tie.\n\
+         ; Backed by: {}.\n\
+         ; Input region: the box of half-width rho = delta - sigma_c = {half} around point {i},\n\
+         ; widened to contain x*, bounds rounded outward to float32 values. It contains the\n\
+         ; {} ball of radius rho and is not the ball.\n",
         env!("CARGO_PKG_VERSION"),
         set.name,
-        p.point,
         class_text(&set.outputs, class),
         p.distance,
         set.norm,
+        class_text(&set.outputs, other),
+        backed_by(set, backing),
         set.norm,
     );
-    if p.both_fail {
-        s += "; at the midpoint the properties of both points fail (a tie): either side is sat\n";
-    }
     s += "; the assertion on Y is the negation of \"the label's output wins\"\n\n";
     s += &declarations(d, output_count(&set.outputs));
     s += &input_bounds(&bounds);
@@ -512,15 +708,43 @@ fn planted_file(set: &InstanceSet, p: &Planted) -> String {
 }
 
 /// The counterexample file of a planted instance (JSON).
-fn counterexample_json(set: &InstanceSet, p: &Planted) -> String {
+fn counterexample_json(
+    set: &InstanceSet,
+    p: &Planted,
+    sigma: f64,
+    backing: Option<&Backing>,
+) -> String {
+    let mut margins = serde_json::Map::new();
+    if let Some(b) = backing {
+        for (semantics, m) in &b.margins {
+            margins.insert(semantics.clone(), m[p.centre].into());
+        }
+    }
+    let centre_class = set.labels[p.centre] as usize;
+    let (witness_value, tolerance) = match &set.outputs {
+        Outputs::Label { values, tolerance } => (Some(values[centre_class]), Some(*tolerance)),
+        Outputs::Logits { .. } => (None, None),
+    };
     let value = serde_json::json!({
         "network": set.name,
         "pair": [p.pair.0, p.pair.1],
         "distance": p.distance,
         "point": p.point,
         "label": set.labels[p.point],
-        "both_fail": p.both_fail,
-        "input": p.midpoint,
+        "half_width": p.half_width,
+        "witness_of": p.centre,
+        "witness_label": centre_class,
+        "witness_value": witness_value,
+        "tolerance": tolerance,
+        "certified_radius": sigma,
+        "witness_distance": p.witness_distance,
+        "margin": margins,
+        "backed_by": backed_by(set, backing),
+        "evaluated_margin": {
+            "f64": class_margin(&set.outputs, &p.output, centre_class),
+            "model_precision": class_margin(&set.outputs, &p.output_model_precision, centre_class),
+        },
+        "input": p.witness,
         "output": p.output,
     });
     serde_json::to_string_pretty(&value).expect("JSON serialises") + "\n"
@@ -528,7 +752,7 @@ fn counterexample_json(set: &InstanceSet, p: &Planted) -> String {
 
 /// Inputs at which `reference.json` records the network's outputs: every
 /// data point, then one probe per point (the corner `x + h s` of its robust
-/// box with signs `s_c = (-1)^(i + c)`), then the planted midpoints.
+/// box with signs `s_c = (-1)^(i + c)`), then the planted witnesses.
 pub fn reference_inputs(set: &InstanceSet, half: f64, planted: &[Planted]) -> Vec<Vec<f64>> {
     let mut inputs: Vec<Vec<f64>> = set.points.rows().into_iter().map(|r| r.to_vec()).collect();
     for (i, row) in set.points.rows().into_iter().enumerate() {
@@ -539,7 +763,7 @@ pub fn reference_inputs(set: &InstanceSet, half: f64, planted: &[Planted]) -> Ve
                 .collect(),
         );
     }
-    inputs.extend(planted.iter().map(|p| p.midpoint.clone()));
+    inputs.extend(planted.iter().map(|p| p.witness.clone()));
     inputs
 }
 
@@ -567,7 +791,7 @@ fn reference_json(set: &InstanceSet, half: f64, planted: &[Planted]) -> String {
         "precision": match set.precision { Precision::F32 => "float32", Precision::F64 => "float64" },
         "points": set.points.nrows(),
         "probes": set.points.nrows(),
-        "midpoints": planted.len(),
+        "witnesses": planted.len(),
         "inputs": inputs,
         "outputs_f64": rows(&f64_out),
         "outputs_model_precision": f32_out,
@@ -588,15 +812,35 @@ fn io_error(path: &Path, source: io::Error) -> VnnlibError {
 }
 
 /// Writes the instance folder for `set` into `root`, an existing empty
+/// folder, without a certificate: the planted witnesses are backed by the
+/// construction only. See [`write_instances_with`].
+pub fn write_instances(root: &Path, set: &InstanceSet) -> Result<Written, VnnlibError> {
+    write_instances_with(root, set, |_| Ok(None))
+}
+
+/// Writes the instance folder for `set` into `root`, an existing empty
 /// folder (layout in the module doc and specs/vnnlib.md). Callers build it
 /// under a temporary name and rename it into place when it is complete
 /// (`backend::staging`), so no half-written folder is ever visible.
-pub fn write_instances(root: &Path, set: &InstanceSet) -> Result<Written, VnnlibError> {
-    fill(root, set, set.points.nrows(), set.points.ncols())
+/// `certify` is called with `root` once its ONNX copy is written; it may
+/// write the folder's certificate there and returns what it certifies,
+/// which backs the planted witnesses (their radius and margins).
+pub fn write_instances_with(
+    root: &Path,
+    set: &InstanceSet,
+    certify: impl FnOnce(&Path) -> Result<Option<Backing>, VnnlibError>,
+) -> Result<Written, VnnlibError> {
+    fill(root, set, set.points.nrows(), set.points.ncols(), certify)
 }
 
 /// Writes everything into `root` (a fresh folder).
-fn fill(root: &Path, set: &InstanceSet, n: usize, d: usize) -> Result<Written, VnnlibError> {
+fn fill(
+    root: &Path,
+    set: &InstanceSet,
+    n: usize,
+    d: usize,
+    certify: impl FnOnce(&Path) -> Result<Option<Backing>, VnnlibError>,
+) -> Result<Written, VnnlibError> {
     if !(set.radius.is_finite() && set.radius > 0.0) {
         return Err(VnnlibError::Radius(set.radius));
     }
@@ -606,6 +850,12 @@ fn fill(root: &Path, set: &InstanceSet, n: usize, d: usize) -> Result<Written, V
     }
     let onnx_rel = format!("onnx/{}.onnx", set.name);
     write_file(&root.join(&onnx_rel), set.onnx)?;
+    let backing = certify(root)?.filter(|b| !b.margins.is_empty());
+    // The witnesses stay in the radius both the compiler and the certificate
+    // vouch for.
+    let sigma = backing
+        .as_ref()
+        .map_or(set.radius, |b| b.radius.min(set.radius));
     let mut instances = String::new();
     let mut expected = String::new();
     let half = robust_half_width(set.norm, set.radius, d);
@@ -622,15 +872,18 @@ fn fill(root: &Path, set: &InstanceSet, n: usize, d: usize) -> Result<Written, V
             robust += 1;
         }
     }
-    let planted = planted_instances(set);
+    let planted = planted_instances(set, sigma);
     let kwidth = set.planted.saturating_sub(1).to_string().len();
     for (k, p) in planted.iter().enumerate() {
         let stem = format!("{}_unsafe_{k:0kwidth$}", set.name);
         let rel = format!("vnnlib/{stem}.vnnlib");
-        write_file(&root.join(&rel), planted_file(set, p))?;
+        write_file(
+            &root.join(&rel),
+            planted_file(set, p, sigma, backing.as_ref()),
+        )?;
         write_file(
             &root.join(format!("counterexamples/{stem}.json")),
-            counterexample_json(set, p),
+            counterexample_json(set, p, sigma, backing.as_ref()),
         )?;
         let _ = writeln!(instances, "{onnx_rel},{rel},{}", set.timeout_seconds);
         let _ = writeln!(expected, "{rel},sat");
@@ -690,5 +943,63 @@ mod tests {
         assert!(o.violates(&[1.0, 1.0, 0.0], 0));
         assert!(!o.violates(&[2.0, 1.0, 0.0], 0));
         assert!(o.violates(&[2.0, 1.0, 0.0], 1));
+    }
+
+    #[test]
+    fn witnesses_are_float32_and_inside_the_ball_in_every_norm() {
+        let xi = [1000.0, 0.3, -2.0];
+        let xj = [1000.7, 0.1, -2.0];
+        for norm in [Norm::Linf, Norm::L1, Norm::L2, Norm::Lp(3.0)] {
+            let delta = norm.distance(&xi, &xj);
+            let sigma = delta * 0.37;
+            let (w, bound) = witness(&xi, &xj, norm, sigma).expect("a witness");
+            assert!(w.iter().all(|&v| v as f32 as f64 == v), "{w:?}");
+            assert!(bound <= sigma, "{norm}: {bound} > {sigma}");
+            assert!(within_ball(&w, &xj, norm, sigma).1);
+            // close to the boundary: far from x_j, about delta - sigma from x_i
+            assert!(norm.distance(&w, &xj) > sigma * 0.999, "{norm}");
+            assert!(norm.distance(&w, &xi) < (delta - sigma) * 1.001, "{norm}");
+        }
+    }
+
+    #[test]
+    fn a_radius_below_the_float32_spacing_has_no_witness() {
+        // at 1000.1 the float32 spacing is 6e-5, and x_j itself is no float32
+        let xi = [1000.1 + 1e-9];
+        let xj = [1000.1];
+        assert_eq!(witness(&xi, &xj, Norm::Linf, 1e-10), None);
+        // coincident points, infinite or zero radii: none, and no panic
+        assert_eq!(witness(&xj, &xj, Norm::L2, 1.0), None);
+        assert_eq!(witness(&xi, &xj, Norm::L2, f64::INFINITY), None);
+        assert_eq!(witness(&xi, &xj, Norm::L2, 0.0), None);
+        assert_eq!(witness(&[f64::MAX], &[-f64::MAX], Norm::L1, 1e300), None);
+    }
+
+    #[test]
+    fn within_ball_is_exact_at_the_boundary() {
+        // |0.1 - 0.3| in f64 is not 0.2 exactly: the outward rounding decides
+        let (_, inside) = within_ball(&[0.5], &[0.25], Norm::Linf, 0.25);
+        assert!(inside, "exactly on the boundary counts as inside");
+        let (_, inside) = within_ball(&[0.5], &[0.25], Norm::Linf, 0.25f64.next_down());
+        assert!(!inside);
+        let (_, inside) = within_ball(&[3.0, 4.0], &[0.0, 0.0], Norm::L2, 5.0);
+        assert!(inside);
+        let (_, inside) = within_ball(&[3.0, 4.0], &[0.0, 0.0], Norm::L2, 5.0f64.next_down());
+        assert!(!inside);
+        let (_, inside) = within_ball(&[1.0, 1.0], &[0.0, 0.0], Norm::L1, 2.0f64.next_down());
+        assert!(!inside);
+    }
+
+    #[test]
+    fn class_margins_measure_the_distance_to_a_violation() {
+        let o = Outputs::Logits { classes: 3 };
+        assert_eq!(class_margin(&o, &[3.0, 1.0, 2.5], 0), 0.5);
+        assert_eq!(class_margin(&o, &[3.0, 1.0, 2.5], 1), -2.0);
+        let l = Outputs::Label {
+            values: vec![0.0, 1.0],
+            tolerance: 0.5,
+        };
+        assert_eq!(class_margin(&l, &[0.875], 1), 0.375);
+        assert!(class_margin(&l, &[0.875], 0) < 0.0);
     }
 }

@@ -12,7 +12,8 @@ use crate::backend::onnx::{write_onnx, write_onnx_file, OnnxOptions};
 use crate::backend::report::layers_report;
 use crate::backend::staging::{Staging, StagingError};
 use crate::backend::vnnlib::{
-    write_instances, InstanceSet, Outputs, VnnlibError, Written, DEFAULT_TIMEOUT_SECONDS,
+    write_instances_with, Backing, InstanceSet, Outputs, VnnlibError, Written,
+    DEFAULT_TIMEOUT_SECONDS,
 };
 use crate::construct::plan::PlanError;
 use crate::data::Dataset;
@@ -590,9 +591,50 @@ pub(crate) fn write_vnnlib(
     });
     std::fs::write(temporary.join(FOLDER_MANIFEST), format!("{manifest:#}\n"))
         .map_err(|e| write_error(dir, &e.to_string()))?;
-    let written = write_instances(&temporary, &set).map_err(|e| match e {
+    // The folder's certificate of its own ONNX copy, at the instances'
+    // radius, is made inside the folder being built (a sibling of `dir`, so
+    // every relative path it records is the one it will have inside `dir`);
+    // its margins back the planted witnesses (specs/construction.md), and
+    // the robust instances' answer (`unsat`) rests on its real-arithmetic
+    // claim, checked by `robmem verify DIR/NAME.cert.json`.
+    let mut failure = None;
+    let mut real = true;
+    let written = write_instances_with(&temporary, &set, |root| {
+        let onnx_copy = root.join("onnx").join(format!("{}.onnx", net.name));
+        let cert_name = format!("{}.cert.json", net.name);
+        let cert_path = root.join(&cert_name);
+        let model = StagedModel {
+            bytes_at: &onnx_copy,
+            named: &onnx_copy,
+        };
+        match certify(
+            program, index, compiled, data, model, &cert_path, &cert_path,
+        ) {
+            Ok(Ok(c)) => {
+                real = c.semantics.contains(&Semantics::Real);
+                Ok(Some(Backing::from_certificate(&c, &cert_name)))
+            }
+            Ok(Err(why)) => {
+                note(&format!(
+                    "no certificate written in {} for `{}`: {why}",
+                    dir.display(),
+                    net.name
+                ));
+                Ok(None)
+            }
+            Err(e) => {
+                let message = e.to_string();
+                failure = Some(e);
+                Err(VnnlibError::Certificate(message))
+            }
+        }
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let written = written.map_err(|e| match e {
         VnnlibError::Io { path, source } => write_error(Path::new(&path), &source.to_string()),
-        e @ VnnlibError::Radius(_) => SpecError::new(format!(
+        e @ (VnnlibError::Radius(_) | VnnlibError::Certificate(_)) => SpecError::new(format!(
             "cannot write VNN-LIB instances of network `{}` to {}: {e}",
             net.name,
             dir.display()
@@ -601,33 +643,16 @@ pub(crate) fn write_vnnlib(
     })?;
     if written.planted_missing > 0 {
         note(&format!(
-            "network `{}`: `unsafe = {planted}` asks for more planted instances than there are differently-labelled pairs; wrote {}",
+            "network `{}`: `unsafe = {planted}` asks for more planted instances than there are differently-labelled pairs with a float32 witness in the certified ball; wrote {}",
             net.name, written.planted
         ));
     }
-    // The robust instances' answer (`unsat`) rests on the real-arithmetic
-    // claim: the folder gets a certificate of its own ONNX copy at the
-    // instances' radius, checked by `robmem verify DIR/NAME.cert.json`.
-    // Inside the temporary folder (a sibling of `dir`) every relative path
-    // the certificate records is the one it will have inside `dir`.
-    let onnx_copy = temporary.join("onnx").join(format!("{}.onnx", net.name));
-    let cert_path = temporary.join(format!("{}.cert.json", net.name));
-    let model = StagedModel {
-        bytes_at: &onnx_copy,
-        named: &onnx_copy,
-    };
-    match certify(program, index, compiled, data, model, &cert_path, &cert_path)? {
-        Ok(cert) if !cert.semantics.contains(&Semantics::Real) => eprintln!(
+    if !real {
+        eprintln!(
             "warning: network `{}`: the checker does not confirm the robust instances in {} (no real-arithmetic claim): do not rely on their `unsat` answers",
             net.name,
             dir.display()
-        ),
-        Ok(_) => {}
-        Err(why) => note(&format!(
-            "no certificate written in {} for `{}`: {why}",
-            dir.display(),
-            net.name
-        )),
+        );
     }
     Ok(Written {
         dir: dir.to_path_buf(),

@@ -24,7 +24,9 @@ network verification competition (VNN-COMP):
   DIR/vnnlib/NAME_unsafe_K.vnnlib     planted not-robust properties around the
                                       K closest differently-labelled pairs;
                                       known answer sat
-  DIR/counterexamples/NAME_unsafe_K.json   the midpoint and the output there
+  DIR/counterexamples/NAME_unsafe_K.json   the witness (in the certified ball
+                                      of the pair's other point), its
+                                      certified margin and the output there
   DIR/instances.csv                   onnx,vnnlib,timeout per line, no header
   DIR/expected.csv                    vnnlib,answer (unsat or sat) per line
 

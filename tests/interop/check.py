@@ -8,16 +8,18 @@ them (specs/vnnlib.md). For each folder:
   1. onnx.checker.check_model(full_check=True) accepts the ONNX file, whose
      opset is <= 13 and whose weights are all inside the file;
   2. onnxruntime's outputs at reference.json's inputs (data points, probes,
-     planted midpoints) equal robmem's evaluator within float32 rounding, and
+     planted witnesses) equal robmem's evaluator within float32 rounding, and
      give the same class (argmax, or nearest label value) on the data points;
-     the counterexample files agree with onnxruntime too;
+     at every planted witness onnxruntime gives the label of the pair's other
+     point by at least the margin written beside it (construction.md
+     section 9);
   3. for float32 l_inf networks, Marabou (`Marabou NET PROP`, proof mode
      first, then the default search: run_marabou) is run on every instance
      of instances.csv for networks with at most P parameters and N points,
      and on every planted instance and a sample of --sample robust ones
      (evenly spaced) for larger networks; its answer must equal
      expected.csv's. A wrong answer or a Marabou error fails; a timeout is
-     counted.
+     counted (and planted instances that timed out are named).
 Prints a table and exits 1 on any failure.
 """
 
@@ -81,14 +83,45 @@ def check_runtime(path, folder, reference, layers):
     if got.shape[1] == 1:
         same_class = np.abs(got[:n, 0] - want64[:n, 0]) < 0.25
     assert same_class.all(), f"{path}: onnxruntime predicts another class on points {np.where(~same_class)[0].tolist()}"
+    planted = check_witnesses(sess, inp, dtype, folder, reference, tol)
+    return x.shape[0], err, planted
+
+
+def class_margin(y, cex):
+    """How far output y gives the witness's class: out[c] - max other
+    (logits), or tolerance - |Y_0 - value| (label output)."""
+    y = np.asarray(y, dtype=np.float64)
+    if cex.get("witness_value") is None:
+        cls = cex["witness_label"]
+        return float(y[cls] - np.delete(y, cls).max())
+    return cex["tolerance"] - abs(float(y[0]) - cex["witness_value"])
+
+
+def check_witnesses(sess, inp, dtype, folder, reference, tol):
+    """Every planted witness (construction.md section 9): onnxruntime gives it
+    the label of the pair's other point by at least the margin written beside
+    it for the model's arithmetic (float32 or float64; > 0 when none is
+    certified), and agrees with robmem's recorded output. Returns how many."""
     cdir = os.path.join(folder, "counterexamples")
+    arithmetic = "float32" if dtype == np.float32 else "float64"
+    count = 0
     for name in sorted(os.listdir(cdir)):
         with open(os.path.join(cdir, name)) as f:
             cex = json.load(f)
-        y = sess.run(None, {inp.name: np.asarray([cex["input"]], dtype=dtype)})[0][0]
+        x = np.asarray([cex["input"]], dtype=np.float64)
+        assert (x.astype(dtype).astype(np.float64) == x).all(), f"{name}: the witness is not {arithmetic}-representable"
+        y = sess.run(None, {inp.name: x.astype(dtype)})[0][0].astype(np.float64)
         e = float(np.abs(y - np.asarray(cex["output"])).max())
-        assert e <= tol, f"{name}: onnxruntime output at the counterexample differs by {e}"
-    return x.shape[0], err
+        assert e <= tol, f"{name}: onnxruntime output at the witness differs by {e}"
+        want = cex["margin"].get(arithmetic)
+        got = class_margin(y, cex)
+        if want is None:
+            assert got > 0, f"{name}: onnxruntime does not give the witness label {cex['witness_label']} (margin {got})"
+        else:
+            assert want > 0, f"{name}: the written {arithmetic} margin {want} is not positive"
+            assert got >= want, f"{name}: onnxruntime gives label {cex['witness_label']} by {got} < the certified {want}"
+        count += 1
+    return count
 
 
 # Seconds of proof-producing search before the default search takes over.
@@ -173,6 +206,7 @@ def main():
     failures = []
     rows = []
     totals = {"unsat": 0, "sat": 0, "timeout": 0, "wrong": 0, "skipped": 0}
+    planted_timeouts = []
     for folder in folders:
         name = os.path.basename(folder)
         started = time.time()
@@ -190,8 +224,8 @@ def main():
             rows.append(row)
             continue
         try:
-            compared, err = check_runtime(onnx_path, folder, reference, layers)
-            row["ort"] = f"ok ({compared} inputs, max err {err:.1e})"
+            compared, err, witnesses = check_runtime(onnx_path, folder, reference, layers)
+            row["ort"] = f"ok ({compared} inputs, {witnesses} witnesses, err {err:.1e})"
         except Exception as e:  # noqa: BLE001
             failures.append(f"{name}: onnxruntime: {e}")
             row["ort"] = "FAIL"
@@ -212,6 +246,10 @@ def main():
                 if mode == "default" and got in ("sat", "unsat"):
                     by_default += 1
                 if got == "timeout" or got == "unknown":
+                    if want == "sat":
+                        # A planted instance has a witness inside its box:
+                        # a timeout there is Marabou's limit, reported by name.
+                        planted_timeouts.append(f"{name}: {vnnlib_rel}")
                     counts["timeout"] += 1
                 elif got == want:
                     counts[got] += 1
@@ -245,6 +283,8 @@ def main():
         "Marabou: {unsat} unsat and {sat} sat as expected, {timeout} timeouts, "
         "{wrong} wrong answers; {skipped} instances not run (not l_inf, or not in the sample)".format(**totals)
     )
+    for t in planted_timeouts:
+        print(f"Marabou timed out on planted (sat) instance {t}")
     if failures:
         print(f"\ninterop: FAILED ({len(failures)} failures):")
         for f in failures:
