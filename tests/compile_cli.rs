@@ -222,6 +222,8 @@ fn json_prints_one_object_per_network_with_the_documented_keys() {
         "rounding_bound",
         "rounding_limit",
         "written",
+        "certified_radius",
+        "arithmetics",
     ];
     let expected: BTreeSet<&str> = documented.iter().chain(&extras).copied().collect();
     assert_eq!(keys, expected);
