@@ -464,7 +464,25 @@ fn certify(
             ));
             return Ok(None);
         }
-        Err(e) => return Err(write_error(cert_path, &e.to_string())),
+        Err(CertificateError::Refused(why)) => {
+            return Err(program
+                .error_at(
+                    net.span,
+                    "this network",
+                    format!("no certificate for `{}`: {why}", net.name),
+                )
+                .with_help(
+                    "the ONNX file is written; only the certificate is refused",
+                ))
+        }
+        Err(e @ CertificateError::Io { .. }) => return Err(write_error(cert_path, &e.to_string())),
+        Err(e) => {
+            return Err(SpecError::new(format!(
+                "internal error: the certificate of `{}` was not written: {e}",
+                net.name
+            ))
+            .with_help("this is a robmem bug, please report it with the spec and the data; the ONNX file is written, but no certificate vouches for it"))
+        }
     };
     for (semantics, why) in &certified.not_claimed {
         eprintln!(

@@ -315,7 +315,9 @@ fn narrowest_for(
     if let Some(candidate) = search(m_cap) {
         return Ok(candidate);
     }
-    let best_radius = best_at(request, m_cap).map_or(0.0, |(c, _)| c.sigma_max);
+    // A strategy that does not apply (span with N - 1 >= d, identity in a
+    // width below d) is the cause to report, not a best radius of 0.
+    let best_radius = best_at(request, m_cap)?.0.sigma_max;
     let budget = match request.width {
         Budget::AtMost(width) => Some(width),
         Budget::Auto => None,
