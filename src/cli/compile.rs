@@ -260,6 +260,9 @@ fn compile_error(
                 "no function robustly memorizes these points at a radius of delta/2 = {} or more",
                 show(limit)
             )),
+        CompileError::Plan(PlanError::NoLimit) => program
+            .error_at(net.radius_span, "this radius", message)
+            .with_help("write an absolute radius, e.g. `radius = 1`: the network is a constant, robust at every radius"),
         CompileError::Plan(PlanError::WidthTooSmall { needed, .. }) => program
             .error_at(net.span, "this network", message)
             .with_help(format!("raise `width` to at least {needed}")),

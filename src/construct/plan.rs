@@ -81,6 +81,10 @@ pub enum PlanError {
         /// delta_p / 2.
         limit: f64,
     },
+    /// A single label: no two points differ in label, so there is no limit
+    /// delta/2 for `radius = max` or `F of limit` to refer to.
+    #[error("every point has the same label, so there is no limit delta/2 for this radius to refer to")]
+    NoLimit,
     /// The radius is below the limit but the construction cannot certify it
     /// within the width budget.
     #[error("{}", not_certified(*radius, *width, *best_radius, *smallest_width))]
@@ -149,6 +153,9 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, PlanError> {
         RadiusSpec::Absolute(sigma) => Some(sigma),
         RadiusSpec::OfLimit(fraction) => Some(fraction * limit),
     };
+    if sizes.len() < 2 && !matches!(request.radius, RadiusSpec::Absolute(_)) {
+        return Err(PlanError::NoLimit);
+    }
     if let Some(sigma) = target {
         if sigma >= limit {
             return Err(PlanError::RadiusAtLimit {
