@@ -258,13 +258,9 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
 /// certificate (specs/certificate.md) compares a point's output with the
 /// other labels', of which there are none.
 fn single_label(data: &Dataset) -> String {
-    let label = data
-        .classes
-        .values
-        .first()
-        .map_or("?".to_string(), |v| {
-            serde_json::to_string(v).expect("labels serialise")
-        });
+    let label = data.classes.values.first().map_or("?".to_string(), |v| {
+        serde_json::to_string(v).expect("labels serialise")
+    });
     format!(
         "every point has label {label}: the network is the constant {label}, robust at every radius, and a certificate needs at least two labels to compare; remove `certificate = ...` from the emit block, or add points of another label"
     )

@@ -83,7 +83,9 @@ pub enum PlanError {
     },
     /// A single label: no two points differ in label, so there is no limit
     /// delta/2 for `radius = max` or `F of limit` to refer to.
-    #[error("every point has the same label, so there is no limit delta/2 for this radius to refer to")]
+    #[error(
+        "every point has the same label, so there is no limit delta/2 for this radius to refer to"
+    )]
     NoLimit,
     /// The radius is below the limit but the construction cannot certify it
     /// within the width budget.
