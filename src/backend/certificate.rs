@@ -301,10 +301,29 @@ fn borrow_score_neurons(
     program: &StageProgram,
     labels: &[u32],
 ) -> Result<Vec<[usize; 2]>, CertificateError> {
+    if own.iter().all(Option::is_some) {
+        return Ok(own.into_iter().flatten().collect());
+    }
     let centres = &program.scores.centres;
+    let key = |i: usize| -> (u32, Vec<u64>) {
+        (
+            labels[i],
+            centres.row(i).iter().map(|x| x.to_bits()).collect(),
+        )
+    };
+    // Exact duplicates (in the projection) first, by hash: no quadratic scan.
+    let mut exact = std::collections::HashMap::new();
+    for (i, o) in own.iter().enumerate() {
+        if let Some(o) = o {
+            exact.entry(key(i)).or_insert(*o);
+        }
+    }
     (0..own.len())
         .map(|i| {
             if let Some(o) = own[i] {
+                return Ok(o);
+            }
+            if let Some(&o) = exact.get(&key(i)) {
                 return Ok(o);
             }
             let distance = |j: usize| -> f64 {
