@@ -38,6 +38,9 @@ pub enum CertificateError {
     /// The checker rejected the network (a compiler bug).
     #[error("the checker rejects the compiled network: {0}")]
     Rejected(String),
+    /// The data admits no certificate; the message names the cause and the fix.
+    #[error("{0}")]
+    Refused(String),
     /// Writing failed.
     #[error("cannot write {path}: {reason}")]
     Io {
@@ -99,15 +102,29 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
             return unsupported("certificates cover `output = logits` networks; this version cannot certify the label gadget")
         }
         Reduction::Constant => {
-            return unsupported("with a single label every input gets that label: there is nothing to certify")
+            return Err(CertificateError::Refused(single_label(request.data)))
         }
     };
+    let coordinates = coordinate_numbers(request.layers)?;
     let mut layers = Vec::with_capacity(request.layers.layers.len());
     let n = request.data.len();
     let mut own: Vec<Option<[usize; 2]>> = vec![None; n];
     for (l, layer) in request.layers.layers.iter().enumerate() {
         let mut names = Vec::with_capacity(layer.roles.len());
         for (neuron, role) in layer.roles.iter().enumerate() {
+            let renumbered;
+            let role = match role {
+                Role::Projected { coordinate } => {
+                    let Some(&coordinate) = coordinates.get(coordinate) else {
+                        return Err(CertificateError::Rejected(format!(
+                            "layer {l}, neuron {neuron} copies coordinate {coordinate}, which the first layer does not compute"
+                        )));
+                    };
+                    renumbered = Role::Projected { coordinate };
+                    &renumbered
+                }
+                other => other,
+            };
             let Some(name) = role_name(role) else {
                 return unsupported(
                     "the network has neurons of a gadget certificates do not cover",
@@ -126,13 +143,7 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
         }
         layers.push(names.join(" "));
     }
-    let own: Vec<[usize; 2]> = own
-        .into_iter()
-        .enumerate()
-        .map(|(i, o)| {
-            o.ok_or_else(|| CertificateError::Rejected(format!("point {i} has no score neuron")))
-        })
-        .collect::<Result<_, _>>()?;
+    let own = borrow_score_neurons(own, request.program, &request.data.labels)?;
     let bytes = std::fs::read(request.onnx_path).map_err(|e| CertificateError::Model {
         path: request.onnx_path.display().to_string(),
         reason: e.to_string(),
@@ -166,7 +177,12 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
     let norm_text = program.norm.to_string();
     let norm = PNorm::parse(&norm_text)
         .ok_or_else(|| CertificateError::Unsupported(format!("norm {norm_text}")))?;
-    let shift = program.projection.shift.to_vec();
+    // The shift of the coordinates the first layer still computes (the
+    // passes delete coordinates no score reads, e.g. a constant feature's).
+    let mut shift = vec![0.0; coordinates.len()];
+    for (&original, &position) in &coordinates {
+        shift[position] = program.projection.shift[original];
+    }
     let claims = Claims::compute(
         &model,
         &data,
@@ -211,7 +227,7 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
         },
         projection: ProjectionClaim {
             strategy: program.projection.strategy.clone(),
-            m: program.projection.m(),
+            m: shift.len(),
             norm_bound: claims.norm_bound,
             shift,
             score_offset: program.scores.offset,
@@ -236,6 +252,99 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
             .map(|(s, why)| (s.name().to_string(), why.clone()))
             .collect(),
     })
+}
+
+/// The refusal for a single-label data set: the network is constant, and a
+/// certificate (specs/certificate.md) compares a point's output with the
+/// other labels', of which there are none.
+fn single_label(data: &Dataset) -> String {
+    let label = data.classes.values.first().map_or("?".to_string(), |v| {
+        serde_json::to_string(v).expect("labels serialise")
+    });
+    format!(
+        "every point has label {label}: the network is the constant {label}, robust at every radius, and a certificate needs at least two labels to compare; remove `certificate = ...` from the emit block, or add points of another label"
+    )
+}
+
+/// Maps each first-layer coordinate (as the construction numbers it) to the
+/// position of its neuron in the first layer as written. The passes delete
+/// first-layer neurons no score reads (a feature constant on the data gives
+/// a zero coordinate in every score), so the written layer may be narrower
+/// than the projection.
+fn coordinate_numbers(layers: &LayerNetwork) -> Result<BTreeMap<usize, usize>, CertificateError> {
+    let first = layers
+        .layers
+        .first()
+        .ok_or_else(|| CertificateError::Rejected("the network has no layers".into()))?;
+    first
+        .roles
+        .iter()
+        .enumerate()
+        .map(|(position, role)| match role {
+            Role::Projected { coordinate } => Ok((*coordinate, position)),
+            _ => Err(CertificateError::Rejected(format!(
+                "first-layer neuron {position} is not a projected coordinate"
+            ))),
+        })
+        .collect()
+}
+
+/// Each point's score neuron. A point whose comparison neuron the passes
+/// deleted (its score equals the slot's first score exactly, e.g. a
+/// duplicate of that point, or one differing only in a feature the
+/// projection drops) is given the score neuron of the point of its label
+/// whose projected point is nearest to its own (the same point for exact
+/// duplicates). The checker then bounds its margin against that score, so
+/// the choice can only make a claim smaller, never wrong.
+fn borrow_score_neurons(
+    own: Vec<Option<[usize; 2]>>,
+    program: &StageProgram,
+    labels: &[u32],
+) -> Result<Vec<[usize; 2]>, CertificateError> {
+    if own.iter().all(Option::is_some) {
+        return Ok(own.into_iter().flatten().collect());
+    }
+    let centres = &program.scores.centres;
+    let key = |i: usize| -> (u32, Vec<u64>) {
+        (
+            labels[i],
+            centres.row(i).iter().map(|x| x.to_bits()).collect(),
+        )
+    };
+    // Exact duplicates (in the projection) first, by hash: no quadratic scan.
+    let mut exact = std::collections::HashMap::new();
+    for (i, o) in own.iter().enumerate() {
+        if let Some(o) = o {
+            exact.entry(key(i)).or_insert(*o);
+        }
+    }
+    (0..own.len())
+        .map(|i| {
+            if let Some(o) = own[i] {
+                return Ok(o);
+            }
+            if let Some(&o) = exact.get(&key(i)) {
+                return Ok(o);
+            }
+            let distance = |j: usize| -> f64 {
+                centres
+                    .row(i)
+                    .iter()
+                    .zip(centres.row(j))
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum()
+            };
+            (0..own.len())
+                .filter(|&j| labels[j] == labels[i] && own[j].is_some())
+                .min_by(|&a, &b| distance(a).total_cmp(&distance(b)).then(a.cmp(&b)))
+                .and_then(|j| own[j])
+                .ok_or_else(|| {
+                    CertificateError::Rejected(format!(
+                        "point {i} has no score neuron, and no point of its label has one"
+                    ))
+                })
+        })
+        .collect()
 }
 
 /// Writes a certificate as JSON through a temporary file and a rename.

@@ -274,6 +274,9 @@ fn compile_error(
                 "no function robustly memorizes these points at a radius of delta/2 = {} or more",
                 show(limit)
             )),
+        CompileError::Plan(PlanError::NoLimit) => program
+            .error_at(net.radius_span, "this radius", message)
+            .with_help("write an absolute radius, e.g. `radius = 1`: the network is a constant, robust at every radius"),
         CompileError::Plan(PlanError::WidthTooSmall { needed, .. }) => program
             .error_at(net.span, "this network", message)
             .with_help(format!("raise `width` to at least {needed}")),
@@ -518,7 +521,25 @@ fn certify(
                 net.name
             )))
         }
-        Err(e) => return Err(write_error(cert_path, &e.to_string())),
+        Err(CertificateError::Refused(why)) => {
+            return Err(program
+                .error_at(
+                    net.span,
+                    "this network",
+                    format!("no certificate for `{}`: {why}", net.name),
+                )
+                .with_help(
+                    "the ONNX file is written; only the certificate is refused",
+                ))
+        }
+        Err(e @ CertificateError::Io { .. }) => return Err(write_error(cert_path, &e.to_string())),
+        Err(e) => {
+            return Err(SpecError::new(format!(
+                "internal error: the certificate of `{}` was not written: {e}",
+                net.name
+            ))
+            .with_help("this is a robmem bug, please report it with the spec and the data; the ONNX file is written, but no certificate vouches for it"))
+        }
     };
     let base = cert_path.parent().unwrap_or(Path::new(""));
     certified.certificate.model.path = relative_path(base, model.named);

@@ -133,14 +133,41 @@ fn score_stage(
             .iter()
             .map(|&j| squared[j].sqrt() * reach + squared[j] / 2.0)
             .fold(0.0, f64::max);
-    let offsets = &(-z.dot(shift)) - &(&squared / 2.0) + offset;
+    let offsets = on_grid(&(&(-z.dot(shift)) - &(&squared / 2.0) + offset));
+    let mut centres = z.clone();
+    for mut column in centres.columns_mut() {
+        let snapped = on_grid(&column.to_owned());
+        column.assign(&snapped);
+    }
     ScoreStage {
-        centres: z.clone(),
+        centres,
         offsets,
         offset,
         delta_prime: a.delta_prime,
         gamma,
     }
+}
+
+/// `values` rounded to the nearest multiples of one power of two `g` with
+/// every `|value| / g <= 2^50`, so that the difference of two of them, and
+/// that difference plus either one, are exact in f64. A comparison neuron
+/// of the first gadget layer stores `s_j - s_p` (weights and bias) and the
+/// checker recovers `s_j` by adding `s_p` back: it must add up exactly in
+/// every precision, f64 included. The change is at most `2^-51` of the
+/// largest value, well inside the margins (the checker measures the
+/// scores as stored).
+fn on_grid(values: &Array1<f64>) -> Array1<f64> {
+    let top = values.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+    if top == 0.0 || !top.is_finite() {
+        return values.clone();
+    }
+    // 2^e >= top, g = 2^(e - 50).
+    let e = top.log2().ceil() as i32 + 1;
+    let g = 2f64.powi(e - 50);
+    if g == 0.0 || !g.is_finite() {
+        return values.clone();
+    }
+    values.mapv(|v| (v / g).round() * g)
 }
 
 /// The point each running maximum starts from.

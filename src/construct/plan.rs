@@ -81,6 +81,12 @@ pub enum PlanError {
         /// delta_p / 2.
         limit: f64,
     },
+    /// A single label: no two points differ in label, so there is no limit
+    /// delta/2 for `radius = max` or `F of limit` to refer to.
+    #[error(
+        "every point has the same label, so there is no limit delta/2 for this radius to refer to"
+    )]
+    NoLimit,
     /// The radius is below the limit but the construction cannot certify it
     /// within the width budget.
     #[error("{}", not_certified(*radius, *width, *best_radius, *smallest_width))]
@@ -149,6 +155,9 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, PlanError> {
         RadiusSpec::Absolute(sigma) => Some(sigma),
         RadiusSpec::OfLimit(fraction) => Some(fraction * limit),
     };
+    if sizes.len() < 2 && !matches!(request.radius, RadiusSpec::Absolute(_)) {
+        return Err(PlanError::NoLimit);
+    }
     if let Some(sigma) = target {
         if sigma >= limit {
             return Err(PlanError::RadiusAtLimit {
@@ -315,7 +324,9 @@ fn narrowest_for(
     if let Some(candidate) = search(m_cap) {
         return Ok(candidate);
     }
-    let best_radius = best_at(request, m_cap).map_or(0.0, |(c, _)| c.sigma_max);
+    // A strategy that does not apply (span with N - 1 >= d, identity in a
+    // width below d) is the cause to report, not a best radius of 0.
+    let best_radius = best_at(request, m_cap)?.0.sigma_max;
     let budget = match request.width {
         Budget::AtMost(width) => Some(width),
         Budget::Auto => None,

@@ -364,6 +364,19 @@ impl Claims {
                 .map_or(request.radius, |r| (r * (1.0 - 1e-6)).max(request.radius)),
             None => request.radius,
         };
+        // `verify` analyses the certificate's radius as the largest one
+        // (magnitude bounds depend on it): after a search, redo the analysis
+        // exactly so, so that every figure claimed is the figure `verify`
+        // recomputes, not one from a wider analysis.
+        let analysis = if radius == max_radius {
+            analysis
+        } else {
+            Analysis::new(&Inputs {
+                max_radius: radius,
+                ..inputs
+            })
+            .map_err(|e| e.to_string())?
+        };
         let at = analysis.at_radius(radius);
         let mut claims = Claims {
             radius,
