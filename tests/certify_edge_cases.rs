@@ -87,12 +87,21 @@ impl Outcome {
 /// Writes the data and a spec around `network` (the body of a network
 /// block) and compiles it with an ONNX file and a certificate.
 fn compile(csv: &Csv, network: &str) -> Outcome {
+    compile_emitting(
+        csv,
+        network,
+        "onnx = \"net.onnx\"  certificate = \"net.cert.json\"",
+    )
+}
+
+/// As [`compile`], with the emit block's keys `emit`.
+fn compile_emitting(csv: &Csv, network: &str, emit: &str) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("data.csv"), csv.text()).unwrap();
     let spec = format!(
         "dataset d = csv(\"data.csv\", label = \"label\")\n\
          network net {{\n    data = d\n{network}\n}}\n\
-         emit net {{ onnx = \"net.onnx\"  certificate = \"net.cert.json\" }}\n"
+         emit net {{ {emit} }}\n"
     );
     std::fs::write(dir.path().join("spec.rmem"), spec).unwrap();
     let out = robmem()
@@ -399,8 +408,9 @@ fn a_single_label_refuses_the_certificate_naming_the_cause() {
                 "remove `certificate",
             ],
         );
-        // The network itself is written.
-        assert!(outcome.dir.path().join("net.onnx").exists());
+        // All or nothing: without its certificate the network is not
+        // written either.
+        assert!(!outcome.dir.path().join("net.onnx").exists());
     }
 }
 
@@ -417,7 +427,12 @@ fn a_single_label_with_a_relative_radius_is_refused_naming_the_fix() {
 #[test]
 fn a_single_label_network_is_the_constant() {
     let csv = random_csv(10, 10, 2, &["7"]);
-    let outcome = compile(&csv, &body("l2", "1.0", "auto", "f64"));
+    let outcome = compile_emitting(
+        &csv,
+        &body("l2", "1.0", "auto", "f64"),
+        "onnx = \"net.onnx\"",
+    );
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
     let bytes = std::fs::read(outcome.dir.path().join("net.onnx")).unwrap();
     let mut inputs = csv.points();
     inputs.row_mut(0).fill(1e6);

@@ -528,9 +528,10 @@ fn certify(
                     "this network",
                     format!("no certificate for `{}`: {why}", net.name),
                 )
-                .with_help(
-                    "the ONNX file is written; only the certificate is refused",
-                ))
+                .with_help(format!(
+                    "nothing was written for `{}`: without `certificate` in its emit block the ONNX file alone is written",
+                    net.name
+                )))
         }
         Err(e @ CertificateError::Io { .. }) => return Err(write_error(cert_path, &e.to_string())),
         Err(e) => {
@@ -538,7 +539,10 @@ fn certify(
                 "internal error: the certificate of `{}` was not written: {e}",
                 net.name
             ))
-            .with_help("this is a robmem bug, please report it with the spec and the data; the ONNX file is written, but no certificate vouches for it"))
+            .with_help(format!(
+                "this is a robmem bug, please report it with the spec and the data; nothing was written for `{}`",
+                net.name
+            )))
         }
     };
     let base = cert_path.parent().unwrap_or(Path::new(""));
