@@ -225,7 +225,10 @@ mod tests {
         assert_eq!(e.resolution, 2.0);
         assert_eq!(e.tolerance, 0.5);
         let text = e.to_string();
-        assert!(text.contains("20000001") && text.contains("float32"), "{text}");
+        assert!(
+            text.contains("20000001") && text.contains("float32"),
+            "{text}"
+        );
         assert_eq!(check_label_values(&d, Precision::F64), Ok(()));
     }
 
