@@ -185,7 +185,7 @@ pub fn check_label_values(data: &Dataset, precision: Precision) -> Result<(), La
             }
         }
         let out = c - shift;
-        if !((out - v).abs() < tolerance / 4.0) {
+        if (out - v).abs() >= tolerance / 4.0 || out.is_nan() {
             return fail(label, v, Quantity::Output, out);
         }
         previous = Some(c);

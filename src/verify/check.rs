@@ -471,7 +471,7 @@ impl Claims {
                     .distances
                     .iter()
                     .enumerate()
-                    .find(|(_, &d)| !(above(d) < t))
+                    .find(|(_, &d)| above(d) >= t || d.is_nan())
             }) {
                 Some(format!(
                     "point {i}: its output may be {d} from its label, not below the tolerance"

@@ -864,6 +864,10 @@ fn check_shapes(model: &Model, roles: &[Vec<Role>]) -> Result<(), GadgetError> {
     Ok(())
 }
 
+/// A step row as recognised: the group's maximum (its node and term, or
+/// `None` for a new score), the best score's term and the affine part.
+type StepShape = (Option<(NodeId, MaxTerm)>, MaxTerm, Vec<f64>);
+
 /// The accumulator key of the label gadget's best score.
 const BEST: (usize, usize) = (usize::MAX, 0);
 
@@ -927,12 +931,12 @@ impl Pass<'_> {
         neurons: [usize; 2],
         forms: &[Form],
         best: Option<NodeId>,
-    ) -> RoleResult<(Option<(NodeId, MaxTerm)>, MaxTerm, Vec<f64>)> {
+    ) -> RoleResult<StepShape> {
         let [n0, n1] = neurons;
         if layer.weight.row(n0) != layer.weight.row(n1) {
             return Err("the two step neurons of a group must have identical weights".into());
         }
-        if !(layer.bias[n0] > layer.bias[n1]) {
+        if layer.bias[n0] <= layer.bias[n1] || layer.bias[n0].is_nan() {
             return Err("the bias of step part 0 must exceed that of part 1".into());
         }
         let form = &forms[n0];
@@ -1009,7 +1013,7 @@ impl Pass<'_> {
                 ));
             };
             let y = w * direction;
-            if !(y > 0.0) || reach.is_some_and(|r| r != y) {
+            if y <= 0.0 || y.is_nan() || reach.is_some_and(|r| r != y) {
                 return Err("a write must weigh the steps by -Y and +Y with one Y > 0".into());
             }
             reach = Some(y);
