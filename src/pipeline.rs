@@ -7,6 +7,7 @@
 use crate::analysis::rounding::{rounding_check, F32_UNIT_ROUNDOFF, F64_UNIT_ROUNDOFF};
 use crate::analysis::separation::Separation;
 use crate::construct::assemble::{assemble, Assembly, AssemblyError};
+use crate::construct::label_values::{check_label_values, LabelPrecisionError};
 use crate::construct::plan::{logits_depth, overhead, plan, Plan, PlanError, Request};
 use crate::construct::projection::SearchMemory;
 use crate::data::Dataset;
@@ -237,6 +238,11 @@ pub enum CompileError {
         /// `float32` or `float64`.
         precision: &'static str,
     },
+    /// A label value (or a value the label gadget carries) is not a number
+    /// of the network's precision, so the output could miss its label by
+    /// more than the label properties' tolerance (checked before planning).
+    #[error(transparent)]
+    LabelValues(#[from] LabelPrecisionError),
     /// The network is deeper than the depth budget (label output).
     #[error("the network has depth {depth}, above the budget {budget}: the label output needs about one layer per point; use `output = logits` (whose depth shrinks with width) or raise `depth`")]
     TooDeep {
@@ -279,6 +285,9 @@ pub fn compile_with(
     };
     // The rebuild that makes room for rounding plans again at a larger
     // radius; the first plan's PCA basis and close pairs decide it.
+    if spec.output == OutputKind::Label {
+        check_label_values(data, spec.precision)?;
+    }
     let memory = SearchMemory::new(data, spec.norm);
     let phase = crate::progress::phase("projection", None);
     let plan = plan(&Request {

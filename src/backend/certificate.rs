@@ -89,28 +89,38 @@ fn role_name(role: &Role) -> Option<String> {
         Role::Comparison { point, class, slot } => format!("q{point}@{class}.{slot}"),
         Role::MaxMerge { class, slot } => format!("x{class}.{slot}"),
         Role::Output { index } => format!("o{index}"),
-        _ => return None,
+        Role::Best => "b".to_string(),
+        Role::BestIncrease => "i".to_string(),
+        Role::Step { class, part } => format!("h{class}.{part}"),
+        Role::Label { part } => format!("l{part}"),
+        Role::Unknown => return None,
     })
 }
 
 /// Builds the certificate (does not write it).
 pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, CertificateError> {
     let unsupported = |m: &str| Err(CertificateError::Unsupported(m.to_string()));
-    let slots = match &request.program.reduction {
-        Reduction::RunningMax { slots, .. } => slots,
-        Reduction::LabelGroups { .. } => {
-            return unsupported("certificates cover `output = logits` networks; this version cannot certify the label gadget")
-        }
-        Reduction::Constant => {
-            return Err(CertificateError::Refused(single_label(request.data)))
-        }
+    // Each slot's or group's first point: its score is introduced by the
+    // slot's accumulator in layer 1 (logits), or by the group's first
+    // accumulator, its increase or the first best score (label).
+    let (slots, groups) = match &request.program.reduction {
+        Reduction::RunningMax { slots, .. } => (slots.as_slice(), &[][..]),
+        Reduction::LabelGroups { groups, .. } => (&[][..], groups.as_slice()),
+        Reduction::Constant => return Err(CertificateError::Refused(single_label(request.data))),
     };
     let coordinates = coordinate_numbers(request.layers)?;
+    let label = !groups.is_empty();
+    let group_of = |class: u32| groups.iter().find(|g| g.class == class);
     let mut layers = Vec::with_capacity(request.layers.layers.len());
     let n = request.data.len();
     let mut own: Vec<Option<[usize; 2]>> = vec![None; n];
+    let mut first_best = true;
     for (l, layer) in request.layers.layers.iter().enumerate() {
         let mut names = Vec::with_capacity(layer.roles.len());
+        let closing = layer.roles.iter().find_map(|r| match r {
+            Role::Step { class, .. } => Some(*class),
+            _ => None,
+        });
         for (neuron, role) in layer.roles.iter().enumerate() {
             let renumbered;
             let role = match role {
@@ -133,9 +143,30 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
             names.push(name);
             match role {
                 Role::Comparison { point, .. } => own[*point] = Some([l, neuron]),
-                Role::Accumulator { class, slot } if l == 1 => {
+                Role::Accumulator { class, slot } if l == 1 && !label => {
                     if let Some(s) = slots.iter().find(|s| s.class == *class && s.slot == *slot) {
                         own[s.points[0]] = Some([l, neuron]);
+                    }
+                }
+                Role::Accumulator { class, .. } if label => {
+                    if let Some(g) = group_of(*class) {
+                        own[g.points[0]].get_or_insert([l, neuron]);
+                    }
+                }
+                Role::BestIncrease => {
+                    if let Some(g) = closing.and_then(group_of).filter(|g| g.points.len() == 1) {
+                        own[g.points[0]] = Some([l, neuron]);
+                    }
+                }
+                Role::Step { class, part: 0 } => {
+                    if let Some(g) = group_of(*class).filter(|g| g.points.len() == 1) {
+                        own[g.points[0]].get_or_insert([l, neuron]);
+                    }
+                }
+                Role::Best if first_best => {
+                    first_best = false;
+                    if let Some(g) = groups.first().filter(|g| g.points.len() == 1) {
+                        own[g.points[0]] = Some([l, neuron]);
                     }
                 }
                 _ => {}
@@ -183,6 +214,12 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
     for (&original, &position) in &coordinates {
         shift[position] = program.projection.shift[original];
     }
+    let output = OutputClaim {
+        kind: if label { "label" } else { "logits" }.to_string(),
+        labels: label_names.clone(),
+        tolerance: None,
+    };
+    let values = output.label_values();
     let claims = Claims::compute(
         &model,
         &data,
@@ -195,6 +232,7 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
             search_up_to: request.search_up_to,
             shift: &shift,
             score_offset: program.scores.offset,
+            label_values: label.then_some(values.as_slice()),
         },
     )
     .map_err(CertificateError::Rejected)?;
@@ -211,8 +249,8 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
         radius: claims.radius,
         semantics: claims.semantics.clone(),
         output: OutputClaim {
-            kind: "logits".to_string(),
-            labels: label_names,
+            tolerance: claims.tolerance,
+            ..output
         },
         model: FileRef {
             path: relative_path(&base, request.onnx_path),
@@ -241,7 +279,12 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
         layers,
         points: PointClaims {
             score: own,
-            margin: claims.margins.iter().cloned().collect::<BTreeMap<_, _>>(),
+            margin: if label {
+                BTreeMap::new()
+            } else {
+                claims.margins.iter().cloned().collect::<BTreeMap<_, _>>()
+            },
+            distance: claims.distances.iter().cloned().collect(),
         },
     };
     Ok(Certified {

@@ -320,6 +320,16 @@ fn compile_error(
                 .with_help(format!("{}; nothing was written", fixes.join(", or ")))
         }
         CompileError::Assembly(_) => program.error_at(net.span, "this network", message),
+        CompileError::LabelValues(e) => {
+            let fix = if e.precision == "float32" {
+                "use `precision = f64` (float64 carries these label values), or `output = logits` (one output per label, no label value in the weights)"
+            } else {
+                "use `output = logits` (one output per label, no label value in the weights), or relabel the classes with values closer in size"
+            };
+            program
+                .error_at(net.span, "this network", message)
+                .with_help(fix)
+        }
     }
 }
 

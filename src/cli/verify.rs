@@ -179,6 +179,14 @@ fn run_generic(
         .iter()
         .map(|l| cert.output.labels.iter().position(|n| n == l))
         .collect();
+    // A label certificate's network has one output, near the label's value.
+    let values = (cert.output.kind == "label").then(|| cert.output.label_values());
+    let target = |label_index: usize| match &values {
+        Some(values) => Target::Label {
+            value: values[label_index],
+        },
+        None => Target::Logits { label_index },
+    };
     let bounding = crate::progress::phase("bounding every ball", Some(data.points.nrows() as u64));
     let verdicts: Vec<Verdict> = (0..data.points.nrows())
         .into_par_iter()
@@ -186,7 +194,7 @@ fn run_generic(
             Some(label_index) => generic_check(
                 model,
                 data.points.row(i).as_slice().expect("rows are contiguous"),
-                &Target::Logits { label_index },
+                &target(label_index),
                 norm.p,
                 cert.radius,
                 &options,

@@ -229,7 +229,7 @@ fn running_max(
 /// The label values the gadget carries: at least 1, so they pass ReLUs.
 /// Numeric labels keep their spacing (`v - v_min + 1`); named labels carry
 /// their class index plus 1. Returns the values and the output shift.
-fn internal_values(data: &Dataset) -> (Vec<f64>, f64) {
+pub(crate) fn internal_values(data: &Dataset) -> (Vec<f64>, f64) {
     if data.classes.numeric() {
         let numbers: Vec<f64> = data
             .classes

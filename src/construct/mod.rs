@@ -4,8 +4,11 @@
 //! - [`projection`]: stage 1, the separation-preserving linear map (section 3);
 //! - [`plan`]: choosing the projected dimension, the strategy, the radius and
 //!   the number of accumulators from the spec's budgets;
-//! - [`assemble`]: the constants of the scores and gadgets (sections 4-5).
+//! - [`assemble`]: the constants of the scores and gadgets (sections 4-5);
+//! - [`label_values`]: whether the label gadget's values fit the network's
+//!   floating-point precision (section 5B).
 
 pub mod assemble;
+pub mod label_values;
 pub mod plan;
 pub mod projection;

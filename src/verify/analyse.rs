@@ -23,7 +23,8 @@
 
 use super::certificate::Semantics;
 use super::gadgets::{recognise, Frame, GadgetError, Role, Structure};
-use super::interval::{gamma, sqrt_up};
+use super::interval::{gamma, sqrt_up, Interval};
+use super::label::{distance, output_range, Arithmetic, Ball};
 use super::model::Model;
 use super::scores::nearest_other_label;
 use ndarray::{Array2, ArrayView2};
@@ -106,6 +107,12 @@ pub struct SemanticsResult {
     pub output_error: f64,
     /// A score the gadgets need non-negative that may be negative somewhere.
     pub negative_accumulator: Option<String>,
+    /// Label networks: per point, an upper bound on `|output - label value|`
+    /// over the ball (infinite where a step cannot be bounded); the margins
+    /// are then `tolerance - distance`. Empty for logits networks.
+    pub distances: Vec<f64>,
+    /// Label networks: why the first point that could not be bounded was not.
+    pub unbounded: Option<String>,
 }
 
 impl SemanticsResult {
@@ -144,6 +151,8 @@ pub struct Analysis {
     shift: Vec<f64>,
     norm: PNorm,
     max_radius: f64,
+    /// Label networks: each label index's value, and the tolerance t.
+    label_values: Option<(Vec<f64>, f64)>,
 }
 
 /// Why the analysis could not even be set up.
@@ -180,9 +189,16 @@ pub struct Inputs<'a> {
     pub score_offset: f64,
     /// Floating-point semantics to examine besides real arithmetic.
     pub float_semantics: &'a [Semantics],
+    /// For a label network: the numeric value of each label index (the
+    /// output each class must produce). `None` for a logits network.
+    pub label_values: Option<&'a [f64]>,
 }
 
 const DOUBLE: f64 = f64::EPSILON / 2.0;
+
+/// `own` of a label network's point whose group's only score is computed
+/// inside its step (no neuron introduces it).
+const NO_SCORE: usize = usize::MAX;
 
 impl Analysis {
     /// Recognises the gadgets and separates the scores.
@@ -291,14 +307,66 @@ impl Analysis {
             offset: inputs.score_offset,
             reach,
         };
-        let structure = recognise(model, inputs.roles, &coord_mag, Some(frame), &units)?;
-        if structure.output_bias.len() < 2 {
+        let mut structure = recognise(model, inputs.roles, &coord_mag, Some(frame), &units)?;
+        let label_values = match (&structure.label, inputs.label_values) {
+            (Some(gadget), Some(values)) => {
+                // The group closed without a step is the one class no step names.
+                let closed: std::collections::HashSet<usize> =
+                    gadget.steps.iter().map(|s| s.class).collect();
+                let open: Vec<usize> = (0..values.len()).filter(|c| !closed.contains(c)).collect();
+                let [first] = open.as_slice() else {
+                    return Err(AnalysisError::Mismatch(format!(
+                        "the steps close {} of the {} labels; exactly one label must be closed without a step",
+                        closed.len(),
+                        values.len()
+                    )));
+                };
+                for &leaf in &gadget.first_group {
+                    if structure.leaves[leaf].label.is_some_and(|l| l != *first) {
+                        return Err(AnalysisError::Mismatch(format!(
+                            "the score introduced at layer {}, neuron {} belongs to two groups",
+                            structure.leaves[leaf].introduced_by[0],
+                            structure.leaves[leaf].introduced_by[1]
+                        )));
+                    }
+                    structure.leaves[leaf].label = Some(*first);
+                }
+                Some((values.to_vec(), label_tolerance(values)))
+            }
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(AnalysisError::Mismatch(
+                    "the model has the label gadget but the certificate is about logits".into(),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(AnalysisError::Mismatch(
+                    "the certificate is about a label output but the model has no label gadget"
+                        .into(),
+                ))
+            }
+        };
+        if label_values.is_none() && structure.output_bias.len() < 2 {
             return Err(AnalysisError::Mismatch(
                 "a certificate needs at least two outputs (labels)".into(),
             ));
         }
         let mut own = Vec::with_capacity(n);
         for (i, at) in inputs.own_scores.iter().enumerate() {
+            // A label network's last group may have a one-point group whose
+            // score only appears inside its step: the point then names
+            // its group's step neuron h{c}.0 and has no score of its own.
+            let own_step = structure.label.as_ref().is_some_and(|g| {
+                g.steps.iter().any(|s| {
+                    [s.layer, s.neurons[0]] == *at
+                        && s.class == inputs.labels[i]
+                        && s.group.is_none()
+                })
+            });
+            if own_step {
+                own.push(NO_SCORE);
+                continue;
+            }
             let Some(&leaf) = structure.leaf_of_neuron.get(at) else {
                 return Err(AnalysisError::Mismatch(format!(
                     "point {i}: layer {}, neuron {} introduces no score",
@@ -366,6 +434,7 @@ impl Analysis {
             shift: inputs.shift.to_vec(),
             norm: inputs.norm,
             max_radius: inputs.max_radius,
+            label_values,
         })
     }
 
@@ -394,13 +463,15 @@ impl Analysis {
         let per_point: Vec<(f64, f64)> = (0..n)
             .into_par_iter()
             .map(|i| {
-                let own = &self.structure.leaves[self.own[i]];
+                // A point with no score of its own (label networks) uses 0:
+                // its distance is not used, only the centre's error.
+                let own = self.structure.leaves.get(self.own[i]);
                 let mut dist = 0.0;
                 let mut cerr = 0.0;
                 for k in 0..m {
                     let e = self.centre_error[[k, i]];
                     let shifted = self.centres[[k, i]] - self.shift[k];
-                    let gap = shifted - own.weight[k];
+                    let gap = shifted - own.map_or(0.0, |o| o.weight[k]);
                     let diff = gap.abs() + e + 2.0 * DOUBLE * (shifted.abs() + gap.abs());
                     dist += diff * diff;
                     cerr += e * e;
@@ -488,6 +559,9 @@ impl Analysis {
             .map(|i| {
                 let y = self.labels[i];
                 let own = self.own[i];
+                if own == NO_SCORE || self.label_values.is_some() {
+                    return f64::INFINITY;
+                }
                 let d = self.nearest[own];
                 let rho = (per_point[i].0 + r + first_error[i]) * (1.0 + 1e-12);
                 let deps = self.eps_hi_max - self.eps_lo[own];
@@ -508,12 +582,47 @@ impl Analysis {
                     - 1e-12 * (alpha * (d * d / 2.0 + d * rho + deps.abs()) + beta_gap.abs()).abs()
             })
             .collect();
+        let (margins, distances, unbounded) = match &self.label_values {
+            None => (margins, Vec::new(), None),
+            Some((values, tolerance)) => {
+                let arithmetic = Arithmetic {
+                    unit,
+                    index: index.checked_sub(1),
+                };
+                let found: Vec<Result<f64, String>> = (0..n)
+                    .into_par_iter()
+                    .map(|i| {
+                        self.label_distance(
+                            i,
+                            values,
+                            r + first_error[i] + per_point[i].1,
+                            arithmetic,
+                        )
+                    })
+                    .collect();
+                let unbounded = found
+                    .iter()
+                    .enumerate()
+                    .find_map(|(i, f)| f.as_ref().err().map(|e| format!("point {i}: {e}")));
+                let distances: Vec<f64> = found
+                    .into_iter()
+                    .map(|f| f.unwrap_or(f64::INFINITY))
+                    .collect();
+                let margins = distances
+                    .iter()
+                    .map(|&d| (Interval::point(*tolerance) - Interval::point(d)).lo)
+                    .collect();
+                (margins, distances, unbounded)
+            }
+        };
         SemanticsResult {
             semantics: sem,
             margins,
             first_layer_error: first_error.iter().cloned().fold(0.0, f64::max),
             output_error: output_errors.iter().cloned().fold(0.0, f64::max),
             negative_accumulator,
+            distances,
+            unbounded,
         }
     }
 
@@ -553,6 +662,38 @@ impl Analysis {
     /// The norm the analysis is for.
     pub fn norm(&self) -> PNorm {
         self.norm
+    }
+
+    /// Label networks: the tolerance t the distances must stay below.
+    pub fn label_tolerance(&self) -> Option<f64> {
+        self.label_values.as_ref().map(|(_, t)| *t)
+    }
+
+    /// Label networks: an upper bound on `|output - value|` over the ball of
+    /// point i, whose computed first-layer outputs lie within `radius` of its centre.
+    fn label_distance(
+        &self,
+        i: usize,
+        values: &[f64],
+        radius: f64,
+        arithmetic: Arithmetic,
+    ) -> Result<f64, String> {
+        let gadget = self.structure.label.as_ref().ok_or("no label gadget")?;
+        let centre: Vec<f64> = self.centres.column(i).to_vec();
+        let ball = Ball {
+            centre: &centre,
+            radius: radius * (1.0 + 1e-12),
+        };
+        let class = self.labels[i];
+        let range = output_range(
+            gadget,
+            &self.structure.leaves,
+            self.own[i],
+            class,
+            &ball,
+            arithmetic,
+        )?;
+        Ok(distance(range, values[class]))
     }
 }
 
@@ -598,4 +739,15 @@ pub fn projection_bound(w: ArrayView2<f64>, norm: PNorm) -> f64 {
         columns.powf(0.5 - 1.0 / norm.p) * (1.0 + 1e-12) * spectral
     };
     bound * (1.0 + 8.0 * DOUBLE)
+}
+
+/// The tolerance of the label properties (specs/vnnlib.md):
+/// `t = min(1/2, half the smallest gap between label values)`, rounded down.
+pub fn label_tolerance(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted
+        .windows(2)
+        .map(|w| (Interval::point(w[1]) - Interval::point(w[0])).lo / 2.0)
+        .fold(0.5, f64::min)
 }

@@ -81,10 +81,27 @@ pub struct Certificate {
 /// The output convention.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OutputClaim {
-    /// `logits`: output c is the score of `labels[c]`, argmax is the label.
+    /// `logits`: output c is the score of `labels[c]`, argmax is the label;
+    /// `label`: one output, within `points.distance` of the point's label value.
     pub kind: String,
-    /// The user's label values, in output order.
+    /// The user's label values, in output order (`label`: in class order).
     pub labels: Vec<serde_json::Value>,
+    /// `label` only: the tolerance t = min(1/2, half the smallest gap
+    /// between label values) every distance stays below.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerance: Option<f64>,
+}
+
+impl OutputClaim {
+    /// The value a label network outputs for each label: the number itself,
+    /// or the class index for a named label.
+    pub fn label_values(&self) -> Vec<f64> {
+        self.labels
+            .iter()
+            .enumerate()
+            .map(|(c, v)| v.as_f64().unwrap_or(c as f64))
+            .collect()
+    }
 }
 
 /// A file the certificate is about.
@@ -153,8 +170,13 @@ pub struct RoundingClaim {
 pub struct PointClaims {
     /// `[layer, neuron]` of the neuron that introduces the point's score.
     pub score: Vec<[usize; 2]>,
-    /// Per semantics, a lower bound on `out[label] - max other out` over the ball.
+    /// Per semantics, a lower bound on `out[label] - max other out` over the
+    /// ball (logits); for a label network, on `tolerance - distance`.
     pub margin: BTreeMap<Semantics, Vec<f64>>,
+    /// Label networks: per semantics, an upper bound on `|out - label value|`
+    /// over the ball.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub distance: BTreeMap<Semantics, Vec<f64>>,
 }
 
 /// Why a certificate file could not be read.

@@ -2,7 +2,7 @@
 //! the data ([`verify`]), and the same computation used to *make* a
 //! certificate's claims ([`Claims::compute`]).
 
-use super::analyse::{Analysis, AnalysisError, AtRadius, Inputs, PNorm};
+use super::analyse::{Analysis, AnalysisError, AtRadius, Inputs, PNorm, SemanticsResult};
 use super::certificate::{data_sha256, Certificate, RoundingClaim, Semantics};
 use super::gadgets::parse_roles;
 use super::model::{Element, Model};
@@ -110,9 +110,15 @@ pub fn verify(
         );
         return v;
     };
+    let label_values = (cert.output.kind == "label").then(|| cert.output.label_values());
+    let convention = match cert.output.kind.as_str() {
+        "logits" => model.outputs() == cert.output.labels.len(),
+        "label" => model.outputs() == 1 && cert.output.labels.len() >= 2,
+        _ => false,
+    };
     if !v.push(
         "output convention",
-        cert.output.kind == "logits" && model.outputs() == cert.output.labels.len(),
+        convention,
         format!(
             "`{}` with {} labels; the model has {} outputs",
             cert.output.kind,
@@ -152,6 +158,7 @@ pub fn verify(
         shift: &cert.projection.shift,
         score_offset: cert.projection.score_offset,
         float_semantics: &floats,
+        label_values: label_values.as_deref(),
     };
     let analysis = match Analysis::new(&inputs) {
         Ok(a) => a,
@@ -164,16 +171,33 @@ pub fn verify(
             return v;
         }
     };
-    v.push(
-        "gadgets",
-        true,
-        format!(
+    let recognised = match &analysis.structure.label {
+        Some(gadget) => format!(
+            "{} layers recognised: {} scores in running maxima, {} groups closed by steps, {} label-register rows",
+            model.layers.len(),
+            analysis.structure.leaves.len(),
+            gadget.steps.len(),
+            gadget.rows.len()
+        ),
+        None => format!(
             "{} layers recognised: {} scores in running maxima, outputs alpha max + beta with alpha = {}",
             model.layers.len(),
             analysis.structure.leaves.len(),
             analysis.structure.output_scale
         ),
-    );
+    };
+    v.push("gadgets", true, recognised);
+    if let Some(t) = analysis.label_tolerance() {
+        let claimed = cert.output.tolerance;
+        v.push(
+            "tolerance",
+            claimed.is_some_and(|c| c <= t && c > 0.0),
+            format!(
+                "t = {t} recomputed from the label values; certificate says {}",
+                claimed.map_or("nothing".to_string(), |c| c.to_string())
+            ),
+        );
+    }
     let at = analysis.at_radius(cert.radius);
     check_claims(&mut v, cert, &analysis, &at);
     v
@@ -236,6 +260,10 @@ fn check_claims(v: &mut Verification, cert: &Certificate, analysis: &Analysis, a
                 "every running maximum's first score is >= 0 on every ball",
             );
         }
+        if let Some(t) = analysis.label_tolerance() {
+            check_distances(v, cert, analysis, result, t);
+            continue;
+        }
         let claimed = cert.points.margin.get(&sem);
         let bad = match claimed {
             None => Some("the certificate lists no margins".to_string()),
@@ -284,6 +312,52 @@ fn check_claims(v: &mut Verification, cert: &Certificate, analysis: &Analysis, a
     }
 }
 
+/// Label networks: every point's claimed distance is at least the
+/// recomputed one and below the tolerance.
+fn check_distances(
+    v: &mut Verification,
+    cert: &Certificate,
+    analysis: &Analysis,
+    result: &SemanticsResult,
+    tolerance: f64,
+) {
+    let name = result.semantics.name();
+    let claimed = cert.points.distance.get(&result.semantics);
+    let t = cert.output.tolerance.unwrap_or(0.0).min(tolerance);
+    let bad = match claimed {
+        None => Some("the certificate lists no distances".to_string()),
+        Some(c) if c.len() != result.distances.len() => Some(format!(
+            "{} distances for {} points",
+            c.len(),
+            result.distances.len()
+        )),
+        Some(c) => c
+            .iter()
+            .zip(&result.distances)
+            .enumerate()
+            .find(|(_, (&claim, &got))| !(got <= claim && claim < t))
+            .map(|(i, (claim, got))| {
+                let why = if got.is_infinite() {
+                    result.unbounded.clone().unwrap_or_default()
+                } else {
+                    format!("distance {got} recomputed")
+                };
+                format!(
+                    "point {i} (label {}): {why}; certificate says {claim}, tolerance {t}",
+                    cert.output.labels[analysis.labels[i]]
+                )
+            }),
+    };
+    let most = result.distances.iter().cloned().fold(0.0, f64::max);
+    v.push(
+        &format!("distances ({name})"),
+        bad.is_none(),
+        bad.unwrap_or_else(|| {
+            format!("every point's output stays within its distance of its label; the largest is {most}, below t = {t}")
+        }),
+    );
+}
+
 /// The claims `compile` writes, computed by the same analysis `verify` runs.
 #[derive(Clone, Debug)]
 pub struct Claims {
@@ -303,6 +377,10 @@ pub struct Claims {
     pub rounding: Vec<(Semantics, RoundingClaim)>,
     /// Margins per semantics claimed.
     pub margins: Vec<(Semantics, Vec<f64>)>,
+    /// Label networks: distances per semantics claimed.
+    pub distances: Vec<(Semantics, Vec<f64>)>,
+    /// Label networks: the tolerance t.
+    pub tolerance: Option<f64>,
     /// Why a semantics examined does not hold, for the user.
     pub not_claimed: Vec<(Semantics, String)>,
 }
@@ -324,6 +402,8 @@ pub struct ClaimRequest<'a> {
     pub shift: &'a [f64],
     /// S.
     pub score_offset: f64,
+    /// Label networks: each label's value (see [`Inputs::label_values`]).
+    pub label_values: Option<&'a [f64]>,
 }
 
 impl Claims {
@@ -352,6 +432,7 @@ impl Claims {
             shift: request.shift,
             score_offset: request.score_offset,
             float_semantics: &floats,
+            label_values: request.label_values,
         };
         let analysis = Analysis::new(&inputs).map_err(|e| e.to_string())?;
         let native = [Semantics::Real, floats[0]];
@@ -387,6 +468,8 @@ impl Claims {
             gamma: below(at.gamma),
             rounding: Vec::new(),
             margins: Vec::new(),
+            distances: Vec::new(),
+            tolerance: analysis.label_tolerance(),
             not_claimed: Vec::new(),
         };
         for result in &at.semantics {
@@ -394,13 +477,30 @@ impl Claims {
                 Some(reason.clone())
             } else if let Some(reason) = &result.negative_accumulator {
                 Some(reason.clone())
+            } else if let Some(reason) = &result.unbounded {
+                Some(reason.clone())
+            } else if let Some((i, d)) = claims.tolerance.and_then(|t| {
+                result
+                    .distances
+                    .iter()
+                    .enumerate()
+                    .find(|(_, &d)| above(d) >= t || d.is_nan())
+            }) {
+                Some(format!(
+                    "point {i}: its output may be {d} from its label, not below the tolerance"
+                ))
             } else {
                 result
                     .margins
                     .iter()
                     .enumerate()
                     .find(|(_, &m)| m <= 0.0)
-                    .map(|(i, m)| format!("point {i}: margin {m} after rounding"))
+                    .map(|(i, m)| match result.distances.get(i) {
+                        Some(d) => format!(
+                            "point {i}: its output may be {d} from its label, not below the tolerance"
+                        ),
+                        None => format!("point {i}: margin {m} after rounding"),
+                    })
             };
             if let Some(why) = why {
                 claims.not_claimed.push((result.semantics, why));
@@ -409,6 +509,10 @@ impl Claims {
             claims.semantics.push(result.semantics);
             let margins = result.margins.iter().map(|&m| below(m)).collect();
             claims.margins.push((result.semantics, margins));
+            if claims.tolerance.is_some() {
+                let distances = result.distances.iter().map(|&d| above(d)).collect();
+                claims.distances.push((result.semantics, distances));
+            }
             if result.semantics != Semantics::Real {
                 claims.rounding.push((
                     result.semantics,

@@ -67,6 +67,71 @@ pub struct Structure {
     pub output_bias: Vec<f64>,
     /// Per unit roundoff given to [`recognise`], per output: error bound.
     pub output_error: Vec<Vec<f64>>,
+    /// The label gadget (section 5B), for a network with one label output.
+    pub label: Option<LabelGadget>,
+}
+
+/// `coeff * max(scores)` in a step row.
+#[derive(Clone, Debug)]
+pub struct MaxTerm {
+    /// The coefficient (kappa or -kappa).
+    pub coeff: f64,
+    /// The scores whose maximum it is.
+    pub leaves: Vec<usize>,
+    /// Per unit roundoff: bound on `|coeff| |computed max - max|`.
+    pub err: Vec<f64>,
+}
+
+/// The two step neurons closing one group: `relu(X + bias[part])` with
+/// `X = kappa G - kappa B + <affine, u>`, identical rows but for the bias.
+#[derive(Clone, Debug)]
+pub struct StepPair {
+    /// Layer of the pair.
+    pub layer: usize,
+    /// The class of the group it closes.
+    pub class: usize,
+    /// Neurons of parts 0 and 1.
+    pub neurons: [usize; 2],
+    /// `kappa G` when G is a maximum of the previous layer; `None` when the
+    /// group's only score is computed in `affine` (and the bias).
+    pub group: Option<MaxTerm>,
+    /// `-kappa B`, B the best score of the previous layer.
+    pub best: MaxTerm,
+    /// Coefficients on the projected coordinates.
+    pub affine: Vec<f64>,
+    /// Biases of parts 0 and 1.
+    pub bias: [f64; 2],
+    /// Per part, per unit roundoff: the row's rounding bound.
+    pub rnd: [Vec<f64>; 2],
+}
+
+/// A row reading the label register: a carry `l0` (part 0), a half of a
+/// write `l1`, `l2` (parts 1, 2) or the output (part 3).
+#[derive(Clone, Debug)]
+pub struct RegisterRow {
+    /// `[layer, neuron]`.
+    pub at: [usize; 2],
+    /// 0, 1, 2 or 3 (output).
+    pub part: u8,
+    /// The register it reads: previous-layer neurons and coefficients
+    /// (negated in the row for part 2).
+    pub register: Vec<(usize, f64)>,
+    /// Y for a write (the row has `-Y h0 + Y h1` of the previous layer's
+    /// step pair); 0 otherwise.
+    pub reach: f64,
+    /// The row's bias.
+    pub bias: f64,
+}
+
+/// The label gadget as recognised: step pairs and register rows in layer order.
+#[derive(Clone, Debug, Default)]
+pub struct LabelGadget {
+    /// Step pairs, in layer order.
+    pub steps: Vec<StepPair>,
+    /// Register rows, in layer order; the output row is last.
+    pub rows: Vec<RegisterRow>,
+    /// The scores of the group closed without a step (the first best score).
+    pub first_group: Vec<usize>,
 }
 
 /// A neuron that is not the gadget its role names.
@@ -96,6 +161,15 @@ pub enum Role {
     Merge(usize, usize),
     /// `o{i}`: output i.
     Output(usize),
+    /// `b`: the best score of the label groups closed so far (section 5B).
+    Best,
+    /// `i`: `relu(G - B)`, how much a closed group's maximum beats the best.
+    Increase,
+    /// `h{c}.{part}`: step neuron `part` (0 or 1) closing the group of class c.
+    Step(usize, u8),
+    /// `l{part}`: the label register: 0 a carried value, 1 and 2 the two
+    /// halves of a write.
+    Register(u8),
 }
 
 impl Role {
@@ -111,6 +185,17 @@ impl Role {
             "a" => pair(rest).map(|(c, s)| Role::Accumulator(c, s)),
             "x" => pair(rest).map(|(c, s)| Role::Merge(c, s)),
             "o" => Some(Role::Output(rest.parse().ok()?)),
+            "b" if rest.is_empty() => Some(Role::Best),
+            "i" if rest.is_empty() => Some(Role::Increase),
+            "h" => {
+                pair(rest).and_then(|(c, part)| (part <= 1).then_some(Role::Step(c, part as u8)))
+            }
+            "l" => match rest {
+                "0" => Some(Role::Register(0)),
+                "1" => Some(Role::Register(1)),
+                "2" => Some(Role::Register(2)),
+                _ => None,
+            },
             "q" => {
                 let (j, cs) = rest.split_once('@')?;
                 let (c, s) = pair(cs)?;
@@ -129,6 +214,10 @@ impl std::fmt::Display for Role {
             Role::Comparison(j, c, s) => write!(f, "q{j}@{c}.{s}"),
             Role::Merge(c, s) => write!(f, "x{c}.{s}"),
             Role::Output(i) => write!(f, "o{i}"),
+            Role::Best => write!(f, "b"),
+            Role::Increase => write!(f, "i"),
+            Role::Step(c, part) => write!(f, "h{c}.{part}"),
+            Role::Register(part) => write!(f, "l{part}"),
         }
     }
 }
@@ -147,7 +236,7 @@ pub fn parse_roles(layers: &[String]) -> Result<Vec<Vec<Role>>, GadgetError> {
                         neuron,
                         role: word.to_string(),
                         message:
-                            "not a role (expected u{k}, a{c}.{s}, q{j}@{c}.{s}, x{c}.{s} or o{i})"
+                            "not a role (expected u{k}, a{c}.{s}, q{j}@{c}.{s}, x{c}.{s}, o{i}, b, i, h{c}.{0|1} or l{0|1|2})"
                                 .into(),
                     })
                 })
@@ -179,6 +268,9 @@ enum Meaning {
         /// Error of `X` plus this neuron's rounding.
         e_x: Vec<f64>,
     },
+    /// A step or register neuron of the label gadget: its value is bounded
+    /// per point by [`super::label`], not symbolically.
+    Opaque,
 }
 
 #[derive(Clone, Debug)]
@@ -214,6 +306,8 @@ struct Form {
     exact: bool,
     /// Per unit: this neuron's rounding bound.
     rnd: Vec<f64>,
+    /// Upper bound on the sum of `|w| |v|` and `|bias|` over the region.
+    total: f64,
 }
 
 impl Form {
@@ -358,7 +452,7 @@ impl Pass<'_> {
                     Some(s) => affine[*k] = s,
                     None => exact = false,
                 },
-                Meaning::Max(_) | Meaning::Gap { .. } => terms.push(Term {
+                Meaning::Max(_) | Meaning::Gap { .. } | Meaning::Opaque => terms.push(Term {
                     coeff: w,
                     kind: p.meaning.clone(),
                     err: p.err.iter().map(|e| w.abs() * e).collect(),
@@ -384,6 +478,7 @@ impl Pass<'_> {
             terms,
             exact,
             rnd,
+            total,
         };
         self.pair_up(&mut form, prev);
         // A sum of two values rounds once: its error is at most u |result|,
@@ -677,7 +772,7 @@ impl Pass<'_> {
                     let err = term.err.iter().zip(&form.rnd).map(|(e, r)| e + r).collect();
                     Ok((node, term.coeff, form.bias, err))
                 }
-                Meaning::Gap { .. } | Meaning::Coord(_) => {
+                Meaning::Gap { .. } | Meaning::Coord(_) | Meaning::Opaque => {
                     Err("an output must be alpha x (one maximum) + beta".into())
                 }
             },
@@ -686,9 +781,9 @@ impl Pass<'_> {
     }
 
     /// Labels every score by the output whose maximum contains it.
-    fn label_leaves(&mut self, outputs: &[OutputForm]) -> Result<(), GadgetError> {
-        for (label, output) in outputs.iter().enumerate() {
-            let mut stack = vec![output.0];
+    fn label_leaves(&mut self, roots: &[(NodeId, usize)]) -> Result<(), GadgetError> {
+        for &(root, label) in roots {
+            let mut stack = vec![root];
             let mut visited = std::collections::HashSet::new();
             while let Some(node) = stack.pop() {
                 if !visited.insert(node) {
@@ -703,7 +798,7 @@ impl Pass<'_> {
                                 layer,
                                 neuron,
                                 role: String::new(),
-                                message: format!("this score reaches outputs {other} and {label}"),
+                                message: format!("this score reaches labels {other} and {label}"),
                             });
                         }
                         _ => self.leaves[leaf].label = Some(label),
@@ -769,7 +864,173 @@ fn check_shapes(model: &Model, roles: &[Vec<Role>]) -> Result<(), GadgetError> {
     Ok(())
 }
 
-/// Recognises the gadgets of a logits network.
+/// A step row as recognised: the group's maximum (its node and term, or
+/// `None` for a new score), the best score's term and the affine part.
+type StepShape = (Option<(NodeId, MaxTerm)>, MaxTerm, Vec<f64>);
+
+/// The accumulator key of the label gadget's best score.
+const BEST: (usize, usize) = (usize::MAX, 0);
+
+/// What the label gadget's recognition carries from one layer to the next.
+#[derive(Default)]
+struct LabelTrack {
+    /// The best score `b` of the layer being read (the maximum its step
+    /// subtracts), when the layer keeps one.
+    best: Option<NodeId>,
+    /// The previous layer's step pair: its class and neurons (parts 0, 1).
+    steps: Option<(usize, [usize; 2])>,
+    /// The label register as a combination of the previous layer's neurons.
+    register: Vec<(usize, f64)>,
+    /// The first best score: the maximum of the group closed without a step.
+    first: Option<NodeId>,
+    /// Groups closed by a step: their maximum and class.
+    closes: Vec<(NodeId, usize)>,
+    gadget: LabelGadget,
+}
+
+impl Pass<'_> {
+    /// An opaque neuron whose value is bounded by its row's magnitude.
+    fn opaque(&self, form: &Form) -> Neuron {
+        let worst = form.rnd.iter().cloned().fold(0.0, f64::max);
+        Neuron {
+            meaning: Meaning::Opaque,
+            mag: (form.total + worst) * (1.0 + 1e-9),
+            err: self.zeros(),
+            pre_err: self.zeros(),
+            pre_key: Vec::new(),
+            rnd: self.zeros(),
+        }
+    }
+
+    /// The leaves under a node.
+    fn leaves_of(&self, node: NodeId) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut stack = vec![node];
+        let mut visited = std::collections::HashSet::new();
+        while let Some(n) = stack.pop() {
+            if !visited.insert(n) {
+                continue;
+            }
+            match self.nodes[n] {
+                Node::Join(a, b) => stack.extend([a, b]),
+                Node::Leaf(leaf) => out.push(leaf),
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// `h{c}.0`, `h{c}.1`: identical rows `kappa G - kappa B + bias`, where
+    /// B is the previous layer's best score and G the group's maximum (a
+    /// maximum of the previous layer, or a new score in the affine part; B
+    /// is the maximum the layer's `b` carries on, when it has one);
+    /// part 0's bias exceeds part 1's.
+    fn step_pair(
+        &self,
+        layer: &super::model::Layer,
+        neurons: [usize; 2],
+        forms: &[Form],
+        best: Option<NodeId>,
+    ) -> RoleResult<StepShape> {
+        let [n0, n1] = neurons;
+        if layer.weight.row(n0) != layer.weight.row(n1) {
+            return Err("the two step neurons of a group must have identical weights".into());
+        }
+        if layer.bias[n0] <= layer.bias[n1] || layer.bias[n0].is_nan() {
+            return Err("the bias of step part 0 must exceed that of part 1".into());
+        }
+        let form = &forms[n0];
+        let mut group = None;
+        let mut best_term = None;
+        for term in &form.terms {
+            let Meaning::Max(node) = term.kind else {
+                return Err("a step reads maxima and projected coordinates only".into());
+            };
+            let max = MaxTerm {
+                coeff: term.coeff,
+                leaves: self.leaves_of(node),
+                err: term.err.clone(),
+            };
+            if term.coeff < 0.0 && best.is_none_or(|b| b == node) && best_term.is_none() {
+                best_term = Some(max);
+            } else if term.coeff > 0.0 && group.is_none() {
+                group = Some((node, max));
+            } else {
+                return Err(
+                    "a step must be kappa x (the group's maximum) - kappa x (the best score b) + bias"
+                        .into(),
+                );
+            }
+        }
+        let Some(best_term) = best_term else {
+            return Err("a step must subtract the best score b".into());
+        };
+        match &group {
+            Some((_, g)) if g.coeff != -best_term.coeff || !form.affine_is_zero() => Err(
+                "a step must weigh the group's maximum and the best score by kappa and -kappa, with no other input"
+                    .into(),
+            ),
+            None if form.affine_is_zero() || !form.exact => {
+                Err("a step without a maximum must compute a new score exactly".into())
+            }
+            _ => Ok((group, best_term, form.affine.clone())),
+        }
+    }
+
+    /// A register row (`l0`, `l1`, `l2` or the output): `sign x (the
+    /// register)`, and for the halves of a write `- Y h0 + Y h1` with the
+    /// previous layer's step pair, Y > 0. Returns the register terms and Y.
+    fn register_row(
+        row: ndarray::ArrayView1<f64>,
+        track: &LabelTrack,
+        part: u8,
+    ) -> RoleResult<f64> {
+        let sign = if part == 2 { -1.0 } else { 1.0 };
+        let write = part == 1 || part == 2;
+        let mut reach = None;
+        let mut seen = 0;
+        for (i, &w) in row.iter().enumerate() {
+            if w == 0.0 {
+                continue;
+            }
+            if let Some(&(_, c)) = track.register.iter().find(|(n, _)| *n == i) {
+                if w != sign * c {
+                    return Err(format!(
+                        "reads the label register with weight {w} where the gadget needs {}",
+                        sign * c
+                    ));
+                }
+                seen += 1;
+                continue;
+            }
+            let step = track
+                .steps
+                .filter(|_| write)
+                .and_then(|(_, [h0, h1])| [(h0, -1.0), (h1, 1.0)].into_iter().find(|s| s.0 == i));
+            let Some((_, direction)) = step else {
+                return Err(format!(
+                    "reads neuron {i} of the previous layer, which is neither the label register nor (for a write) its step"
+                ));
+            };
+            let y = w * direction;
+            if y <= 0.0 || y.is_nan() || reach.is_some_and(|r| r != y) {
+                return Err("a write must weigh the steps by -Y and +Y with one Y > 0".into());
+            }
+            reach = Some(y);
+        }
+        if seen != track.register.len() {
+            return Err("does not read the whole label register".into());
+        }
+        match (write, reach) {
+            (true, Some(y)) if track.steps.is_some() => Ok(y),
+            (true, _) => Err("a write must read both step neurons of the previous layer".into()),
+            (false, _) => Ok(0.0),
+        }
+    }
+}
+
+/// Recognises the gadgets of a logits network (section 5A) or a label
+/// network (section 5B; [`Structure::label`]).
 ///
 /// `coord_mag[k]` bounds `|u_k|` (computed first-layer output) over every
 /// ball; `frame`, when given, tightens the bounds on the scores; `units`
@@ -803,6 +1064,13 @@ pub fn recognise(
         leaf_of_neuron: HashMap::new(),
         nonneg_leaves: Vec::new(),
     };
+    let label_mode = roles.iter().flatten().any(|r| {
+        matches!(
+            r,
+            Role::Best | Role::Increase | Role::Step(..) | Role::Register(_)
+        )
+    });
+    let mut track = LabelTrack::default();
     // Layer 0: the projection, neuron k is u_k.
     let mut prev: Vec<Neuron> = Vec::with_capacity(m);
     for (k, role) in roles[0].iter().enumerate() {
@@ -824,11 +1092,14 @@ pub fn recognise(
             .map(|n| pass.form(layer.weight.row(n), layer.bias[n], &prev, m))
             .collect();
         let mut next: Vec<Option<Neuron>> = vec![None; names.len()];
-        // Accumulators first: comparisons and merges refer to them.
+        // Accumulators (and the best score) first: comparisons, merges and
+        // increases refer to them.
         let mut accumulators: HashMap<(usize, usize), (usize, NodeId)> = HashMap::new();
         for (n, role) in names.iter().enumerate() {
-            let Role::Accumulator(c, s) = role else {
-                continue;
+            let key = match role {
+                Role::Accumulator(c, s) => (*c, *s),
+                Role::Best => BEST,
+                _ => continue,
             };
             let neuron = pass
                 .accumulator(&forms[n], [l, n])
@@ -836,13 +1107,16 @@ pub fn recognise(
             let Meaning::Max(node) = neuron.meaning else {
                 unreachable!("accumulators are maxima")
             };
-            if accumulators.insert((*c, *s), (n, node)).is_some() {
+            if accumulators.insert(key, (n, node)).is_some() {
                 return Err(fail(
                     l,
                     n,
                     role,
-                    "a second accumulator of this class and slot",
+                    "a second accumulator of this class and slot (or a second best score)",
                 ));
+            }
+            if key == BEST && track.first.is_none() {
+                track.first = Some(node);
             }
             next[n] = Some(neuron);
         }
@@ -850,12 +1124,25 @@ pub fn recognise(
             accumulators
                 .get(&(*c, *s))
                 .copied()
-                .ok_or_else(|| format!("no accumulator a{c}.{s} in this layer"))
+                .ok_or_else(|| match (*c, *s) {
+                    BEST => "no best score b in this layer".to_string(),
+                    _ => format!("no accumulator a{c}.{s} in this layer"),
+                })
         };
+        let mut steps: Vec<(usize, usize, u8)> = Vec::new();
+        let mut registers: Vec<(usize, u8)> = Vec::new();
+        let mut increase = None;
         for (n, role) in names.iter().enumerate() {
             let form = &forms[n];
             let neuron = match role {
-                Role::Accumulator(..) => continue,
+                Role::Accumulator(..) | Role::Best => continue,
+                Role::Output(i) if l == last && label_mode => {
+                    if *i != 0 || names.len() != 1 {
+                        return Err(fail(l, n, role, "a label network has one output, o0"));
+                    }
+                    registers.push((n, 3));
+                    continue;
+                }
                 Role::Output(i) if l == last => {
                     let output = pass.output(form).map_err(|e| fail(l, n, role, e))?;
                     match outputs.get_mut(*i) {
@@ -877,9 +1164,38 @@ pub fn recognise(
                 Role::Comparison(_, c, s) => accumulator(c, s)
                     .and_then(|(acc, node)| pass.comparison(form, &forms[acc], node, [l, n])),
                 Role::Merge(c, s) => accumulator(c, s).and_then(|(_, node)| pass.merge(form, node)),
+                Role::Increase => accumulator(&BEST.0, &BEST.1).and_then(|(acc, node)| {
+                    if increase.is_some() {
+                        return Err("a second increase in one layer".to_string());
+                    }
+                    let neuron = if form.terms.len() == 2 {
+                        pass.merge(form, node)
+                    } else {
+                        pass.comparison(form, &forms[acc], node, [l, n])
+                    }?;
+                    if let Meaning::Gap { x, .. } = neuron.meaning {
+                        increase = Some(x);
+                    }
+                    Ok(neuron)
+                }),
+                Role::Step(c, part) => {
+                    steps.push((n, *c, *part));
+                    Ok(pass.opaque(form))
+                }
+                Role::Register(part) => {
+                    registers.push((n, *part));
+                    Ok(pass.opaque(form))
+                }
             }
             .map_err(|e| fail(l, n, role, e))?;
             next[n] = Some(neuron);
+        }
+        if label_mode {
+            // The step subtracts the best score this layer's `b` carries on.
+            track.best = accumulators.get(&BEST).map(|&(_, node)| node);
+            label_layer(
+                &pass, &mut track, l, layer, names, &forms, &steps, &registers, increase,
+            )?;
         }
         if l < last {
             prev = next
@@ -887,6 +1203,32 @@ pub fn recognise(
                 .map(|neuron| neuron.expect("every hidden neuron was interpreted"))
                 .collect();
         }
+    }
+    if label_mode {
+        let first = track
+            .first
+            .ok_or_else(|| fail(0, 0, "", "the label network has no best score b"))?;
+        pass.label_leaves(&track.closes)?;
+        track.gadget.first_group = pass.leaves_of(first);
+        if track.gadget.rows.last().map(|r| r.part) != Some(3) {
+            return Err(fail(
+                last,
+                0,
+                "",
+                "the output o0 must read the label register",
+            ));
+        }
+        let bias = track.gadget.rows.last().map_or(0.0, |r| r.bias);
+        return Ok(Structure {
+            m,
+            leaves: pass.leaves,
+            leaf_of_neuron: pass.leaf_of_neuron,
+            nonneg_leaves: pass.nonneg_leaves,
+            output_scale: 1.0,
+            output_bias: vec![bias],
+            output_error: vec![vec![0.0; units.len()]],
+            label: Some(track.gadget),
+        });
     }
     let outputs: Vec<OutputForm> = outputs
         .into_iter()
@@ -902,7 +1244,8 @@ pub fn recognise(
             "the outputs do not share one scale alpha",
         ));
     }
-    pass.label_leaves(&outputs)?;
+    let roots: Vec<(NodeId, usize)> = outputs.iter().enumerate().map(|(c, o)| (o.0, c)).collect();
+    pass.label_leaves(&roots)?;
     Ok(Structure {
         m,
         leaves: pass.leaves,
@@ -911,5 +1254,136 @@ pub fn recognise(
         output_scale: scale,
         output_bias: outputs.iter().map(|o| o.2).collect(),
         output_error: outputs.iter().map(|o| o.3.clone()).collect(),
+        label: None,
     })
+}
+
+/// The label gadget's neurons of layer `l`: its step pair (if any) and its
+/// register rows, checked against what the previous layer left in `track`.
+#[allow(clippy::too_many_arguments)]
+fn label_layer(
+    pass: &Pass<'_>,
+    track: &mut LabelTrack,
+    l: usize,
+    layer: &super::model::Layer,
+    names: &[Role],
+    forms: &[Form],
+    steps: &[(usize, usize, u8)],
+    registers: &[(usize, u8)],
+    increase: Option<NodeId>,
+) -> Result<(), GadgetError> {
+    // Register rows read the previous layer's register and step pair.
+    let mut write: [Option<(usize, f64, f64)>; 2] = [None, None];
+    let mut carry = None;
+    for &(n, part) in registers {
+        let reach = Pass::register_row(layer.weight.row(n), track, part)
+            .map_err(|e| fail(l, n, &names[n], e))?;
+        let row = RegisterRow {
+            at: [l, n],
+            part,
+            register: track.register.clone(),
+            reach,
+            bias: layer.bias[n],
+        };
+        match part {
+            1 | 2 if write[usize::from(part - 1)].is_none() => {
+                write[usize::from(part - 1)] = Some((n, reach, layer.bias[n]))
+            }
+            0 | 3 if carry.is_none() => carry = Some(n),
+            _ => {
+                return Err(fail(
+                    l,
+                    n,
+                    &names[n],
+                    "a second register neuron of this part",
+                ))
+            }
+        }
+        track.gadget.rows.push(row);
+    }
+    let register = match (write, carry) {
+        ([Some((n1, y1, b1)), Some((n2, y2, b2))], None) => {
+            if y1 != y2 || b2 != -b1 {
+                return Err(fail(
+                    l,
+                    n2,
+                    &names[n2],
+                    "the halves of a write must share Y and have opposite biases",
+                ));
+            }
+            vec![(n1, 1.0), (n2, -1.0)]
+        }
+        ([None, None], Some(n)) => vec![(n, 1.0)],
+        ([None, None], None) if track.register.is_empty() && track.steps.is_none() => Vec::new(),
+        ([None, None], None) => {
+            return Err(fail(
+                l,
+                0,
+                "",
+                "the label register (or the write of the previous layer's step) is not carried into this layer",
+            ))
+        }
+        _ => {
+            return Err(fail(
+                l,
+                0,
+                "",
+                "a layer must write the register (l1 and l2) or carry it (l0), not both or half",
+            ))
+        }
+    };
+    if track.steps.is_some() && write[0].is_none() {
+        return Err(fail(
+            l,
+            0,
+            "",
+            "the step pair of the previous layer is not followed by a write",
+        ));
+    }
+    track.register = register;
+    // The step pair closing a group.
+    track.steps = match steps {
+        [] => None,
+        [(n0, c0, 0), (n1, c1, 1)] | [(n1, c1, 1), (n0, c0, 0)] if c0 == c1 => {
+            let (group, best, affine) = pass
+                .step_pair(layer, [*n0, *n1], forms, track.best)
+                .map_err(|e| fail(l, *n0, &names[*n0], e))?;
+            // The group's scores: the increase's maximum, or the step's
+            // (the last group's increase is unused, and may be gone).
+            match (increase, &group) {
+                (Some(x), _) | (None, &Some((x, _))) => track.closes.push((x, *c0)),
+                (None, None) => {}
+            }
+            let group = group.map(|(_, g)| g);
+            track.gadget.steps.push(StepPair {
+                layer: l,
+                class: *c0,
+                neurons: [*n0, *n1],
+                group,
+                best,
+                affine,
+                bias: [layer.bias[*n0], layer.bias[*n1]],
+                rnd: [forms[*n0].rnd.clone(), forms[*n1].rnd.clone()],
+            });
+            Some((*c0, [*n0, *n1]))
+        }
+        _ => {
+            let n = steps[0].0;
+            return Err(fail(
+                l,
+                n,
+                &names[n],
+                "a layer closes at most one group, with steps h{c}.0 and h{c}.1",
+            ));
+        }
+    };
+    if increase.is_some() && track.steps.is_none() {
+        return Err(fail(
+            l,
+            0,
+            "",
+            "an increase i without the steps of its group",
+        ));
+    }
+    Ok(())
 }

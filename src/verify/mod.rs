@@ -18,5 +18,6 @@ pub mod check;
 pub mod gadgets;
 pub mod generic;
 pub mod interval;
+pub mod label;
 pub mod model;
 pub mod scores;
