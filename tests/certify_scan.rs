@@ -17,19 +17,16 @@
 //! are drawn from a fixed seed so a failure reproduces; `CERTIFY_SCAN_CASES`
 //! sets how many (default 48, which CI runs).
 
+mod support;
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn robmem(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_robmem"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run robmem")
+    support::robmem_in(dir, args)
 }
 
 /// One random case: a CSV data set and a spec, with a description for

@@ -5,18 +5,15 @@
 //! temporary behind. And one radius per network: the summary, `--json`, the
 //! ONNX metadata and the certificate state the same certified radius.
 
+mod support;
+
 use robmem::backend::onnx::read_onnx_file;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn robmem(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_robmem"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run robmem")
+    support::robmem_in(dir, args)
 }
 
 fn code(out: &Output) -> i32 {

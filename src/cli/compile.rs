@@ -2,6 +2,7 @@
 //! check the spec, compile each network and write the files its `emit`
 //! block names.
 
+use super::instances::differently_labelled_pairs;
 use super::outputs::{check_outputs, output_path, replaceable_folder, FOLDER_MANIFEST};
 use super::print_diagnostic;
 use crate::analysis::report::{check_networks, show, NetworkReport};
@@ -441,6 +442,9 @@ fn write_outputs(
     for emit in &emits {
         if let Some(dir) = &emit.vnnlib {
             let dir = output_path(program, dir, out);
+            // No more planted instances than differently-labelled pairs
+            // (the same bound as `robmem instances --unsafe`).
+            let pairs = differently_labelled_pairs(&data.class_sizes());
             write_vnnlib(
                 &mut staging,
                 program,
@@ -448,7 +452,7 @@ fn write_outputs(
                 compiled,
                 data,
                 &dir,
-                emit.unsafe_instances,
+                emit.unsafe_instances.min(pairs),
                 DEFAULT_TIMEOUT_SECONDS,
             )?;
         }

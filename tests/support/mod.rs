@@ -15,6 +15,7 @@ use robmem::norm::Norm;
 use robmem::pipeline::Compiled;
 use robmem::spec::{Budget, NetworkSpec, OutputKind, Precision, ProjectionChoice, RadiusSpec};
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use tract_onnx::prelude::*;
 
 /// `n` uniform points in `[-1, 1]^d` with `labels` classes, numeric
@@ -249,4 +250,14 @@ pub fn examples() -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// Runs the `robmem` binary with `args` in the folder `dir` (colours off).
+pub fn robmem_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_robmem"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run robmem")
 }
