@@ -93,6 +93,15 @@ fn role_name(role: &Role) -> Option<String> {
         Role::BestIncrease => "i".to_string(),
         Role::Step { class, part } => format!("h{class}.{part}"),
         Role::Label { part } => format!("l{part}"),
+        Role::DistanceHalf {
+            point,
+            coordinate,
+            positive,
+        } => format!("{}{point}.{coordinate}", if *positive { 'p' } else { 'n' }),
+        Role::TreeCarry { point, level, node } => format!("g{point}.{level}.{node}"),
+        Role::TreeMerge { point, level, node } => format!("e{point}.{level}.{node}"),
+        Role::MinCarry { class, slot } => format!("m{class}.{slot}"),
+        Role::MinMerge { class, slot } => format!("x{class}.{slot}"),
         Role::Unknown => return None,
     })
 }

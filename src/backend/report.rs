@@ -14,6 +14,11 @@ pub fn role_kind(role: &Role) -> &'static str {
         Role::Best => "best",
         Role::BestIncrease => "best-increase",
         Role::Label { .. } => "label",
+        Role::DistanceHalf { .. } => "distance-half",
+        Role::TreeCarry { .. } => "tree-carry",
+        Role::TreeMerge { .. } => "tree-merge",
+        Role::MinCarry { .. } => "min-carry",
+        Role::MinMerge { .. } => "min-merge",
         Role::Unknown => "unknown",
         Role::Output { .. } => "output",
     }

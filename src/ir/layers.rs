@@ -70,6 +70,52 @@ pub enum Role {
         /// 0 for the value itself, 1 and 2 for the two halves of an update.
         part: u8,
     },
+    /// Distance construction: one half of `|u_k - c_jk|` for centre j,
+    /// `relu(u_k - c_jk)` (`positive`) or `relu(c_jk - u_k)`.
+    DistanceHalf {
+        /// The centre (data point) j.
+        point: usize,
+        /// The coordinate k of the map's output.
+        coordinate: usize,
+        /// Which half.
+        positive: bool,
+    },
+    /// Distance construction, l_inf: `relu(v)` carrying the left child of
+    /// node `node` of level `level` in the max tree of centre j's halves.
+    TreeCarry {
+        /// The centre j.
+        point: usize,
+        /// Tree level (1 = the level above the halves).
+        level: usize,
+        /// Node index within the level.
+        node: usize,
+    },
+    /// Distance construction, l_inf: `relu(right - left)`, the merge of node
+    /// `node` of level `level` in the max tree of centre j's halves.
+    TreeMerge {
+        /// The centre j.
+        point: usize,
+        /// Tree level.
+        level: usize,
+        /// Node index within the level.
+        node: usize,
+    },
+    /// Distance construction: `relu(R)` carrying running minimum `2 slot` of a
+    /// class into a level of the min tree that merges a class's slots.
+    MinCarry {
+        /// Class index.
+        class: u32,
+        /// Slot index after the merge.
+        slot: usize,
+    },
+    /// Distance construction: `relu(R_a - R_b)`, merging running minima
+    /// `2 slot` and `2 slot + 1` of a class (value `carry - merge`).
+    MinMerge {
+        /// Class index.
+        class: u32,
+        /// Slot index after the merge.
+        slot: usize,
+    },
     /// A neuron of a network read back from a file, whose role is not recorded.
     Unknown,
     /// An output of the network.
