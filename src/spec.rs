@@ -94,6 +94,20 @@ pub enum ProjectionChoice {
     Pca,
 }
 
+/// Which construction builds the network (specs/construction.md sections 4-5
+/// and 8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConstructionChoice {
+    /// The one that certifies the requested radius (or the largest radius,
+    /// for `radius = max`) in the spec's precision; the smaller network on a tie.
+    Auto,
+    /// Inner-product scores after a projection (sections 3-5).
+    Scores,
+    /// Exact l1 / l_inf distances to every stored centre (section 8); only
+    /// for `norm = l1` or `norm = linf`.
+    Distances,
+}
+
 /// Floating-point type of the ONNX weights.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Precision {
@@ -128,6 +142,10 @@ pub struct NetworkSpec {
     pub output: OutputKind,
     /// Default auto.
     pub projection: ProjectionChoice,
+    /// Default auto.
+    pub construction: ConstructionChoice,
+    /// Span of the `construction = ...` value, or of the network's name when defaulted.
+    pub construction_span: SourceSpan,
     /// Default 0.
     pub seed: u64,
     /// Default f32.

@@ -385,7 +385,7 @@ fn radius_beyond_the_width_budget_exits_1_naming_the_best_radius_and_the_width_n
     let net = &program.networks[0];
     let compiled = robmem::pipeline::compile(&outcome.datasets[net.data], net, &sep).unwrap();
     assert!(compiled.summary.width <= 14);
-    let supremum = compiled.plan.candidate.sigma_max;
+    let supremum = compiled.plan.scores().unwrap().candidate.sigma_max;
     let radius = supremum * 1.01;
     assert!(
         radius < report.limit,

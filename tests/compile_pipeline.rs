@@ -103,7 +103,7 @@ fn width_budget_is_respected_and_radius_beyond_it_is_an_error_naming_both_figure
     s.width = Budget::AtMost(14);
     let at_max = compile(&data, &s, &sep).unwrap();
     assert!(at_max.summary.width <= 14);
-    let supremum = at_max.plan.candidate.sigma_max;
+    let supremum = at_max.plan.scores().unwrap().candidate.sigma_max;
     s.radius = RadiusSpec::Absolute(supremum * 1.01);
     let err = compile(&data, &s, &sep).unwrap_err().to_string();
     assert!(err.contains("within width 14"), "{err}");

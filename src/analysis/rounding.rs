@@ -41,7 +41,8 @@
 //! the stage program's constants. The certificate checker recomputes
 //! everything from the weights.
 
-use crate::ir::stages::{Reduction, StageProgram};
+use crate::ir::stages::{Construction, DistanceNorm, Reduction, ScoreStage, StageProgram};
+use ndarray::{Array1, Array2};
 
 /// Unit roundoff of float32.
 pub const F32_UNIT_ROUNDOFF: f64 = 1.0 / (1u64 << 24) as f64;
@@ -91,8 +92,42 @@ pub fn rounding_check(
     input_bound: f64,
     unit: f64,
 ) -> RoundingCheck {
+    match &program.construction {
+        Construction::Scores { scores, reduction } => {
+            score_rounding(program, scores, reduction, depth, input_bound, unit)
+        }
+        Construction::Distances(stage) => {
+            let bound = distance_rounding(&DistanceRounding {
+                matrix: &program.projection.matrix,
+                bias: &(&program.projection.shift
+                    - &program.projection.matrix.dot(&program.projection.centre)),
+                centres: &stage.centres,
+                norm: stage.norm,
+                input_bound,
+                projected_radius: program.projection.projected_radius,
+                slots_per_class: stage.slots_per_class,
+                unit,
+            });
+            RoundingCheck {
+                bound,
+                widening: 0.0,
+                share: 1.0,
+                limit: stage.margin,
+            }
+        }
+    }
+}
+
+/// [`rounding_check`] for a score network.
+fn score_rounding(
+    program: &StageProgram,
+    scores: &ScoreStage,
+    reduction: &Reduction,
+    depth: usize,
+    input_bound: f64,
+    unit: f64,
+) -> RoundingCheck {
     let projection = &program.projection;
-    let scores = &program.scores;
     let (m, d) = projection.matrix.dim();
 
     // 1. Projection layer: per-coordinate errors, their l2 norm widens r.
@@ -145,11 +180,11 @@ pub fn rounding_check(
 
     // 4. What the decisions tolerate (nothing when the widened balls touch
     // or the first layer's ReLUs could switch off).
-    let share = match &program.reduction {
+    let share = match reduction {
         Reduction::LabelGroups { .. } => 8.0,
         _ => 2.0,
     };
-    let limit = match &program.reduction {
+    let limit = match reduction {
         Reduction::Constant => f64::INFINITY,
         _ if gamma <= 0.0 || widest >= 1.0 => 0.0,
         _ => gamma / share,
@@ -160,4 +195,110 @@ pub fn rounding_check(
         share,
         limit,
     }
+}
+
+/// What [`distance_rounding`] needs: the first layer, the centres (as they
+/// will be stored) and the shape of the reduction.
+#[derive(Clone, Copy, Debug)]
+pub struct DistanceRounding<'a> {
+    /// V, K x d.
+    pub matrix: &'a Array2<f64>,
+    /// The first layer's bias `t - V mu`.
+    pub bias: &'a Array1<f64>,
+    /// The centres c_j, N x K.
+    pub centres: &'a Array2<f64>,
+    /// q.
+    pub norm: DistanceNorm,
+    /// A bound on `|x_l|` over every ball.
+    pub input_bound: f64,
+    /// r = sigma ||V||_{p->q}.
+    pub projected_radius: f64,
+    /// Running minima per class (the min tree's depth).
+    pub slots_per_class: usize,
+    /// Unit roundoff.
+    pub unit: f64,
+}
+
+/// A bound, in distance units, on how much rounding can shrink the margin
+/// `delta'_q - 2 r` of a distance network (specs/construction.md section 8):
+/// the network decides right in this arithmetic when `delta'_q - 2 r`
+/// exceeds it. It is twice (own and other label) a bound on one logit's
+/// error, itself the sum of:
+/// - the first layer's rounding and the storing of its weights, which move
+///   `u` by a vector whose q-norm widens every ball (a distance is
+///   1-Lipschitz in q);
+/// - the storing of the centres;
+/// - the distance itself: every half carries one relative rounding; l1 sums
+///   2K halves inside the comparison row (`gamma_{2K+2}` of the terms'
+///   sizes); l_inf adds one rounding per max-tree level;
+/// - the running minimum: the comparison's rounding plus `2 u M` whatever
+///   the depth (section 6.1, with `M` the largest distance), one rounding
+///   per min-tree level, and the output's two-term row.
+///
+/// Every quantity is first order in the coordinates: no `(R / delta)^2`.
+/// The result is doubled for safety: this is the compiler's plan; the
+/// checker recomputes the bound rigorously from the stored weights.
+pub fn distance_rounding(inputs: &DistanceRounding<'_>) -> f64 {
+    let u = inputs.unit;
+    let k_count = inputs.matrix.nrows();
+    let q = |v: &[f64]| inputs.norm.length(v.iter().copied());
+    // First layer: computed error and the storing of V and b.
+    // A dot product's rounding counts only its non-zero terms (adding an
+    // exact zero is exact), so the identity map's rows have two.
+    let first: Vec<f64> = inputs
+        .matrix
+        .rows()
+        .into_iter()
+        .zip(inputs.bias)
+        .map(|(row, b)| {
+            let terms = row.iter().filter(|w| **w != 0.0).count() + 1;
+            let size = row.iter().map(|w| w.abs()).sum::<f64>() * inputs.input_bound + b.abs();
+            (growth(terms, u) + 2.0 * u) * size
+        })
+        .collect();
+    let widening = q(&first);
+    // Storing the centres.
+    let largest_centre: Vec<f64> = inputs
+        .centres
+        .columns()
+        .into_iter()
+        .map(|column| u * column.iter().fold(0.0f64, |m, c| m.max(c.abs())))
+        .collect();
+    let stored = q(&largest_centre);
+    // The largest distance any neuron holds on any ball.
+    let spread: Vec<f64> = inputs
+        .centres
+        .columns()
+        .into_iter()
+        .map(|column| {
+            let (lo, hi) = column
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &c| {
+                    (lo.min(c), hi.max(c))
+                });
+            hi - lo
+        })
+        .collect();
+    let largest = q(&spread) + 2.0 * (inputs.projected_radius + widening + stored);
+    let halves = u * largest;
+    let distance = match inputs.norm {
+        DistanceNorm::L1 => growth(2 * k_count + 2, u) * 3.0 * largest,
+        DistanceNorm::Linf => {
+            let levels = ceil_log2(2 * k_count) as f64;
+            (levels * 2.0 + 4.0) * growth(4, u) * largest
+        }
+    };
+    let running = 2.0 * u * largest;
+    let tree = ceil_log2(inputs.slots_per_class) as f64 * growth(4, u) * 2.0 * largest;
+    let output = growth(2, u) * 2.0 * largest;
+    let logit = widening + stored + halves + distance + running + tree + output;
+    2.0 * 2.0 * logit
+}
+
+fn ceil_log2(n: usize) -> usize {
+    let mut levels = 0;
+    while (1usize << levels) < n {
+        levels += 1;
+    }
+    levels
 }

@@ -10,7 +10,7 @@
 
 use crate::data::Dataset;
 use crate::ir::layers::{LayerNetwork, Role};
-use crate::ir::stages::{Reduction, StageProgram};
+use crate::ir::stages::{Construction, Reduction, ScoreStage, StageProgram};
 use crate::verify::analyse::PNorm;
 use crate::verify::certificate::{
     data_sha256, sha256_hex, Certificate, DataRef, FileRef, OutputClaim, PointClaims,
@@ -106,13 +106,25 @@ fn role_name(role: &Role) -> Option<String> {
     })
 }
 
+/// The certificate of a distance network (specs/certificate.md section 10).
+fn distance_certificate(request: &CertificateRequest<'_>) -> Result<Certified, CertificateError> {
+    let _ = request;
+    Err(CertificateError::Unsupported(
+        "certificates of distance networks are not implemented yet".into(),
+    ))
+}
+
 /// Builds the certificate (does not write it).
 pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, CertificateError> {
     let unsupported = |m: &str| Err(CertificateError::Unsupported(m.to_string()));
     // Each slot's or group's first point: its score is introduced by the
     // slot's accumulator in layer 1 (logits), or by the group's first
     // accumulator, its increase or the first best score (label).
-    let (slots, groups) = match &request.program.reduction {
+    let (scores, reduction) = match &request.program.construction {
+        Construction::Scores { scores, reduction } => (scores, reduction),
+        Construction::Distances(_) => return distance_certificate(request),
+    };
+    let (slots, groups) = match reduction {
         Reduction::RunningMax { slots, .. } => (slots.as_slice(), &[][..]),
         Reduction::LabelGroups { groups, .. } => (&[][..], groups.as_slice()),
         Reduction::Constant => return Err(CertificateError::Refused(single_label(request.data))),
@@ -183,7 +195,7 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
         }
         layers.push(names.join(" "));
     }
-    let own = borrow_score_neurons(own, request.program, &request.data.labels)?;
+    let own = borrow_score_neurons(own, scores, &request.data.labels)?;
     let bytes = std::fs::read(request.onnx_path).map_err(|e| CertificateError::Model {
         path: request.onnx_path.display().to_string(),
         reason: e.to_string(),
@@ -240,7 +252,7 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
             radius: program.radius,
             search_up_to: request.search_up_to,
             shift: &shift,
-            score_offset: program.scores.offset,
+            score_offset: scores.offset,
             label_values: label.then_some(values.as_slice()),
         },
     )
@@ -277,7 +289,7 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
             m: shift.len(),
             norm_bound: claims.norm_bound,
             shift,
-            score_offset: program.scores.offset,
+            score_offset: scores.offset,
         },
         separation: SeparationClaim {
             delta_prime: claims.delta_prime,
@@ -350,13 +362,13 @@ fn coordinate_numbers(layers: &LayerNetwork) -> Result<BTreeMap<usize, usize>, C
 /// the choice can only make a claim smaller, never wrong.
 fn borrow_score_neurons(
     own: Vec<Option<[usize; 2]>>,
-    program: &StageProgram,
+    scores: &ScoreStage,
     labels: &[u32],
 ) -> Result<Vec<[usize; 2]>, CertificateError> {
     if own.iter().all(Option::is_some) {
         return Ok(own.into_iter().flatten().collect());
     }
-    let centres = &program.scores.centres;
+    let centres = &scores.centres;
     let key = |i: usize| -> (u32, Vec<u64>) {
         (
             labels[i],

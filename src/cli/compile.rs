@@ -32,10 +32,12 @@ use std::time::Instant;
 
 /// The long help of `robmem compile`.
 pub const LONG_ABOUT: &str = "Compile the networks of a spec into ONNX files.\n\n\
-For each network: check the spec (as `robmem check` does), choose a projection
-and a radius within the width and depth budgets, build the network of
-construction.md (projection, scores, running maxima or label gadget), optimise
-it, and write the files its `emit` block names (ONNX, certificates, VNN-LIB
+For each network: check the spec (as `robmem check` does), choose the
+construction (`construction = auto`: inner-product scores, or exact l1 / linf
+distances for `norm = l1` or `linf`, whichever certifies more in the spec's
+precision), a projection and a radius within the width and depth budgets,
+build the network of specs/construction.md (projection, scores and running
+maxima or label gadget, or distances and running minima), optimise it, and write the files its `emit` block names (ONNX, certificates, VNN-LIB
 folders). A summary per network reports
 N, d, C, the separation delta_p, the limit delta_p/2, the certified radius and
 its ratio to the limit, the projection and its dimension m, the network's
@@ -320,6 +322,12 @@ fn compile_error(
                 .error_at(net.span, "this network", message)
                 .with_help(format!("{}; nothing was written", fixes.join(", or ")))
         }
+        CompileError::Plan(PlanError::DistancesNeedPolyhedralNorm { .. }) => program
+            .error_at(net.construction_span, "this construction", message)
+            .with_help("use `construction = scores` (or `auto`) for this norm, or `norm = l1` / `norm = linf`"),
+        CompileError::Unsupported(_) => program
+            .error_at(net.construction_span, "this construction", message)
+            .with_help("use `construction = scores` (or `auto`, which picks what applies)"),
         CompileError::Assembly(_) => program.error_at(net.span, "this network", message),
         CompileError::LabelValues(e) => {
             let fix = if e.precision == "float32" {
@@ -771,6 +779,7 @@ fn summary_text(s: &Summary, report: &NetworkReport, emitted: &Emitted) -> Strin
          \x20 data        {} points, dimension {}, {} labels\n\
          \x20 separation  delta = {} ({}), limit delta/2 = {}\n\
          \x20 radius      {} = {} of the limit\n\
+         \x20 construction {} ({})\n\
          \x20 projection  {}, m = {}{}\n\
          \x20 network     width {}, depth {}, {} parameters\n\
          \x20 seconds     {}\n",
@@ -784,6 +793,8 @@ fn summary_text(s: &Summary, report: &NetworkReport, emitted: &Emitted) -> Strin
         opt(s.limit),
         opt(s.radius),
         opt(s.ratio),
+        s.construction,
+        s.construction_reason,
         s.projection,
         s.m,
         if s.draws > 1 {

@@ -4,7 +4,7 @@
 
 use crate::data::{Dataset, LabelValue};
 use crate::ir::stages::{
-    Group, OutputStage, ProjectionStage, Reduction, ScoreStage, Slot, StageProgram,
+    Construction, Group, OutputStage, ProjectionStage, Reduction, ScoreStage, Slot, StageProgram,
 };
 use crate::norm::Norm;
 use crate::spec::OutputKind;
@@ -85,8 +85,7 @@ pub fn assemble(a: &Assembly<'_>) -> Result<StageProgram, AssemblyError> {
         norm: a.norm,
         radius: a.radius,
         projection,
-        scores,
-        reduction,
+        construction: Construction::Scores { scores, reduction },
         output,
     })
 }
@@ -94,11 +93,7 @@ pub fn assemble(a: &Assembly<'_>) -> Result<StageProgram, AssemblyError> {
 /// `t_k = 1 + r - min_i z_ik`: on the ball around z_i every coordinate of
 /// `z + t` is at least `z_ik - r + t_k >= 1`.
 fn projection_stage(a: &Assembly<'_>, r: f64) -> ProjectionStage {
-    let shift = a
-        .projected
-        .axis_iter(Axis(1))
-        .map(|column| 1.0 + r - column.iter().copied().fold(f64::INFINITY, f64::min))
-        .collect();
+    let shift = shift_for(a.projected, r);
     ProjectionStage {
         strategy: a.strategy.to_string(),
         matrix: a.matrix.clone(),
@@ -107,6 +102,16 @@ fn projection_stage(a: &Assembly<'_>, r: f64) -> ProjectionStage {
         norm_bound: a.norm_bound,
         projected_radius: r,
     }
+}
+
+/// `t_k = 1 + r - min_i z_ik` for the mapped points `projected` (N x m) and
+/// a per-coordinate reach r of the balls: every coordinate of `z + t` is at
+/// least 1 on every ball.
+pub(crate) fn shift_for(projected: &Array2<f64>, r: f64) -> Array1<f64> {
+    projected
+        .axis_iter(Axis(1))
+        .map(|column| 1.0 + r - column.iter().copied().fold(f64::INFINITY, f64::min))
+        .collect()
 }
 
 /// Scores `s_j(u) = <z_j, u> + c_j` with `c_j = -<z_j, t> - ||z_j||^2/2 + S`

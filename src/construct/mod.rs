@@ -5,10 +5,15 @@
 //! - [`plan`]: choosing the projected dimension, the strategy, the radius and
 //!   the number of accumulators from the spec's budgets;
 //! - [`assemble`]: the constants of the scores and gadgets (sections 4-5);
+//! - [`distance_plan`]: the map, radius and slots of a distance network,
+//!   planned for the arithmetic it must be certified in (section 8);
+//! - [`distances`]: the constants of the distance construction (section 8);
 //! - [`label_values`]: whether the label gadget's values fit the network's
 //!   floating-point precision (section 5B).
 
 pub mod assemble;
+pub mod distance_plan;
+pub mod distances;
 pub mod label_values;
 pub mod plan;
 pub mod projection;

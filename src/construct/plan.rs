@@ -122,6 +122,13 @@ pub enum PlanError {
     /// The projection strategy does not apply (for example span with N - 1 >= d).
     #[error(transparent)]
     Projection(#[from] ProjectionError),
+    /// `construction = distances` with a norm whose balls the distance
+    /// construction does not measure exactly.
+    #[error("construction = distances measures l1 or linf balls, not {norm} balls")]
+    DistancesNeedPolyhedralNorm {
+        /// The network's norm.
+        norm: String,
+    },
 }
 
 fn not_certified(

@@ -1,25 +1,33 @@
 //! The stage IR: what a compiled network means, with the constants of the
-//! lemmas it rests on (construction.md sections 3-5).
+//! lemmas it rests on (specs/construction.md).
 //!
-//! A [`StageProgram`] is four stages applied in order:
+//! A [`StageProgram`] is a first stage shared by every construction, then a
+//! [`Construction`] (one variant per kind of network), then an output stage:
 //! 1. [`ProjectionStage`]: `u = relu(U (x - mu) + t)`, where the shift `t` makes
 //!    every coordinate of `u` at least 1 on every projected ball, so the ReLU
 //!    is the identity there and `u = z + t` with `z = U (x - mu)`;
-//! 2. [`ScoreStage`]: one score per data point, `s_j(u) = <z_j, u> + c_j`, equal
-//!    to `<z_j, z> - ||z_j||^2 / 2 + S` on the balls (section 4);
-//! 3. [`Reduction`]: how scores become an output — running maxima per label
-//!    (section 5A) or label groups with a step gadget (section 5B);
-//! 4. [`OutputStage`]: the final affine scaling.
+//! 2. [`Construction::Scores`] (sections 4-5): one score per data point,
+//!    `s_j(u) = <z_j, u> + c_j`, equal to `<z_j, z> - ||z_j||^2 / 2 + S` on
+//!    the balls, reduced by running maxima per label (5A) or label groups
+//!    with a step gadget (5B); or [`Construction::Distances`] (section 8):
+//!    the exact l1 or l_inf distance from `u` to every stored centre, reduced
+//!    by running minima per label;
+//! 3. [`OutputStage`]: the final affine scaling.
 //!
 //! Invariants (established by `construct`, relied on by `lower`):
 //! - `projection.matrix` is m x d, `projection.centre` and the input have
-//!   length d, `projection.shift` and every score centre have length m;
-//! - `2 * projected_radius < delta_prime`, so `gamma > 0`;
+//!   length d, `projection.shift` and every score or distance centre have
+//!   length m;
+//! - scores: `2 * projected_radius < delta_prime`, so `gamma > 0`;
+//!   distances: `2 * projected_radius < delta_prime` in the distance norm,
+//!   so `margin > 0`;
 //! - every data point appears in exactly one slot (logits) or group (label),
 //!   and the slot's or group's class is the point's class;
-//! - the first point of every slot or group has a score of at least 1 on
-//!   every ball, so every running maximum (which never decreases) passes a
-//!   ReLU unchanged; other scores only enter through `relu(s_j - A)`.
+//! - scores: the first point of every slot or group has a score of at least
+//!   1 on every ball, so every running maximum (which never decreases) passes
+//!   a ReLU unchanged; other scores only enter through `relu(s_j - A)`;
+//! - distances: distances are never negative, so a running minimum (which
+//!   starts from a distance) passes a ReLU unchanged.
 
 use crate::norm::Norm;
 use crate::spec::OutputKind;
@@ -37,12 +45,110 @@ pub struct StageProgram {
     pub radius: f64,
     /// Stage 1.
     pub projection: ProjectionStage,
-    /// Stage 2.
-    pub scores: ScoreStage,
-    /// Stage 3.
-    pub reduction: Reduction,
-    /// Stage 4.
+    /// Stages 2 and 3: what the construction computes from `u`.
+    pub construction: Construction,
+    /// The final stage.
     pub output: OutputStage,
+}
+
+/// The kind of network: how the first stage's `u` becomes the label.
+#[derive(Clone, Debug)]
+pub enum Construction {
+    /// Scores and their reduction (sections 4-5).
+    Scores {
+        /// One score per data point.
+        scores: ScoreStage,
+        /// How scores become an output.
+        reduction: Reduction,
+    },
+    /// Exact distances and running minima (section 8).
+    Distances(DistanceStage),
+}
+
+/// The norm in which the distance construction measures distances after
+/// its map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DistanceNorm {
+    /// `sum_k |u_k - c_jk|`: the halves are summed.
+    L1,
+    /// `max_k |u_k - c_jk|`: the halves go through a max tree.
+    Linf,
+}
+
+impl DistanceNorm {
+    /// `l1` or `linf`, as in specs and certificates.
+    pub fn name(self) -> &'static str {
+        match self {
+            DistanceNorm::L1 => "l1",
+            DistanceNorm::Linf => "linf",
+        }
+    }
+
+    /// The norm of a vector.
+    pub fn length(self, v: impl Iterator<Item = f64>) -> f64 {
+        match self {
+            DistanceNorm::L1 => v.map(f64::abs).sum(),
+            DistanceNorm::Linf => v.fold(0.0, |m, x| m.max(x.abs())),
+        }
+    }
+}
+
+/// Section 8: `D_j(u) = ||u - c_j||_q` for every stored centre, a running
+/// minimum per slot, slots of a class merged by a min tree, and
+/// `logit_c = -scale * min_{j of class c} D_j`.
+#[derive(Clone, Debug)]
+pub struct DistanceStage {
+    /// q.
+    pub norm: DistanceNorm,
+    /// c_j = y_j + t, N x m, so that `D_j(u) = ||y - y_j||_q` on the balls.
+    pub centres: Array2<f64>,
+    /// delta'_q: the exact separation of the mapped points in q.
+    pub delta_prime: f64,
+    /// `delta'_q - 2 r`: the real-arithmetic margin between the nearest
+    /// centre of the point's label and any other label's, on every ball.
+    pub margin: f64,
+    /// Number of classes C.
+    pub classes: usize,
+    /// Running minima per class (at most; a small class gets fewer).
+    pub slots_per_class: usize,
+    /// Every slot, grouped by class in class order.
+    pub slots: Vec<Slot>,
+}
+
+impl StageProgram {
+    /// The score stage, for a score network.
+    pub fn scores(&self) -> Option<&ScoreStage> {
+        match &self.construction {
+            Construction::Scores { scores, .. } => Some(scores),
+            Construction::Distances(_) => None,
+        }
+    }
+
+    /// The separation of the mapped points, in the construction's own
+    /// norm (l2 for scores, q for distances).
+    pub fn delta_prime(&self) -> f64 {
+        match &self.construction {
+            Construction::Scores { scores, .. } => scores.delta_prime,
+            Construction::Distances(d) => d.delta_prime,
+        }
+    }
+
+    /// The real-arithmetic margin: gamma (score units) or `delta'_q - 2 r`
+    /// (distance units).
+    pub fn margin(&self) -> f64 {
+        match &self.construction {
+            Construction::Scores { scores, .. } => scores.gamma,
+            Construction::Distances(d) => d.margin,
+        }
+    }
+
+    /// `scores` or `distances`.
+    pub fn kind(&self) -> &'static str {
+        match &self.construction {
+            Construction::Scores { .. } => "scores",
+            Construction::Distances(_) => "distances",
+        }
+    }
 }
 
 /// Stage 1: `u = relu(U (x - mu) + t)` (construction.md section 3).
@@ -56,10 +162,10 @@ pub struct ProjectionStage {
     pub centre: Array1<f64>,
     /// t, length m: `t_k = 1 + r - min_i z_ik`, so `u_k >= 1` on every ball.
     pub shift: Array1<f64>,
-    /// An upper bound on ||U||_{p->2}.
+    /// An upper bound on ||U||_{p->2} (scores) or ||U||_{p->q} (distances).
     pub norm_bound: f64,
-    /// r = sigma * norm_bound: every ball maps into the l2 ball of radius r
-    /// around its projected centre.
+    /// r = sigma * norm_bound: every ball maps into the l2 (scores) or l_q
+    /// (distances) ball of radius r around its projected centre.
     pub projected_radius: f64,
 }
 
@@ -157,13 +263,16 @@ impl fmt::Display for StageProgram {
     /// A readable summary for `robmem compile --emit ir`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let p = &self.projection;
-        let s = &self.scores;
-        writeln!(f, "stage projection  // construction.md section 3")?;
+        let target = match &self.construction {
+            Construction::Scores { .. } => "2",
+            Construction::Distances(d) => d.norm.name(),
+        };
+        writeln!(f, "stage projection  // specs/construction.md section 3")?;
         writeln!(f, "    strategy     {}", p.strategy)?;
         writeln!(f, "    U            {} x {}", p.m(), self.input_dim)?;
         writeln!(
             f,
-            "    ||U||_p->2   <= {:.6e}   (norm {})",
+            "    ||U||_p->{target}   <= {:.6e}   (norm {})",
             p.norm_bound, self.norm
         )?;
         writeln!(f, "    sigma        {:.6e}", self.radius)?;
@@ -178,71 +287,112 @@ impl fmt::Display for StageProgram {
             min(&p.shift),
             max(&p.shift)
         )?;
-        writeln!(f, "stage scores  // construction.md section 4")?;
-        writeln!(f, "    points       {}", s.centres.nrows())?;
-        writeln!(f, "    s_j(u)       <z_j, u> + c_j")?;
-        writeln!(f, "    S            {:.6e}", s.offset)?;
-        writeln!(f, "    delta'       {:.6e}", s.delta_prime)?;
-        writeln!(
-            f,
-            "    gamma        {:.6e}   (delta' (delta'/2 - r))",
-            s.gamma
-        )?;
-        match &self.reduction {
-            Reduction::RunningMax {
-                classes,
-                slots_per_class,
-                slots,
-            } => {
-                writeln!(
-                    f,
-                    "stage reduction running-max  // construction.md section 5A"
-                )?;
-                writeln!(f, "    classes      {classes}")?;
-                writeln!(f, "    slots/class  {slots_per_class}")?;
-                let mut line = String::new();
-                for slot in slots {
-                    let _ = write!(line, " c{}.{}:{}", slot.class, slot.slot, slot.points.len());
-                }
-                writeln!(f, "    slot sizes  {line}")?;
+        match &self.construction {
+            Construction::Scores { scores, reduction } => {
+                fmt_scores(f, scores)?;
+                fmt_reduction(f, reduction)?;
             }
-            Reduction::LabelGroups {
-                groups,
-                kappa,
-                reach,
-            } => {
-                writeln!(
-                    f,
-                    "stage reduction label-groups  // construction.md section 5B"
-                )?;
-                writeln!(f, "    kappa        {kappa:.6e}   (2 / gamma)")?;
-                writeln!(f, "    reach Y'     {reach}")?;
-                for g in groups {
-                    writeln!(
-                        f,
-                        "    group c{}  value {}  points {}",
-                        g.class,
-                        g.value,
-                        g.points.len()
-                    )?;
-                }
-            }
-            Reduction::Constant => writeln!(f, "stage reduction constant  // one label")?,
+            Construction::Distances(d) => fmt_distances(f, d)?,
         }
         let o = &self.output;
         writeln!(f, "stage output")?;
-        match o.kind {
-            OutputKind::Logits => {
+        match (o.kind, &self.construction) {
+            (OutputKind::Logits, Construction::Scores { scores, .. }) => {
                 writeln!(
                     f,
                     "    logits[{}] = {:.6e} * running max",
                     o.outputs, o.scale
                 )?;
-                writeln!(f, "    certified margin {:.6e}", o.scale * s.gamma)
+                writeln!(f, "    certified margin {:.6e}", o.scale * scores.gamma)
             }
-            OutputKind::Label => writeln!(f, "    label = L - {}", o.label_shift),
+            (OutputKind::Logits, Construction::Distances(d)) => {
+                writeln!(
+                    f,
+                    "    logits[{}] = -{:.6e} * running min",
+                    o.outputs, o.scale
+                )?;
+                writeln!(f, "    certified margin {:.6e}", o.scale * d.margin)
+            }
+            (OutputKind::Label, _) => writeln!(f, "    label = L - {}", o.label_shift),
         }
     }
+}
+
+fn fmt_scores(f: &mut fmt::Formatter<'_>, s: &ScoreStage) -> fmt::Result {
+    writeln!(f, "stage scores  // specs/construction.md section 4")?;
+    writeln!(f, "    points       {}", s.centres.nrows())?;
+    writeln!(f, "    s_j(u)       <z_j, u> + c_j")?;
+    writeln!(f, "    S            {:.6e}", s.offset)?;
+    writeln!(f, "    delta'       {:.6e}", s.delta_prime)?;
+    writeln!(
+        f,
+        "    gamma        {:.6e}   (delta' (delta'/2 - r))",
+        s.gamma
+    )
+}
+
+fn fmt_reduction(f: &mut fmt::Formatter<'_>, reduction: &Reduction) -> fmt::Result {
+    match reduction {
+        Reduction::RunningMax {
+            classes,
+            slots_per_class,
+            slots,
+        } => {
+            writeln!(
+                f,
+                "stage reduction running-max  // specs/construction.md section 5A"
+            )?;
+            writeln!(f, "    classes      {classes}")?;
+            writeln!(f, "    slots/class  {slots_per_class}")?;
+            writeln!(f, "    slot sizes  {}", slot_sizes(slots))
+        }
+        Reduction::LabelGroups {
+            groups,
+            kappa,
+            reach,
+        } => {
+            writeln!(
+                f,
+                "stage reduction label-groups  // specs/construction.md section 5B"
+            )?;
+            writeln!(f, "    kappa        {kappa:.6e}   (2 / gamma)")?;
+            writeln!(f, "    reach Y'     {reach}")?;
+            for g in groups {
+                writeln!(
+                    f,
+                    "    group c{}  value {}  points {}",
+                    g.class,
+                    g.value,
+                    g.points.len()
+                )?;
+            }
+            Ok(())
+        }
+        Reduction::Constant => writeln!(f, "stage reduction constant  // one label"),
+    }
+}
+
+fn fmt_distances(f: &mut fmt::Formatter<'_>, d: &DistanceStage) -> fmt::Result {
+    writeln!(f, "stage distances  // specs/construction.md section 8")?;
+    writeln!(f, "    centres      {}", d.centres.nrows())?;
+    writeln!(f, "    D_j(u)       ||u - c_j||_{}", d.norm.name())?;
+    writeln!(f, "    delta'       {:.6e}", d.delta_prime)?;
+    writeln!(f, "    margin       {:.6e}   (delta' - 2 r)", d.margin)?;
+    writeln!(
+        f,
+        "stage reduction running-min  // specs/construction.md section 8"
+    )?;
+    writeln!(f, "    classes      {}", d.classes)?;
+    writeln!(f, "    slots/class  {}", d.slots_per_class)?;
+    writeln!(f, "    slot sizes  {}", slot_sizes(&d.slots))
+}
+
+fn slot_sizes(slots: &[Slot]) -> String {
+    let mut line = String::new();
+    for slot in slots {
+        let _ = write!(line, " c{}.{}:{}", slot.class, slot.slot, slot.points.len());
+    }
+    line
 }
 
 fn min(v: &Array1<f64>) -> f64 {

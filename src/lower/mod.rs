@@ -3,21 +3,22 @@
 //!
 //! Layer 1 is the projection `u = relu(U x + t - U mu)`. Every later hidden
 //! layer starts with a copy of `u` (neurons `0..m`) for as long as some score
-//! is still to be computed, followed by the reduction's gadget neurons
-//! (`logits` for section 5A, `label` for section 5B). The last layer is
-//! affine and produces the outputs.
+//! or distance is still to be computed, followed by the construction's gadget
+//! neurons (`logits` for section 5A, `label` for section 5B, `distances` for
+//! section 8). The last layer is affine and produces the outputs.
 //!
 //! Lowering does not optimise: neurons that turn out constant or unused are
 //! left to the passes.
 
 mod affine;
+mod distances;
 mod label;
 mod logits;
 
 pub use affine::{Affine, LayerBuilder};
 
 use crate::ir::layers::{Activation, Dense, LayerNetwork, Role};
-use crate::ir::stages::{Reduction, StageProgram};
+use crate::ir::stages::{Construction, Reduction, ScoreStage, StageProgram};
 
 /// Lowers a stage program to dense layers.
 pub fn lower(program: &StageProgram) -> LayerNetwork {
@@ -25,16 +26,19 @@ pub fn lower(program: &StageProgram) -> LayerNetwork {
         program,
         layers: vec![projection_layer(program)],
     };
-    match &program.reduction {
-        Reduction::RunningMax { slots, classes, .. } => {
-            logits::lower(&mut lowering, slots, *classes)
-        }
-        Reduction::LabelGroups {
-            groups,
-            kappa,
-            reach,
-        } => label::lower(&mut lowering, groups, *kappa, *reach),
-        Reduction::Constant => lowering.constant_output(),
+    match &program.construction {
+        Construction::Scores { reduction, .. } => match reduction {
+            Reduction::RunningMax { slots, classes, .. } => {
+                logits::lower(&mut lowering, slots, *classes)
+            }
+            Reduction::LabelGroups {
+                groups,
+                kappa,
+                reach,
+            } => label::lower(&mut lowering, groups, *kappa, *reach),
+            Reduction::Constant => lowering.constant_output(),
+        },
+        Construction::Distances(stage) => distances::lower(&mut lowering, stage),
     }
     let network = LayerNetwork {
         input_dim: program.input_dim,
@@ -73,11 +77,18 @@ impl Lowering<'_> {
     /// Score of data point `j`, `s_j(u) = <z_j, u> + c_j`, over the current
     /// layer. Valid only while the current layer carries `u` in `0..m`.
     fn score(&self, j: usize) -> Affine {
-        let scores = &self.program.scores;
+        let scores = self.scores();
         Affine {
             terms: scores.centres.row(j).iter().copied().enumerate().collect(),
             constant: scores.offsets[j],
         }
+    }
+
+    /// The score stage (score networks only).
+    fn scores(&self) -> &ScoreStage {
+        self.program
+            .scores()
+            .expect("score gadgets are lowered only for score networks")
     }
 
     /// Starts a hidden layer, copying `u` into neurons `0..m` when `keep_u`.

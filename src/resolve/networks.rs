@@ -6,7 +6,8 @@ use super::Context;
 use crate::diagnostics::suggestion_help;
 use crate::norm::Norm;
 use crate::spec::{
-    Budget, DatasetDecl, EmitSpec, NetworkSpec, OutputKind, Precision, ProjectionChoice, RadiusSpec,
+    Budget, ConstructionChoice, DatasetDecl, EmitSpec, NetworkSpec, OutputKind, Precision,
+    ProjectionChoice, RadiusSpec,
 };
 use crate::syntax::ast::{Block, Entry, Value, ValueKind};
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ pub const NETWORK_KEYS: &[&str] = &[
     "depth",
     "output",
     "projection",
+    "construction",
     "seed",
     "precision",
 ];
@@ -187,6 +189,17 @@ fn network(cx: &mut Context<'_>, block: &Block, datasets: &[DatasetDecl]) -> Opt
             _ => ProjectionChoice::Auto,
         }),
     };
+    let (construction, construction_span) = match get("construction") {
+        None => (Some(ConstructionChoice::Auto), block.name.span),
+        Some(v) => (
+            word(cx, v, "construction", &["auto", "scores", "distances"]).map(|w| match w {
+                "scores" => ConstructionChoice::Scores,
+                "distances" => ConstructionChoice::Distances,
+                _ => ConstructionChoice::Auto,
+            }),
+            v.span,
+        ),
+    };
     let seed = get("seed").map_or(Some(0), |v| args::exact_u64(cx, v, "the seed"));
     let precision = match get("precision") {
         None => Some(Precision::F32),
@@ -208,6 +221,8 @@ fn network(cx: &mut Context<'_>, block: &Block, datasets: &[DatasetDecl]) -> Opt
         depth: depth?,
         output: output?,
         projection: projection?,
+        construction: construction?,
+        construction_span,
         seed: seed?,
         precision: precision?,
     })

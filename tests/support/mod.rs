@@ -11,9 +11,12 @@ use ndarray::{Array1, Array2, ArrayView1};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use robmem::data::{Dataset, LabelValue, Provenance};
+use robmem::ir::stages::Construction;
 use robmem::norm::Norm;
 use robmem::pipeline::Compiled;
-use robmem::spec::{Budget, NetworkSpec, OutputKind, Precision, ProjectionChoice, RadiusSpec};
+use robmem::spec::{
+    Budget, ConstructionChoice, NetworkSpec, OutputKind, Precision, ProjectionChoice, RadiusSpec,
+};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use tract_onnx::prelude::*;
@@ -58,6 +61,8 @@ pub fn spec(
         depth: Budget::Auto,
         output,
         projection,
+        construction: ConstructionChoice::Scores,
+        construction_span: (0, 0).into(),
         seed: 3,
         precision: Precision::F32,
     }
@@ -114,7 +119,10 @@ pub fn probes(
 pub fn worst_probes(data: &Dataset, compiled: &Compiled, norm: Norm, i: usize) -> Vec<Array1<f64>> {
     let sigma = compiled.program.radius;
     let u = &compiled.program.projection.matrix;
-    let z = &compiled.program.scores.centres;
+    let z = match &compiled.program.construction {
+        Construction::Scores { scores, .. } => &scores.centres,
+        Construction::Distances(stage) => &stage.centres,
+    };
     let x = data.points.row(i);
     let others: Vec<usize> = (0..data.len())
         .filter(|&j| data.labels[j] != data.labels[i])

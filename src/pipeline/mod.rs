@@ -3,10 +3,18 @@
 //! resolved spec; the output is the stage program, the optimised layer
 //! network and a [`Summary`] for reports. Reading specs and writing files is
 //! the caller's job (`cli`).
+//!
+//! [`compile_with`] first decides the construction (`construction = auto`
+//! compares what each certifies, [`choose`]), then runs the score pipeline
+//! (this module) or the distance pipeline ([`distances`]).
+
+mod choose;
+mod distances;
 
 use crate::analysis::rounding::{rounding_check, F32_UNIT_ROUNDOFF, F64_UNIT_ROUNDOFF};
 use crate::analysis::separation::Separation;
 use crate::construct::assemble::{assemble, Assembly, AssemblyError};
+use crate::construct::distance_plan::DistancePlan;
 use crate::construct::label_values::{check_label_values, LabelPrecisionError};
 use crate::construct::plan::{logits_depth, overhead, plan, Plan, PlanError, Request};
 use crate::construct::projection::SearchMemory;
@@ -27,9 +35,28 @@ pub struct Compiled {
     /// The optimised dense layers (what it is).
     pub network: LayerNetwork,
     /// The planner's choices.
-    pub plan: Plan,
+    pub plan: NetworkPlan,
     /// Figures for reports.
     pub summary: Summary,
+}
+
+/// The planner's choices, per construction.
+#[derive(Clone, Debug)]
+pub enum NetworkPlan {
+    /// A score network's projection, radius and accumulators.
+    Scores(Plan),
+    /// A distance network's map, radius and running minima.
+    Distances(DistancePlan),
+}
+
+impl NetworkPlan {
+    /// The score plan, for a score network.
+    pub fn scores(&self) -> Option<&Plan> {
+        match self {
+            NetworkPlan::Scores(plan) => Some(plan),
+            NetworkPlan::Distances(_) => None,
+        }
+    }
 }
 
 /// Seconds spent in one phase.
@@ -62,6 +89,10 @@ pub struct Summary {
     pub radius: Option<f64>,
     /// sigma / limit.
     pub ratio: Option<f64>,
+    /// The construction: `scores` or `distances`.
+    pub construction: String,
+    /// Why it was chosen (`construction = auto`) or that the spec asked for it.
+    pub construction_reason: String,
     /// Projection strategy.
     pub projection: String,
     /// Projected dimension.
@@ -76,9 +107,11 @@ pub struct Summary {
     pub depth: usize,
     /// Weights plus biases.
     pub parameters: usize,
-    /// delta', the separation of the projected points.
+    /// delta', the separation of the projected points (l2 for scores, the
+    /// distance norm for distances).
     pub delta_projected: f64,
-    /// gamma, the real-arithmetic score margin.
+    /// The real-arithmetic margin: gamma (score units) for scores,
+    /// `delta'_q - 2 r` (distance units) for distances.
     pub gamma: f64,
     /// Bound on the rounding error of any running maximum at the spec's
     /// precision, in score units (see [`crate::analysis::rounding`]).
@@ -109,7 +142,15 @@ pub struct CompileOptions {
 /// spec's precision, plus 200 bytes of nodes and names per layer. Within a
 /// few percent of the real size for the logits output (the hidden layers
 /// are nearly full), an overestimate for the label output.
-pub fn estimated_onnx_bytes(data: &Dataset, spec: &NetworkSpec, plan: &Plan) -> u64 {
+pub fn estimated_onnx_bytes(data: &Dataset, spec: &NetworkSpec, plan: &NetworkPlan) -> u64 {
+    match plan {
+        NetworkPlan::Scores(plan) => estimated_score_bytes(data, spec, plan),
+        NetworkPlan::Distances(plan) => distances::estimated_bytes(data, spec, plan),
+    }
+}
+
+/// [`estimated_onnx_bytes`] for a score network.
+fn estimated_score_bytes(data: &Dataset, spec: &NetworkSpec, plan: &Plan) -> u64 {
     let (width, depth) = planned_shape(data, spec, plan);
     let (width, depth) = (width as u64, depth as u64);
     let m = plan.candidate.projection.m() as u64;
@@ -243,6 +284,9 @@ pub enum CompileError {
     /// more than the label properties' tolerance (checked before planning).
     #[error(transparent)]
     LabelValues(#[from] LabelPrecisionError),
+    /// The construction asked for does not build this kind of network.
+    #[error("{0}")]
+    Unsupported(String),
     /// The network is deeper than the depth budget (label output).
     #[error("the network has depth {depth}, above the budget {budget}: the label output needs about one layer per point; use `output = logits` (whose depth shrinks with width) or raise `depth`")]
     TooDeep {
@@ -264,6 +308,24 @@ pub fn compile(
 
 /// [`compile`] with options (a limit on the ONNX file's size).
 pub fn compile_with(
+    data: &Dataset,
+    spec: &NetworkSpec,
+    separation: &Separation,
+    options: &CompileOptions,
+) -> Result<Compiled, CompileError> {
+    choose::compile_chosen(data, spec, separation, options)
+}
+
+/// The unit roundoff of the spec's precision, and its name.
+fn arithmetic(precision: Precision) -> (&'static str, f64) {
+    match precision {
+        Precision::F32 => ("float32", F32_UNIT_ROUNDOFF),
+        Precision::F64 => ("float64", F64_UNIT_ROUNDOFF),
+    }
+}
+
+/// The score pipeline (specs/construction.md sections 3-5).
+fn compile_scores(
     data: &Dataset,
     spec: &NetworkSpec,
     separation: &Separation,
@@ -304,10 +366,7 @@ pub fn compile_with(
     })?;
     phase.finish();
     lap("projection", &mut seconds);
-    let (precision, unit) = match spec.precision {
-        Precision::F32 => ("float32", F32_UNIT_ROUNDOFF),
-        Precision::F64 => ("float64", F64_UNIT_ROUNDOFF),
-    };
+    let (precision, unit) = arithmetic(spec.precision);
     let largest_coordinate = data.points.iter().fold(0.0f64, |m, x| m.max(x.abs()));
     // Build at the planned radius; when rounding could change a decision,
     // `radius = max` backs off to a radius with enough margin, and a fixed
@@ -318,7 +377,7 @@ pub fn compile_with(
     let mut attempts = 0;
     let (program, network, rounding) = loop {
         if let Some(limit) = options.max_onnx_bytes {
-            let bytes = estimated_onnx_bytes(data, spec, &plan);
+            let bytes = estimated_score_bytes(data, spec, &plan);
             if bytes > limit {
                 let (width, depth) = planned_shape(data, spec, &plan);
                 return Err(CompileError::TooLarge {
@@ -350,12 +409,12 @@ pub fn compile_with(
             precision,
             bound: rounding.bound,
             limit: rounding.limit,
-            gamma: program.scores.gamma,
+            gamma: program.margin(),
         };
         if attempts > MAX_ROUNDING_ATTEMPTS {
             return Err(precision_error);
         }
-        let delta = program.scores.delta_prime;
+        let delta = program.delta_prime();
         let gap = ROUNDING_SAFETY * rounding.needed_gap(delta);
         let norm_bound = program.projection.norm_bound;
         match spec.radius {
@@ -395,6 +454,8 @@ pub fn compile_with(
         limit: finite(limit),
         radius: finite(radius),
         ratio: finite(radius / limit),
+        construction: "scores".to_string(),
+        construction_reason: String::new(),
         projection: projection.strategy.name().to_string(),
         m: projection.m(),
         draws: projection.draws,
@@ -403,7 +464,7 @@ pub fn compile_with(
         depth: network.depth(),
         parameters: network.parameters(),
         delta_projected: plan.candidate.projected.delta,
-        gamma: program.scores.gamma,
+        gamma: program.margin(),
         rounding_bound: rounding.bound,
         rounding_limit: rounding.limit,
         seconds,
@@ -411,7 +472,7 @@ pub fn compile_with(
     Ok(Compiled {
         program,
         network,
-        plan,
+        plan: NetworkPlan::Scores(plan),
         summary,
     })
 }

@@ -1,0 +1,275 @@
+//! Planning a distance network (specs/construction.md section 8) for a
+//! given arithmetic: the map, the radius and the running minima per class,
+//! chosen so that the network is certified in that arithmetic the first
+//! time (the rounding model is an input, not a check after the build).
+//!
+//! The map is the identity (K = d, q = p): `r = sigma` and `delta'_q =
+//! delta_p`, so every radius below the limit is reachable up to the
+//! rounding allowance of [`distance_rounding`], which is first order in the
+//! coordinates.
+//!
+//! Shape, with k running minima per class, `L` the longest slot and
+//! `T = ceil(log2 2K)` max-tree levels (l_inf only, 0 for l1):
+//! - width at most `K + sum_c min(k, N_c) * (2K + 2 + tree(K))`, `tree(K)`
+//!   the max-tree neurons in flight (l_inf);
+//! - depth `1 + (L + 1 + T) + ceil(log2 k') + 1`, k' the most slots of one
+//!   class.
+//!
+//! Parameters grow with k (dense layers cost width^2), so the planner takes
+//! the fewest slots the depth budget allows.
+
+use super::distances::distance_separation;
+use super::plan::{PlanError, Request};
+use crate::analysis::rounding::{distance_rounding, DistanceRounding};
+use crate::ir::stages::DistanceNorm;
+use crate::norm::Norm;
+use crate::spec::{Budget, RadiusSpec};
+use ndarray::{Array1, Array2, Axis};
+
+/// `radius = max` certifies this fraction of the largest radius the map
+/// certifies in the arithmetic (which already leaves twice the planned
+/// rounding allowance): unlike the score construction's margin, which
+/// vanishes quadratically, the distance margin is linear in the radius.
+pub const MAX_FRACTION_DISTANCES: f64 = 0.999;
+
+/// The arithmetic the network must be certified in: its unit roundoff
+/// (`2^-24` for float32, `2^-53` for float64).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Arithmetic {
+    /// Unit roundoff u.
+    pub unit: f64,
+}
+
+/// The planner's choices for a distance network.
+#[derive(Clone, Debug)]
+pub struct DistancePlan {
+    /// q.
+    pub norm: DistanceNorm,
+    /// The map's strategy (`identity`).
+    pub strategy: &'static str,
+    /// V, K x d.
+    pub matrix: Array2<f64>,
+    /// mu, the data mean.
+    pub centre: Array1<f64>,
+    /// y_i = V (x_i - mu), N x K.
+    pub mapped: Array2<f64>,
+    /// ||V||_{p->q}.
+    pub norm_bound: f64,
+    /// delta'_q.
+    pub delta_prime: f64,
+    /// The radius sigma to certify.
+    pub radius: f64,
+    /// The largest radius this map certifies in the arithmetic.
+    pub sigma_max: f64,
+    /// The rounding allowance the radius leaves room for (distance units).
+    pub rounding: f64,
+    /// Running minima per class.
+    pub slots_per_class: usize,
+}
+
+impl DistancePlan {
+    /// K.
+    pub fn k(&self) -> usize {
+        self.matrix.nrows()
+    }
+}
+
+/// The distance norm that measures balls of `norm` exactly, if any.
+pub fn distance_norm_for(norm: Norm) -> Option<DistanceNorm> {
+    match norm {
+        Norm::L1 => Some(DistanceNorm::L1),
+        Norm::Linf => Some(DistanceNorm::Linf),
+        _ => None,
+    }
+}
+
+/// Chooses the map, the radius and the slots of a distance network for
+/// `request`, certified in `arithmetic`.
+pub fn plan_distances(
+    request: &Request<'_>,
+    arithmetic: Arithmetic,
+) -> Result<DistancePlan, PlanError> {
+    let norm = distance_norm_for(request.norm).ok_or(PlanError::DistancesNeedPolyhedralNorm {
+        norm: request.norm.to_string(),
+    })?;
+    let data = request.data;
+    let sizes = data.class_sizes();
+    if sizes.len() < 2 {
+        return Err(PlanError::NoLimit);
+    }
+    let limit = request.delta / 2.0;
+    let centre = data
+        .points
+        .mean_axis(Axis(0))
+        .unwrap_or_else(|| Array1::zeros(data.dim()));
+    let mapped = &data.points - &centre;
+    let matrix = Array2::eye(data.dim());
+    let delta_prime = distance_separation(&mapped, &data.labels, norm);
+    let norm_bound = 1.0;
+    let slots_per_class = choose_slots(request, &sizes, data.dim(), norm)?;
+    // The allowance at the largest radius the map could reach bounds it at
+    // every smaller radius (magnitudes grow with the radius).
+    let largest_coordinate = data.points.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let reach = delta_prime / 2.0;
+    let shift = mapped
+        .axis_iter(Axis(1))
+        .map(|column| 1.0 + reach - column.iter().copied().fold(f64::INFINITY, f64::min))
+        .collect::<Array1<f64>>();
+    let bias = &shift - &matrix.dot(&centre);
+    let centres = &mapped + &shift;
+    let rounding = distance_rounding(&DistanceRounding {
+        matrix: &matrix,
+        bias: &bias,
+        centres: &centres,
+        norm,
+        input_bound: largest_coordinate + reach,
+        projected_radius: reach,
+        slots_per_class,
+        unit: arithmetic.unit,
+    });
+    let sigma_max = ((delta_prime - rounding) / (2.0 * norm_bound)).min(limit);
+    let radius = match request.radius {
+        RadiusSpec::Max => MAX_FRACTION_DISTANCES * sigma_max,
+        RadiusSpec::Absolute(sigma) => sigma,
+        RadiusSpec::OfLimit(fraction) => fraction * limit,
+    };
+    if radius >= limit {
+        return Err(PlanError::RadiusAtLimit { radius, limit });
+    }
+    if sigma_max <= 0.0 || radius >= sigma_max {
+        return Err(PlanError::RadiusNotCertified {
+            radius,
+            width: None,
+            best_radius: sigma_max.max(0.0),
+            smallest_width: None,
+        });
+    }
+    Ok(DistancePlan {
+        norm,
+        strategy: "identity",
+        matrix,
+        centre,
+        mapped,
+        norm_bound,
+        delta_prime,
+        radius,
+        sigma_max,
+        rounding,
+        slots_per_class,
+    })
+}
+
+/// Neurons one slot holds in a layer at most: 2K halves, the accumulator
+/// and the comparison, and (l_inf) the max-tree levels in flight.
+pub fn slot_width(k: usize, norm: DistanceNorm) -> usize {
+    let tree = match norm {
+        DistanceNorm::L1 => 0,
+        DistanceNorm::Linf => {
+            let mut nodes = 2 * k;
+            let mut neurons = 0;
+            while nodes > 1 {
+                neurons += nodes;
+                nodes = nodes.div_ceil(2);
+            }
+            neurons
+        }
+    };
+    2 * k + 2 + tree
+}
+
+/// Width of a distance network with `slots` running minima per class.
+pub fn distance_width(sizes: &[usize], k: usize, norm: DistanceNorm, slots: usize) -> usize {
+    let total: usize = sizes.iter().map(|&n| n.min(slots)).sum();
+    k + total * slot_width(k, norm)
+}
+
+/// Depth (affine layers) of a distance network with `slots` running minima
+/// per class.
+pub fn distance_depth(sizes: &[usize], k: usize, norm: DistanceNorm, slots: usize) -> usize {
+    let slots = slots.max(1);
+    let longest = sizes.iter().map(|&n| n.div_ceil(slots)).max().unwrap_or(1);
+    let most = sizes.iter().map(|&n| n.min(slots)).max().unwrap_or(1);
+    let levels = match norm {
+        DistanceNorm::L1 => 0,
+        DistanceNorm::Linf => ceil_log2(2 * k),
+    };
+    1 + (longest + 1 + levels) + ceil_log2(most) + 1
+}
+
+fn ceil_log2(n: usize) -> usize {
+    let mut levels = 0;
+    while (1usize << levels) < n {
+        levels += 1;
+    }
+    levels
+}
+
+/// The fewest running minima per class that meet the depth budget within
+/// the width budget.
+fn choose_slots(
+    request: &Request<'_>,
+    sizes: &[usize],
+    k: usize,
+    norm: DistanceNorm,
+) -> Result<usize, PlanError> {
+    let largest = sizes.iter().copied().max().unwrap_or(1);
+    let slots = match request.depth {
+        Budget::AtMost(depth) => {
+            let shallowest = distance_depth(sizes, k, norm, largest);
+            if shallowest > depth {
+                return Err(PlanError::DepthTooSmall {
+                    depth,
+                    needed: shallowest,
+                    width: Some(distance_width(sizes, k, norm, largest)),
+                });
+            }
+            // Depth falls as slots grow: the first that fits.
+            let mut lo = 1;
+            let mut hi = largest;
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if distance_depth(sizes, k, norm, mid) <= depth {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            lo
+        }
+        _ => 1,
+    };
+    if let Budget::AtMost(width) = request.width {
+        let needed = distance_width(sizes, k, norm, slots);
+        if needed > width {
+            return Err(PlanError::WidthTooSmall { width, needed });
+        }
+    }
+    Ok(slots)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slot_width_counts_the_tree_in_flight() {
+        // K = 2: 4 halves, tree levels of 4 and 2 neurons.
+        assert_eq!(slot_width(2, DistanceNorm::Linf), 4 + 2 + 4 + 2);
+        assert_eq!(slot_width(2, DistanceNorm::L1), 4 + 2);
+        // K = 3: 6 halves -> 6, 4 (3 nodes: 2 pairs... 3 -> 2 -> 1).
+        assert_eq!(slot_width(3, DistanceNorm::Linf), 6 + 2 + 6 + 3 + 2);
+    }
+
+    #[test]
+    fn depth_falls_and_width_grows_with_slots() {
+        let sizes = [40, 30];
+        let d1 = distance_depth(&sizes, 3, DistanceNorm::L1, 1);
+        let d4 = distance_depth(&sizes, 3, DistanceNorm::L1, 4);
+        assert_eq!(d1, 1 + 41 + 1);
+        assert_eq!(d4, 1 + 11 + 2 + 1);
+        assert!(
+            distance_width(&sizes, 3, DistanceNorm::L1, 4)
+                > distance_width(&sizes, 3, DistanceNorm::L1, 1)
+        );
+    }
+}

@@ -1,0 +1,168 @@
+//! The distance pipeline (specs/construction.md section 8): plan for the
+//! spec's arithmetic -> assemble -> lower -> passes. The plan leaves room
+//! for rounding before anything is built, so there is no rebuild loop.
+
+use super::{arithmetic, CompileError, CompileOptions, Compiled, NetworkPlan, Phase, Summary};
+use crate::analysis::rounding::rounding_check;
+use crate::analysis::separation::Separation;
+use crate::construct::distance_plan::{
+    distance_depth, distance_width, plan_distances, Arithmetic, DistancePlan,
+};
+use crate::construct::distances::{assemble_distances, DistanceAssembly};
+use crate::construct::plan::{PlanError, Request};
+use crate::data::Dataset;
+use crate::lower::lower;
+use crate::passes;
+use crate::spec::{NetworkSpec, OutputKind, Precision};
+use std::time::Instant;
+
+/// Plans a distance network for `spec` in the spec's precision.
+pub(super) fn plan_for(
+    data: &Dataset,
+    spec: &NetworkSpec,
+    separation: &Separation,
+) -> Result<DistancePlan, PlanError> {
+    let (_, unit) = arithmetic(spec.precision);
+    plan_distances(
+        &Request {
+            data,
+            norm: spec.norm,
+            delta: separation.delta,
+            radius: spec.radius,
+            width: spec.width,
+            depth: spec.depth,
+            output: spec.output,
+            projection: spec.projection,
+            seed: spec.seed,
+            memory: None,
+        },
+        Arithmetic { unit },
+    )
+}
+
+/// The ONNX file's size, estimated from the planned shape as for score
+/// networks (every layer a dense `width x width` layer).
+pub(super) fn estimated_bytes(data: &Dataset, spec: &NetworkSpec, plan: &DistancePlan) -> u64 {
+    let (width, depth) = planned_shape(data, plan);
+    let element = match spec.precision {
+        Precision::F32 => 4,
+        Precision::F64 => 8,
+    };
+    let first = (data.dim() as u64 + 1) * plan.k() as u64;
+    let rest = (depth as u64).saturating_sub(1) * width as u64 * (width as u64 + 1);
+    (first + rest) * element + 200 * depth as u64
+}
+
+/// Planned width and depth.
+pub(super) fn planned_shape(data: &Dataset, plan: &DistancePlan) -> (usize, usize) {
+    let sizes = data.class_sizes();
+    (
+        distance_width(&sizes, plan.k(), plan.norm, plan.slots_per_class),
+        distance_depth(&sizes, plan.k(), plan.norm, plan.slots_per_class),
+    )
+}
+
+/// Builds the network `plan` describes.
+pub(super) fn compile_planned(
+    data: &Dataset,
+    spec: &NetworkSpec,
+    separation: &Separation,
+    plan: DistancePlan,
+    options: &CompileOptions,
+    planning_seconds: f64,
+) -> Result<Compiled, CompileError> {
+    if spec.output != OutputKind::Logits {
+        return Err(CompileError::Unsupported(
+            "construction = distances builds `output = logits` networks only (for now); use construction = scores for `output = label`".into(),
+        ));
+    }
+    let (precision, unit) = arithmetic(spec.precision);
+    if let Some(limit) = options.max_onnx_bytes {
+        let bytes = estimated_bytes(data, spec, &plan);
+        if bytes > limit {
+            let (width, depth) = planned_shape(data, &plan);
+            return Err(CompileError::TooLarge {
+                bytes,
+                width,
+                depth,
+                precision,
+            });
+        }
+    }
+    let mut seconds = vec![Phase {
+        phase: "plan",
+        seconds: planning_seconds,
+    }];
+    let mut clock = Instant::now();
+    let mut lap = |phase: &'static str| {
+        seconds.push(Phase {
+            phase,
+            seconds: clock.elapsed().as_secs_f64(),
+        });
+        clock = Instant::now();
+    };
+    let phase = crate::progress::phase("assemble", None);
+    let program = assemble_distances(&DistanceAssembly {
+        data,
+        norm: spec.norm,
+        distance_norm: plan.norm,
+        radius: plan.radius,
+        strategy: plan.strategy,
+        matrix: &plan.matrix,
+        centre: &plan.centre,
+        norm_bound: plan.norm_bound,
+        mapped: &plan.mapped,
+        delta_prime: plan.delta_prime,
+        slots_per_class: plan.slots_per_class,
+    })?;
+    phase.finish();
+    lap("assemble");
+    let phase = crate::progress::phase("lower", None);
+    let mut network = lower(&program);
+    phase.finish();
+    lap("lower");
+    let phase = crate::progress::phase("passes", None);
+    passes::run_default(&mut network);
+    phase.finish();
+    lap("passes");
+    let largest_coordinate = data.points.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let rounding = rounding_check(
+        &program,
+        network.depth(),
+        largest_coordinate + plan.radius,
+        unit,
+    );
+    let finite = |x: f64| x.is_finite().then_some(x);
+    let limit = separation.delta / 2.0;
+    let summary = Summary {
+        network: spec.name.clone(),
+        points: data.len(),
+        dim: data.dim(),
+        labels: data.classes.len(),
+        norm: spec.norm.to_string(),
+        delta: finite(separation.delta),
+        limit: finite(limit),
+        radius: finite(plan.radius),
+        ratio: finite(plan.radius / limit),
+        construction: "distances".to_string(),
+        construction_reason: String::new(),
+        projection: plan.strategy.to_string(),
+        m: plan.k(),
+        draws: 1,
+        slots_per_label: plan.slots_per_class,
+        width: network.width(),
+        depth: network.depth(),
+        parameters: network.parameters(),
+        delta_projected: plan.delta_prime,
+        gamma: program.margin(),
+        rounding_bound: rounding.bound,
+        rounding_limit: rounding.limit,
+        seconds,
+    };
+    Ok(Compiled {
+        program,
+        network,
+        plan: NetworkPlan::Distances(plan),
+        summary,
+    })
+}

@@ -1,0 +1,224 @@
+//! The distance construction (specs/construction.md section 8) on hostile
+//! tables: one feature in the thousands that varies by units, the others
+//! small integers, a constant column, same-label duplicate rows, labels like
+//! 20000001. In l1 and linf it reaches `radius = max` at 0.98 of the limit
+//! or more in float32 (where the score construction cannot), and float32
+//! runs in tract give every data point and every probe of its ball
+//! (random surface points, linf corners, l1 vertices, towards the nearest
+//! other-label point) its label.
+
+mod support;
+
+use ndarray::Array2;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use robmem::analysis::separation::separation;
+use robmem::backend::onnx::{write_onnx, OnnxOptions};
+use robmem::data::{Dataset, LabelValue, Provenance};
+use robmem::ir::stages::Construction;
+use robmem::norm::Norm;
+use robmem::pipeline::{compile, CompileError, Compiled};
+use robmem::spec::{
+    Budget, ConstructionChoice, OutputKind, Precision, ProjectionChoice, RadiusSpec,
+};
+use std::collections::HashMap;
+use support::{all_probes, argmax, spec, tract_run_f32};
+
+/// A raw table: column 0 in [1500, 1550) by units, columns 1.. small
+/// integers, the last column constant 7, every fifth row a duplicate of an
+/// earlier row with the same label; rows equal to an earlier row of another
+/// label are dropped (they could not be memorized at any radius).
+fn raw_table(seed: u64, n: usize, d: usize) -> Dataset {
+    assert!(d >= 3);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let values = [20000001.0, 20000002.0, 7.0];
+    let mut rows: Vec<Vec<f64>> = Vec::new();
+    let mut labels: Vec<f64> = Vec::new();
+    let mut seen: HashMap<Vec<u64>, f64> = HashMap::new();
+    while rows.len() < n {
+        let (row, label) = if rows.len() % 5 == 4 {
+            let i = rng.gen_range(0..rows.len());
+            (rows[i].clone(), labels[i])
+        } else {
+            let mut row = vec![1500.0 + rng.gen_range(0..50) as f64];
+            row.extend((1..d - 1).map(|_| rng.gen_range(0..6) as f64));
+            row.push(7.0);
+            (row, values[rng.gen_range(0..values.len())])
+        };
+        let key: Vec<u64> = row.iter().map(|v| v.to_bits()).collect();
+        match seen.get(&key) {
+            Some(&l) if l != label => continue,
+            _ => {
+                seen.insert(key, label);
+            }
+        }
+        rows.push(row);
+        labels.push(label);
+    }
+    let points = Array2::from_shape_fn((n, d), |(i, k)| rows[i][k]);
+    let raw: Vec<LabelValue> = labels.into_iter().map(LabelValue::Number).collect();
+    let provenance = Provenance::Generated {
+        description: format!("raw table {seed}"),
+    };
+    Dataset::from_raw(points, &raw, provenance).unwrap()
+}
+
+fn compile_with(
+    data: &Dataset,
+    norm: Norm,
+    radius: RadiusSpec,
+    construction: ConstructionChoice,
+) -> Result<Compiled, CompileError> {
+    let mut spec = spec(norm, radius, OutputKind::Logits, ProjectionChoice::Auto);
+    spec.construction = construction;
+    let sep = separation(data.points.view(), &data.labels, norm);
+    compile(data, &spec, &sep)
+}
+
+/// Runs every probe of every ball in tract (float32) and returns the
+/// number of probes; panics on the first wrong label.
+fn check_in_tract(data: &Dataset, compiled: &Compiled, norm: Norm, seed: u64) -> usize {
+    let bytes = write_onnx(
+        &compiled.network,
+        &OnnxOptions {
+            precision: Precision::F32,
+            output: OutputKind::Logits,
+            ..OnnxOptions::default()
+        },
+    )
+    .unwrap();
+    let (inputs, owners) = all_probes(data, compiled, norm, seed);
+    let outputs = tract_run_f32(&bytes, &inputs);
+    for (row, &i) in outputs.rows().into_iter().zip(&owners) {
+        assert_eq!(
+            argmax(row),
+            data.labels[i] as usize,
+            "a probe of point {i}'s ball: logits {row}"
+        );
+    }
+    owners.len()
+}
+
+#[test]
+fn raw_tables_reach_the_limit_in_float32_in_l1_and_linf() {
+    for (seed, n, d) in [(1, 150, 4), (2, 300, 6)] {
+        let data = raw_table(seed, n, d);
+        for norm in [Norm::L1, Norm::Linf] {
+            let compiled =
+                compile_with(&data, norm, RadiusSpec::Max, ConstructionChoice::Distances)
+                    .unwrap_or_else(|e| panic!("seed {seed}, {norm}: {e}"));
+            assert!(matches!(
+                compiled.program.construction,
+                Construction::Distances(_)
+            ));
+            let ratio = compiled.summary.ratio.unwrap();
+            assert!(ratio >= 0.98, "seed {seed}, {norm}: ratio {ratio}");
+            let probes = check_in_tract(&data, &compiled, norm, seed);
+            assert!(probes > n * 8, "{probes} probes");
+        }
+    }
+}
+
+#[test]
+fn fixed_radii_close_to_the_limit_compile_and_hold() {
+    let data = raw_table(3, 200, 5);
+    for (norm, fraction) in [(Norm::L1, 0.9), (Norm::Linf, 0.95)] {
+        let compiled = compile_with(
+            &data,
+            norm,
+            RadiusSpec::OfLimit(fraction),
+            ConstructionChoice::Distances,
+        )
+        .unwrap();
+        assert!((compiled.summary.ratio.unwrap() - fraction).abs() < 1e-12);
+        check_in_tract(&data, &compiled, norm, 3);
+    }
+}
+
+#[test]
+fn auto_picks_distances_where_they_certify_more() {
+    let data = raw_table(4, 120, 4);
+    for norm in [Norm::L1, Norm::Linf] {
+        let auto = compile_with(&data, norm, RadiusSpec::Max, ConstructionChoice::Auto).unwrap();
+        let distances =
+            compile_with(&data, norm, RadiusSpec::Max, ConstructionChoice::Distances).unwrap();
+        let radius = auto.summary.radius.unwrap();
+        assert!(radius >= distances.summary.radius.unwrap(), "{norm}");
+        match compile_with(&data, norm, RadiusSpec::Max, ConstructionChoice::Scores) {
+            Ok(scores) if scores.summary.radius.unwrap() >= radius => {
+                assert_eq!(auto.summary.construction, "scores", "{norm}")
+            }
+            _ => {
+                assert_eq!(auto.summary.construction, "distances", "{norm}");
+                assert!(
+                    auto.summary.construction_reason.contains("certifies"),
+                    "{}",
+                    auto.summary.construction_reason
+                );
+            }
+        }
+    }
+    // l2 has no distance construction: auto builds scores and says why.
+    let data = support::random_data(5, 40, 3, 2, false);
+    let l2 = compile_with(&data, Norm::L2, RadiusSpec::Max, ConstructionChoice::Auto).unwrap();
+    assert_eq!(l2.summary.construction, "scores");
+    assert!(l2.summary.construction_reason.contains("l2"));
+}
+
+#[test]
+fn distances_refuse_norms_they_do_not_measure() {
+    let data = support::random_data(6, 30, 3, 2, false);
+    let err = compile_with(
+        &data,
+        Norm::L2,
+        RadiusSpec::Max,
+        ConstructionChoice::Distances,
+    )
+    .map(|c| c.summary.construction)
+    .expect_err("l2 is refused");
+    assert!(err.to_string().contains("l1 or linf"), "{err}");
+}
+
+#[test]
+fn slots_trade_width_for_depth_within_the_budget() {
+    let data = raw_table(7, 160, 4);
+    let mut narrow_spec = spec(
+        Norm::Linf,
+        RadiusSpec::OfLimit(0.9),
+        OutputKind::Logits,
+        ProjectionChoice::Auto,
+    );
+    narrow_spec.construction = ConstructionChoice::Distances;
+    let sep = separation(data.points.view(), &data.labels, Norm::Linf);
+    let narrow = compile(&data, &narrow_spec, &sep).unwrap();
+    let mut shallow_spec = narrow_spec.clone();
+    shallow_spec.depth = Budget::AtMost(narrow.summary.depth / 3);
+    let shallow = compile(&data, &shallow_spec, &sep).unwrap();
+    assert!(shallow.summary.depth <= narrow.summary.depth / 3);
+    assert!(shallow.summary.width > narrow.summary.width);
+    assert!(shallow.summary.slots_per_label > 1);
+    check_in_tract(&data, &shallow, Norm::Linf, 7);
+    // The planned shape is what lowering builds.
+    let sizes = data.class_sizes();
+    for compiled in [&narrow, &shallow] {
+        let k = compiled.summary.slots_per_label;
+        assert!(
+            compiled.summary.width
+                <= robmem::construct::distance_plan::distance_width(
+                    &sizes,
+                    data.dim(),
+                    robmem::ir::stages::DistanceNorm::Linf,
+                    k
+                )
+        );
+        assert_eq!(
+            compiled.summary.depth,
+            robmem::construct::distance_plan::distance_depth(
+                &sizes,
+                data.dim(),
+                robmem::ir::stages::DistanceNorm::Linf,
+                k
+            )
+        );
+    }
+}
