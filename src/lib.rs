@@ -4,7 +4,7 @@
 //! A spec (`.rmem`, see `specs/language.md`) names a data set, an l_p norm, a
 //! radius and budgets. robmem builds a network that gives every data point its
 //! label on the whole closed l_p ball of that radius around it, following
-//! `construction.md` (Egosi, Yehudai and Shamir, COLT 2025): a linear
+//! `specs/construction.md` (Egosi, Yehudai and Shamir, COLT 2025): a linear
 //! projection that keeps differently-labelled balls apart (section 3), one
 //! score per data point whose maximum names the label (section 4), and a
 //! narrow, deep reduction of the scores to logits or to the label itself

@@ -70,7 +70,7 @@ pub enum Budget {
     AtMost(usize),
 }
 
-/// What the network outputs (construction.md section 5).
+/// What the network outputs (specs/construction.md section 5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputKind {
     /// C outputs whose argmax is the label.
@@ -79,7 +79,7 @@ pub enum OutputKind {
     Label,
 }
 
-/// How to choose the projection U (construction.md section 3).
+/// How to choose the projection U (specs/construction.md section 3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProjectionChoice {
     /// The strategy that certifies the largest radius at the width budget.

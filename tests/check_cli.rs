@@ -217,3 +217,49 @@ fn check_language_reference_examples_are_the_example_files() {
         );
     }
 }
+
+#[test]
+fn check_reports_what_each_construction_reaches() {
+    // linf on the XOR square: delta_inf = delta_2 = 1, the identity map's
+    // score route reaches delta_2 / (2 sqrt 2), 1/sqrt(2) = 0.7071 of the
+    // limit 1/2; distances reach nearly the whole limit.
+    let (_dir, path) = temp_spec(
+        "dataset g { [0, 0] -> 0  [1, 0] -> 1  [0, 1] -> 1  [1, 1] -> 0 }\n\
+         network n { data = g  norm = linf }\n",
+    );
+    let out = robmem(&["check", &path, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    let reach = v["reach"].as_array().expect("reach is a list");
+    let scores = reach
+        .iter()
+        .find(|r| r["construction"] == "scores")
+        .unwrap();
+    assert!((scores["float32"].as_f64().unwrap() - 0.5f64.sqrt()).abs() < 1e-9);
+    assert_eq!(scores["exact"], false);
+    let distances = reach
+        .iter()
+        .find(|r| r["construction"] == "distances")
+        .unwrap();
+    let f32 = distances["float32"].as_f64().unwrap();
+    let f64 = distances["float64"].as_f64().unwrap();
+    assert!(f32 > 0.999 && f32 < 1.0, "{f32}");
+    assert!(f64 >= f32 && f64 < 1.0, "{f64}");
+    assert_eq!(distances["exact"], true);
+    // The text report has the same lines.
+    let out = robmem(&["check", &path]);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("reach       scores     float32 0.707107"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("distances  float32 0.99"), "{stdout}");
+    // l2 has no distance construction.
+    let (_dir, path) =
+        temp_spec("dataset g { [0, 0] -> 0  [1, 0] -> 1 }\nnetwork n { data = g  norm = l2 }\n");
+    let out = robmem(&["check", &path, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    let reach = v["reach"].as_array().unwrap();
+    assert_eq!(reach.len(), 1);
+    assert_eq!(reach[0]["construction"], "scores");
+}

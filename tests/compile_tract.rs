@@ -337,7 +337,7 @@ fn files_written_by_the_binary_are_the_compiled_networks_and_robust() {
 /// while the scores are of order 1: float32 cannot resolve the margin, and
 /// the default float32 network misclassifies data points themselves (356 of
 /// 2000 in tract and in the float32 evaluator at the time of writing).
-/// construction.md section 6 requires gamma to cover the float32 rounding
+/// specs/construction.md section 6 requires gamma to cover the float32 rounding
 /// bound; the compiler must either produce a network that is right in
 /// float32 or refuse (naming float32 / `precision = f64`).
 #[test]

@@ -1,5 +1,5 @@
 //! `operator_norm_bound` is a valid upper bound on ||U||_{p->2}, and tight
-//! where construction.md section 3 says it is exact.
+//! where specs/construction.md section 3 says it is exact.
 
 mod projection_support;
 

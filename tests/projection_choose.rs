@@ -1,5 +1,5 @@
 //! Choosing projections: resampling random maps, PCA against random on
-//! clustered data (construction.md section 3), the best map for a width and
+//! clustered data (specs/construction.md section 3), the best map for a width and
 //! the narrowest map for a radius.
 
 mod projection_support;

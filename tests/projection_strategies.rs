@@ -1,4 +1,4 @@
-//! The strategies of construction.md section 3: orthonormal rows, the span's
+//! The strategies of specs/construction.md section 3: orthonormal rows, the span's
 //! isometry on the data, identity's exact separation, random determinism,
 //! PCA's ordering and sign convention.
 

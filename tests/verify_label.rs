@@ -1,4 +1,4 @@
-//! Certificates of `output = label` networks (construction.md section 5B,
+//! Certificates of `output = label` networks (specs/construction.md section 5B,
 //! specs/certificate.md section 7): compile writes them, verify confirms
 //! them, every label-gadget role tampered in the ONNX file is rejected by
 //! name, labels float32 cannot carry are refused with the figure and the

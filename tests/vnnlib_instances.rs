@@ -451,7 +451,7 @@ struct Folder<'a> {
     float32: bool,
 }
 
-/// Checks one planted instance (construction.md section 9): the witness is
+/// Checks one planted instance (specs/construction.md section 9): the witness is
 /// float32, lies in the property's box and exactly in the certified ball of
 /// the pair's other point, and robmem's evaluator gives it that point's
 /// label by at least the margin written beside it, so the property is sat.

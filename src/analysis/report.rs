@@ -1,7 +1,7 @@
 //! The check report: for every network of a resolved [`Program`], the data
 //! set's size, dimension and classes, its separation delta_p in the network's
 //! norm with the pair attaining it, the hard limit delta_p / 2, and whether the
-//! requested radius is below that limit (construction.md section 1).
+//! requested radius is below that limit (specs/construction.md section 1).
 //!
 //! Shared by `robmem check` and the compiler (which must refuse the same
 //! specs). Separations are computed once per (data set, norm) pair.

@@ -1,5 +1,5 @@
 //! A bound on the floating-point error of a compiled network, gadget by
-//! gadget (construction.md section 6), used by `compile` to refuse a
+//! gadget (specs/construction.md section 6), used by `compile` to refuse a
 //! precision whose rounding could exceed the network's margin.
 //!
 //! The bound follows the structure of the construction rather than

@@ -1,5 +1,5 @@
 //! Exact separation: the minimum l_p distance between differently-labelled
-//! points (construction.md section 1), with the pair that attains it.
+//! points (specs/construction.md section 1), with the pair that attains it.
 //!
 //! [`separation`] returns exactly what [`separation_brute_force`] returns:
 //! the smallest value of `norm.distance(x_i, x_j)` over pairs with different

@@ -1,5 +1,5 @@
 //! VNN-LIB back end: known-answer verification instances (specs/vnnlib.md,
-//! construction.md section 7).
+//! specs/construction.md section 7).
 //!
 //! [`write_instances`] writes, for one compiled network, a folder in the
 //! layout of the annual verification competition (VNN-COMP):
@@ -11,7 +11,7 @@
 //!   whose known answer is `unsat`;
 //! - `vnnlib/NAME_unsafe_K.vnnlib`: *planted* properties around the closest
 //!   differently-labelled pairs (x_i, x_j), whose known answer is `sat`
-//!   without ties (construction.md section 9): the box of half-width
+//!   without ties (specs/construction.md section 9): the box of half-width
 //!   rho = delta - sigma_c around x_i holds a witness in the certified ball
 //!   of x_j, written with the certificate's margins of x_j in
 //!   `counterexamples/NAME_unsafe_K.json`;
@@ -215,7 +215,7 @@ impl Backing {
     }
 }
 
-/// One planted (not robust) instance (construction.md section 9): a
+/// One planted (not robust) instance (specs/construction.md section 9): a
 /// differently-labelled pair (x_i, x_j), the property "label y_i on the box
 /// of half-width rho = delta - sigma_c around x_i", and its witness
 /// x* = x_j + sigma_c (x_i - x_j) / ||x_i - x_j||, which lies in the
@@ -317,7 +317,7 @@ fn round_towards(target: f64, towards: f64) -> f64 {
     }
 }
 
-/// The witness of construction.md section 9: x_j + s (x_i - x_j) /
+/// The witness of specs/construction.md section 9: x_j + s (x_i - x_j) /
 /// ||x_i - x_j|| with s as close to `sigma` from below as float32 rounding
 /// allows, each coordinate a float32 value rounded towards x_j, proved
 /// (by [`within_ball`]) to lie in the closed ball of radius `sigma` around
@@ -401,7 +401,7 @@ fn as_stored(net: &LayerNetwork, precision: Precision) -> LayerNetwork {
     net
 }
 
-/// The planted instances of `set` (construction.md section 9): its
+/// The planted instances of `set` (specs/construction.md section 9): its
 /// `planted` closest pairs (i, j), each with the property of x_i at
 /// half-width rho = delta - sigma_c and the witness in the certified ball of
 /// x_j. `sigma` is the certified radius (the certificate's when there is
@@ -653,7 +653,7 @@ fn backed_by(set: &InstanceSet, backing: Option<&Backing>) -> String {
         ),
         None => match set.outputs {
             Outputs::Label { .. } => {
-                "the construction (construction.md section 5B) at the compiled radius; \
+                "the construction (specs/construction.md section 5B) at the compiled radius; \
                  label-output networks have no certificate yet, so no margin is certified"
                     .to_string()
             }

@@ -4,6 +4,7 @@
 
 use super::print_diagnostic;
 use crate::analysis::report::{check_program, show, NetworkReport};
+use crate::construct::reach::{reach, Reach};
 use crate::resolve::load_program;
 use crate::spec::RadiusSpec;
 use clap::Args;
@@ -18,7 +19,12 @@ dimension d, the labels and their class sizes, the separation delta_p (the
 smallest l_p distance between differently-labelled points) with the pair that
 attains it, the limit delta_p/2, and whether the requested radius is below the
 limit. No function at all can robustly memorize the data at a radius of
-delta_p/2 or more, so such a spec fails the check.";
+delta_p/2 or more, so such a spec fails the check.
+
+It also says what each construction reaches, as a fraction of the limit, in
+float32 and float64: the distance construction (l1 and linf) exactly as
+`radius = max` plans it, the score construction as an estimate (the identity
+map in real arithmetic; compile searches projections and bounds rounding).";
 
 /// The text after the options in `robmem check --help`.
 pub const AFTER_HELP: &str =
@@ -35,7 +41,8 @@ pub struct CheckArgs {
     pub file: PathBuf,
     /// Print one JSON object per network, one per line (JSON Lines), instead
     /// of the text report. Keys: network, points, dim, labels, norm, delta,
-    /// limit, radius (plus dataset, class_sizes, pair, ok). Diagnostics still
+    /// limit, radius (plus dataset, class_sizes, pair, ok, and reach: per
+    /// construction, float32, float64, exact, how). Diagnostics still
     /// go to standard error.
     #[arg(long)]
     pub json: bool,
@@ -65,10 +72,26 @@ pub fn run(args: &CheckArgs) -> i32 {
         ));
     }
     for report in &outcome.reports {
+        let net = &program.networks[report.network];
+        let reaches = reach(&outcome.datasets[net.data], net.norm, report.delta);
         if args.json {
-            println!("{}", report.to_json());
+            let mut value = report.to_json();
+            value["reach"] = reaches
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "construction": r.construction,
+                        "float32": r.float32,
+                        "float64": r.float64,
+                        "exact": r.exact,
+                        "how": r.how,
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into();
+            println!("{value}");
         } else {
-            print!("{}", text_report(report));
+            print!("{}{}", text_report(report), reach_text(&reaches));
         }
     }
     for d in &outcome.diagnostics {
@@ -79,6 +102,28 @@ pub fn run(args: &CheckArgs) -> i32 {
     } else {
         1
     }
+}
+
+/// The `reach` lines: per construction, the fraction of the limit it
+/// certifies in float32 and float64.
+fn reach_text(reaches: &[Reach]) -> String {
+    let fraction = |x: Option<f64>| x.map_or("none".to_string(), |x| format!("{x:.6}"));
+    let mut out = String::new();
+    for (i, r) in reaches.iter().enumerate() {
+        out += &format!(
+            "  {}{:<10} float32 {} / float64 {} of the limit ({})\n",
+            if i == 0 {
+                "reach       "
+            } else {
+                "            "
+            },
+            r.construction,
+            fraction(r.float32),
+            fraction(r.float64),
+            r.how
+        );
+    }
+    out
 }
 
 /// The human-readable report on one network.

@@ -1,5 +1,5 @@
 //! Whether the label gadget's values fit a floating-point precision
-//! (construction.md section 5B, issue #12).
+//! (specs/construction.md section 5B, issue #12).
 //!
 //! An `output = label` network carries its label values in its weights: the
 //! register `L` holds the internal value `c = v - v_min + 1` of a label `v`

@@ -1,5 +1,5 @@
 //! The construction: from a data set and a norm to the stage IR
-//! (construction.md sections 3-5).
+//! (specs/construction.md sections 3-5).
 //!
 //! - [`projection`]: stage 1, the separation-preserving linear map (section 3);
 //! - [`plan`]: choosing the projected dimension, the strategy, the radius and
@@ -8,6 +8,7 @@
 //! - [`distance_plan`]: the map, radius and slots of a distance network,
 //!   planned for the arithmetic it must be certified in (section 8);
 //! - [`distances`]: the constants of the distance construction (section 8);
+//! - [`reach`]: what each construction reaches on a data set, for `check`;
 //! - [`label_values`]: whether the label gadget's values fit the network's
 //!   floating-point precision (section 5B).
 
@@ -17,3 +18,4 @@ pub mod distances;
 pub mod label_values;
 pub mod plan;
 pub mod projection;
+pub mod reach;

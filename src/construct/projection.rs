@@ -1,5 +1,5 @@
 //! Stage 1 of the construction: a separation-preserving linear map
-//! (construction.md section 3).
+//! (specs/construction.md section 3).
 //!
 //! A [`Projection`] is a matrix `U` (m x d) and a centre `mu` (the data mean).
 //! Projected points are `z_i = U (x_i - mu)`. The map certifies a radius
@@ -41,7 +41,7 @@ use ndarray::{s, Array1, Array2, ArrayView2};
 use rayon::prelude::*;
 use std::fmt;
 
-/// A concrete projection strategy (construction.md section 3); `Auto` of
+/// A concrete projection strategy (specs/construction.md section 3); `Auto` of
 /// [`ProjectionChoice`] is resolved to one of these by [`choose`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Strategy {
@@ -139,7 +139,7 @@ pub enum ProjectionError {
     },
 }
 
-/// A linear map `x -> U (x - mu)` (construction.md section 3).
+/// A linear map `x -> U (x - mu)` (specs/construction.md section 3).
 #[derive(Clone, Debug)]
 pub struct Projection {
     /// How `matrix` was obtained.
@@ -213,7 +213,7 @@ impl Projection {
     /// The same map with `U` and `mu` rounded to the nearest float32 values
     /// and the norm bound recomputed for the rounded `U`. A network stored in
     /// float32 applies this map, not the f64 one: measure `delta'` and the
-    /// bound on it (construction.md section 6) before certifying float32
+    /// bound on it (specs/construction.md section 6) before certifying float32
     /// weights. Rows stay orthonormal to about 1e-7.
     pub fn rounded_to_f32(&self) -> Projection {
         let round = |x: &f64| *x as f32 as f64;
@@ -262,7 +262,7 @@ impl Projection {
     }
 
     /// Projects the data and measures the exact projected l_2 separation
-    /// `delta'` (construction.md section 3).
+    /// `delta'` (specs/construction.md section 3).
     pub fn project(&self, data: &Dataset) -> Projected {
         let points = self.transform(data.points.view());
         let sep = separation(points.view(), &data.labels, Norm::L2);
@@ -286,7 +286,7 @@ impl Projection {
         projected.delta / (2.0 * self.norm_bound) * (1.0 - 4.0 * f64::EPSILON)
     }
 
-    /// The condition of construction.md section 3: `2 r < delta'` with
+    /// The condition of specs/construction.md section 3: `2 r < delta'` with
     /// `r = sigma * norm_bound`, the product rounded up so that a `true`
     /// answer holds in real arithmetic.
     pub fn certifies(&self, projected: &Projected, sigma: f64) -> bool {

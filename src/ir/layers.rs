@@ -23,7 +23,7 @@ pub enum Activation {
     Identity,
 }
 
-/// Which gadget a neuron belongs to (construction.md sections 3-5).
+/// Which gadget a neuron belongs to (specs/construction.md sections 3-5).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum Role {
     /// Projected coordinate k: `u_k = (U (x - mu))_k + t_k`, or a carried copy of it.

@@ -151,7 +151,7 @@ impl StageProgram {
     }
 }
 
-/// Stage 1: `u = relu(U (x - mu) + t)` (construction.md section 3).
+/// Stage 1: `u = relu(U (x - mu) + t)` (specs/construction.md section 3).
 #[derive(Clone, Debug)]
 pub struct ProjectionStage {
     /// Name of the strategy that chose U (`identity`, `span`, `random`, `pca`).
@@ -176,7 +176,7 @@ impl ProjectionStage {
     }
 }
 
-/// Stage 2: scores `s_j(u) = <z_j, u> + c_j` (construction.md section 4).
+/// Stage 2: scores `s_j(u) = <z_j, u> + c_j` (specs/construction.md section 4).
 #[derive(Clone, Debug)]
 pub struct ScoreStage {
     /// z_j, the projected data points, N x m.
@@ -215,7 +215,7 @@ pub struct Group {
     pub points: Vec<usize>,
 }
 
-/// Stage 3: from scores to an output (construction.md section 5).
+/// Stage 3: from scores to an output (specs/construction.md section 5).
 #[derive(Clone, Debug)]
 pub enum Reduction {
     /// 5A: `logit_c = max_{j of class c} s_j`, computed by `slots_per_class`

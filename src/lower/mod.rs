@@ -48,7 +48,7 @@ pub fn lower(program: &StageProgram) -> LayerNetwork {
     network
 }
 
-/// Layer 1: `u = relu(U x + (t - U mu))` (construction.md section 4, "First layer").
+/// Layer 1: `u = relu(U x + (t - U mu))` (specs/construction.md section 4, "First layer").
 fn projection_layer(program: &StageProgram) -> Dense {
     let p = &program.projection;
     let bias = &p.shift - &p.matrix.dot(&p.centre);

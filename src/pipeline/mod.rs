@@ -254,7 +254,7 @@ pub enum CompileError {
     #[error(transparent)]
     Assembly(#[from] AssemblyError),
     /// Rounding at the spec's precision could exceed the network's margin
-    /// (construction.md section 6).
+    /// (specs/construction.md section 6).
     #[error("{precision} rounding could move a score by up to {bound:.3e}, but the margin only tolerates {limit:.3e} (gamma = {gamma:.3e}): the data are too dense for {precision} at this radius")]
     Precision {
         /// `float32` or `float64`.

@@ -11,7 +11,7 @@ them (specs/vnnlib.md). For each folder:
      planted witnesses) equal robmem's evaluator within float32 rounding, and
      give the same class (argmax, or nearest label value) on the data points;
      at every planted witness onnxruntime gives the label of the pair's other
-     point by at least the margin written beside it (construction.md
+     point by at least the margin written beside it (specs/construction.md
      section 9);
   3. for float32 l_inf networks, Marabou (`Marabou NET PROP`, proof mode
      first, then the default search: run_marabou) is run on every instance
@@ -98,7 +98,7 @@ def class_margin(y, cex):
 
 
 def check_witnesses(sess, inp, dtype, folder, reference, tol):
-    """Every planted witness (construction.md section 9): onnxruntime gives it
+    """Every planted witness (specs/construction.md section 9): onnxruntime gives it
     the label of the pair's other point by at least the margin written beside
     it for the model's arithmetic (float32 or float64; > 0 when none is
     certified), and agrees with robmem's recorded output. Returns how many."""

@@ -1,5 +1,5 @@
 //! Upper bounds on `||U||_{p->2} = max ||U v||_2 over ||v||_p <= 1`
-//! (construction.md section 3).
+//! (specs/construction.md section 3).
 //!
 //! A certificate rests on these numbers, so every one is a valid UPPER bound
 //! in real arithmetic: each floating-point step is followed by an explicit,
@@ -11,7 +11,7 @@ use ndarray::{ArrayView2, Axis};
 
 const EPS: f64 = f64::EPSILON;
 
-/// An upper bound on `||U||_{p->2}` for the l_p `norm` (construction.md
+/// An upper bound on `||U||_{p->2}` for the l_p `norm` (specs/construction.md
 /// section 3):
 /// - p = 2: the spectral norm `||U||_2` ([`spectral_norm_bound`]);
 /// - p = 1: the largest column l_2 norm (exact up to rounding);

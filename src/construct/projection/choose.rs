@@ -3,7 +3,7 @@
 //! ([`smallest_m_for_radius`]), and resampling random maps until one works
 //! ([`random_until`]).
 //!
-//! Every candidate is judged by its measured `sigma_max` (construction.md
+//! Every candidate is judged by its measured `sigma_max` (specs/construction.md
 //! section 3), which costs one projected separation, O(N^2 m); the searches
 //! keep the number of such evaluations logarithmic in m, and for p = 2 the
 //! pca search needs one enumeration of close pairs instead

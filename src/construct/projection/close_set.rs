@@ -18,7 +18,7 @@
 //!   and distance are exactly what [`separation`] of all the projected
 //!   points returns (same value, same tie-break to the smallest (i, j)).
 //!
-//! (The threshold is that of construction.md section 3: a map certifies
+//! (The threshold is that of specs/construction.md section 3: a map certifies
 //! sigma when `2 sigma ||U||_{p->2} < delta'`.) One enumeration (the cost
 //! of one projected separation) therefore
 //! decides every m of the search, and of a later search at a larger radius

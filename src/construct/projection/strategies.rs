@@ -1,4 +1,4 @@
-//! The concrete maps of construction.md section 3: identity, data span,
+//! The concrete maps of specs/construction.md section 3: identity, data span,
 //! seeded Haar-random rows and principal components. Every strategy centres
 //! at the data mean `mu` and produces orthonormal rows.
 
@@ -39,7 +39,7 @@ fn span_threshold(d: usize) -> f64 {
 }
 
 /// An orthonormal basis of the span of the centred points `x_i - mu`, when
-/// N - 1 < d (construction.md section 3): an isometry on the data (every
+/// N - 1 < d (specs/construction.md section 3): an isometry on the data (every
 /// distance between data points is kept) with m = rank <= N - 1. Rows are
 /// ordered by decreasing variance (they are the principal directions).
 ///
@@ -91,7 +91,7 @@ fn gram_directions(data: &Dataset) -> (Array1<f64>, Vec<f64>, Array2<f64>) {
     (mu, values[..rank].to_vec(), rows)
 }
 
-/// The first m rows of a Haar-random orthogonal d x d matrix (construction.md
+/// The first m rows of a Haar-random orthogonal d x d matrix (specs/construction.md
 /// section 3, the paper's choice), seeded by `(seed, draw)`.
 ///
 /// A d x m standard Gaussian matrix `G` is drawn column by column from a
@@ -279,7 +279,7 @@ fn largest_entry_positive(mut row: ndarray::ArrayViewMut1<f64>) {
     row *= sign;
 }
 
-/// The top-m principal directions of the centred data (construction.md
+/// The top-m principal directions of the centred data (specs/construction.md
 /// section 3). Errors: m = 0 or m > d.
 pub fn pca(data: &Dataset, m: usize, norm: Norm) -> Result<Projection, ProjectionError> {
     check_width(m, data.dim())?;

@@ -1,0 +1,93 @@
+//! What each construction can reach on a data set, before compiling
+//! (`robmem check`): the largest radius it certifies in float32 and in
+//! float64, or a bound on it.
+//!
+//! - distances (l1 and linf): the planner's own supremum for each
+//!   arithmetic ([`plan_distances`]), the radius `radius = max` certifies
+//!   0.999 of; it needs only a separation and the closed-form rounding
+//!   allowance;
+//! - scores: the real-arithmetic reach of the l2 route with the identity
+//!   map, `delta_2 / (2 ||I||_{p->2})` (specs/construction.md section 3):
+//!   rounding only lowers it, and another projection may reach more or
+//!   less (compile searches them), so it is an estimate, not a promise.
+
+use super::distance_plan::{distance_norm_for, plan_distances, Arithmetic};
+use super::plan::Request;
+use crate::analysis::rounding::{F32_UNIT_ROUNDOFF, F64_UNIT_ROUNDOFF};
+use crate::analysis::separation::separation;
+use crate::data::Dataset;
+use crate::norm::Norm;
+use crate::spec::{Budget, OutputKind, ProjectionChoice, RadiusSpec};
+
+/// One construction's reach, as a fraction of the limit delta_p / 2.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reach {
+    /// `scores` or `distances`.
+    pub construction: &'static str,
+    /// In float32 (None: not computed).
+    pub float32: Option<f64>,
+    /// In float64.
+    pub float64: Option<f64>,
+    /// True when the figures are what compile certifies (up to the
+    /// `radius = max` fraction), false when they are estimates.
+    pub exact: bool,
+    /// How the figures were obtained.
+    pub how: String,
+}
+
+/// The reach of each construction that applies to `data` in `norm`, whose
+/// separation is `delta` (two labels or more).
+pub fn reach(data: &Dataset, norm: Norm, delta: f64) -> Vec<Reach> {
+    let limit = delta / 2.0;
+    let mut out = Vec::new();
+    if data.classes.len() < 2 || limit.is_nan() || limit <= 0.0 || !limit.is_finite() {
+        return out;
+    }
+    let delta_2 = match norm {
+        Norm::L2 => delta,
+        _ => separation(data.points.view(), &data.labels, Norm::L2).delta,
+    };
+    let d = data.dim() as f64;
+    let identity_bound = match norm {
+        Norm::Linf => d.sqrt(),
+        Norm::Lp(p) if p > 2.0 => d.powf(0.5 - 1.0 / p),
+        _ => 1.0,
+    };
+    let scores = (delta_2 / (2.0 * identity_bound) / limit).min(1.0);
+    out.push(Reach {
+        construction: "scores",
+        float32: Some(scores),
+        float64: Some(scores),
+        exact: false,
+        how: "estimate: identity map, real arithmetic".into(),
+    });
+    if distance_norm_for(norm).is_some() {
+        let at = |unit: f64| {
+            plan_distances(
+                &Request {
+                    data,
+                    norm,
+                    delta,
+                    radius: RadiusSpec::Max,
+                    width: Budget::Auto,
+                    depth: Budget::Auto,
+                    output: OutputKind::Logits,
+                    projection: ProjectionChoice::Identity,
+                    seed: 0,
+                    memory: None,
+                },
+                Arithmetic { unit },
+            )
+            .ok()
+            .map(|plan| plan.sigma_max / limit)
+        };
+        out.push(Reach {
+            construction: "distances",
+            float32: at(F32_UNIT_ROUNDOFF),
+            float64: at(F64_UNIT_ROUNDOFF),
+            exact: true,
+            how: "planned: identity map; radius = max takes 0.999 of it".into(),
+        });
+    }
+    out
+}
