@@ -61,7 +61,11 @@ fn setup(seed: u64, linf: bool) -> Setup {
         .map(|_| {
             (0..k)
                 .map(|c| {
-                    let x: f64 = if c == 0 { 3000.0 + rng.gen_range(0.0..4.0) } else { rng.gen_range(-5.0..5.0) };
+                    let x: f64 = if c == 0 {
+                        3000.0 + rng.gen_range(0.0..4.0)
+                    } else {
+                        rng.gen_range(-5.0..5.0)
+                    };
                     f64::from(x as f32)
                 })
                 .collect()
@@ -70,7 +74,11 @@ fn setup(seed: u64, linf: bool) -> Setup {
     let labels: Vec<usize> = (0..n).map(|i| (i * 7) % classes).collect();
     let dist = |a: &[f64], b: &[f64]| {
         let g = a.iter().zip(b).map(|(x, y)| (x - y).abs());
-        if linf { g.fold(0.0, f64::max) } else { g.sum() }
+        if linf {
+            g.fold(0.0, f64::max)
+        } else {
+            g.sum()
+        }
     };
     let mut delta = f64::INFINITY;
     for i in 0..n {
@@ -200,7 +208,11 @@ impl Setup {
 }
 
 fn failed(v: &Verification) -> Vec<String> {
-    v.claims.iter().filter(|c| !c.held).map(|c| c.claim.clone()).collect()
+    v.claims
+        .iter()
+        .filter(|c| !c.held)
+        .map(|c| c.claim.clone())
+        .collect()
 }
 
 #[test]
@@ -219,7 +231,10 @@ fn claims_are_confirmed_and_every_changed_figure_fails() {
 
         let expect = |cert: &Certificate, claim: &str| {
             let bad = failed(&s.check(cert));
-            assert!(bad.iter().any(|c| c.starts_with(claim)), "expected `{claim}` to fail, got {bad:?}");
+            assert!(
+                bad.iter().any(|c| c.starts_with(claim)),
+                "expected `{claim}` to fail, got {bad:?}"
+            );
         };
         let mut c = cert.clone();
         c.radius = 1.01 * s.limit;
@@ -255,12 +270,19 @@ fn claims_are_confirmed_and_every_changed_figure_fails() {
         c.projection.m = 3;
         expect(&c, "gadgets");
         let mut c = cert.clone();
-        let l = c.layers.iter().position(|line| line.contains(" a")).unwrap();
+        let l = c
+            .layers
+            .iter()
+            .position(|line| line.contains(" a"))
+            .unwrap();
         c.layers[l] = c.layers[l].replacen(" a", " m", 1);
         expect(&c, "gadgets");
 
         // A weight changed in the model.
-        let mut tampered = Setup { model: s.model.clone(), ..setup(17, linf) };
+        let mut tampered = Setup {
+            model: s.model.clone(),
+            ..setup(17, linf)
+        };
         tampered.model.layers[2].weight[[0, 0]] += 1e-3;
         let bad = failed(&tampered.check(&cert));
         assert_eq!(bad, vec!["gadgets".to_string()], "{bad:?}");
@@ -268,7 +290,10 @@ fn claims_are_confirmed_and_every_changed_figure_fails() {
         let mut other = setup(17, linf);
         other.labels[0] = Value::from((other.labels[0].as_u64().unwrap() + 1) % 3);
         let bad = failed(&other.check(&cert));
-        assert!(bad.contains(&"data".to_string()) && bad.iter().any(|c| c.starts_with("margins")), "{bad:?}");
+        assert!(
+            bad.contains(&"data".to_string()) && bad.iter().any(|c| c.starts_with("margins")),
+            "{bad:?}"
+        );
     }
 }
 
@@ -276,7 +301,12 @@ fn claims_are_confirmed_and_every_changed_figure_fails() {
 fn search_finds_a_radius_close_to_the_limit_and_score_certificates_are_unchanged() {
     let s = setup(3, true);
     let claims = s.claims(0.1 * s.limit, Some(s.limit)).unwrap();
-    assert!(claims.radius > 0.98 * s.limit && claims.radius < s.limit, "{} vs {}", claims.radius, s.limit);
+    assert!(
+        claims.radius > 0.98 * s.limit && claims.radius < s.limit,
+        "{} vs {}",
+        claims.radius,
+        s.limit
+    );
     assert!(s.check(&s.certificate(&claims)).holds());
     // A certificate without the new fields serialises without them.
     let mut cert = s.certificate(&claims);

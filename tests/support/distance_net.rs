@@ -4,7 +4,7 @@
 //! slot per layer (pipelined), a min tree per class, outputs
 //! `beta_c - alpha R_c`. Used by the verifier's unit tests (through
 //! `#[path]`) and by tests/verify_distances.rs. Depends on std only.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::needless_range_loop)]
 
 use std::collections::HashMap;
 
@@ -95,12 +95,19 @@ pub fn build(plan: &Plan) -> Net {
     let centres: Vec<Vec<f64>> = plan
         .points
         .iter()
-        .map(|x| x.iter().zip(&plan.shift).map(|(a, t)| round(a + t)).collect())
+        .map(|x| {
+            x.iter()
+                .zip(&plan.shift)
+                .map(|(a, t)| round(a + t))
+                .collect()
+        })
         .collect();
     // Slots: class c's points dealt round-robin.
     let mut lists: Vec<((usize, usize), Vec<usize>)> = Vec::new();
     for c in 0..plan.classes {
-        let members: Vec<usize> = (0..plan.points.len()).filter(|&i| plan.labels[i] == c).collect();
+        let members: Vec<usize> = (0..plan.points.len())
+            .filter(|&i| plan.labels[i] == c)
+            .collect();
         let count = plan.slots.min(members.len()).max(1);
         for s in 0..count {
             let list: Vec<usize> = members.iter().skip(s).step_by(count).cloned().collect();
@@ -136,7 +143,9 @@ pub fn build(plan: &Plan) -> Net {
                 }
             }
             for t in 1..=levels {
-                let Some(r) = (l - 1).checked_sub(t) else { continue };
+                let Some(r) = (l - 1).checked_sub(t) else {
+                    continue;
+                };
                 let Some(&j) = list.get(r) else { continue };
                 for i in 0..widths[t] {
                     let left = node(j, t - 1, 2 * i, k, &widths);
@@ -156,7 +165,9 @@ pub fn build(plan: &Plan) -> Net {
         }
         let mut next: HashMap<(usize, usize), Row> = HashMap::new();
         for (&(c, s), list) in lists.iter().map(|(cs, l)| (cs, l)) {
-            let Some(r) = l.checked_sub(levels + 2) else { continue };
+            let Some(r) = l.checked_sub(levels + 2) else {
+                continue;
+            };
             let a = format!("a{c}.{s}");
             if r == 0 {
                 let j = list[0];
@@ -203,7 +214,11 @@ pub fn build(plan: &Plan) -> Net {
                 if 2 * s + 1 < counts[c] {
                     let x = format!("x{c}.{s}");
                     let mut row = left;
-                    row.extend(slot_value[&(c, 2 * s + 1)].iter().map(|(n, w)| (n.clone(), -w)));
+                    row.extend(
+                        slot_value[&(c, 2 * s + 1)]
+                            .iter()
+                            .map(|(n, w)| (n.clone(), -w)),
+                    );
                     neurons.push((x.clone(), row, 0.0));
                     now.push((x, -1.0));
                 }
@@ -232,7 +247,10 @@ pub fn build(plan: &Plan) -> Net {
         bias: plan.shift.clone(),
         relu: true,
     }];
-    let mut roles = vec![(0..k).map(|c| format!("u{c}")).collect::<Vec<_>>().join(" ")];
+    let mut roles = vec![(0..k)
+        .map(|c| format!("u{c}"))
+        .collect::<Vec<_>>()
+        .join(" ")];
     let mut prev: HashMap<String, usize> = (0..k).map(|c| (format!("u{c}"), c)).collect();
     let total = layers.len();
     for (index, neurons) in layers.into_iter().enumerate() {
@@ -242,14 +260,26 @@ pub fn build(plan: &Plan) -> Net {
         for (name, row, b) in &neurons {
             let mut dense = vec![0.0; width];
             for (n, w) in row {
-                let at = *prev.get(n).unwrap_or_else(|| panic!("{name} reads {n}, not in the previous layer"));
+                let at = *prev
+                    .get(n)
+                    .unwrap_or_else(|| panic!("{name} reads {n}, not in the previous layer"));
                 dense[at] += w;
             }
             weight.push(dense);
             bias.push(*b);
         }
-        roles.push(neurons.iter().map(|n| n.0.clone()).collect::<Vec<_>>().join(" "));
-        prev = neurons.iter().enumerate().map(|(i, n)| (n.0.clone(), i)).collect();
+        roles.push(
+            neurons
+                .iter()
+                .map(|n| n.0.clone())
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        prev = neurons
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.0.clone(), i))
+            .collect();
         raw.push(RawLayer {
             weight,
             bias,

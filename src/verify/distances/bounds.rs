@@ -25,8 +25,8 @@
 //!   included). Lower bound: `R >= min(Z_start, min_j X_j) - 2 u M` over a
 //!   run of comparisons, M bounding `|R|` (after an update R is the new
 //!   `X + eta`; one more `eta` follows; nothing more until the next
-//!   update). Upper bound: propagated layer by layer, `hi <- min(hi, X^hi)
-//!   + u |R|` after a layer with a comparison: near-ties can make R creep
+//!   update). Upper bound: propagated layer by layer, `hi <- min(hi, X^hi) +
+//!   u |R|` after a layer with a comparison: near-ties can make R creep
 //!   up by one `eta` per update, so the upper side is *not* the 2uM bound
 //!   of construction.md 6.1; its `|R|` is the running minimum itself,
 //!   small once the nearest centre has been compared, so the bound stays
@@ -171,7 +171,7 @@ pub fn point(
 /// `||E1_i||_q`: the first layer's rounding, `gamma_{nnz+1} (sum |V_kl|
 /// |x_l| + |b_k|)` per row over the ball (`sum |V_kl| |x_l| <= sum |V_kl|
 /// |x_il| + sigma ||V_k||_{p*}`), plus an absolute term for products that
-/// may underflow.
+/// may underflow; `+inf` when a magnitude is not far from overflow.
 fn first_layer_error(analysis: &DistanceAnalysis, i: usize, sigma: f64, u: f64) -> f64 {
     if u == 0.0 {
         return 0.0;
@@ -191,11 +191,12 @@ fn first_layer_error(analysis: &DistanceAnalysis, i: usize, sigma: f64, u: f64) 
             ),
             t.offset[c].abs(),
         );
+        if size.is_nan() || size >= 1e30 {
+            // Far from overflow or no bound (section 2).
+            return f64::INFINITY;
+        }
         let nnz = analysis.row_nnz[c];
-        let e = add_up(
-            mul_up(gamma(nnz + 1, u), size),
-            mul_up(nnz as f64, tiny),
-        );
+        let e = add_up(mul_up(gamma(nnz + 1, u), size), mul_up(nnz as f64, tiny));
         total = match t.distance {
             DistanceNorm::L1 => add_up(total, e),
             DistanceNorm::Linf => total.max(e),
@@ -232,7 +233,10 @@ fn in_arithmetic(
     let growth = div_up(1.0, sub_down(1.0, mul_up(depth as f64, u)));
     let shrink = sub_down(
         1.0,
-        mul_up(add_up(mul_up(4.0, big_e), mul_up(8.0 * depth as f64, g4)), growth),
+        mul_up(
+            add_up(mul_up(4.0, big_e), mul_up(8.0 * depth as f64, g4)),
+            growth,
+        ),
     );
     for c in 0..t.outputs.len() {
         let dx = mul_up(add_up(scratch.class_max[c], r1), one_rho);
@@ -244,7 +248,10 @@ fn in_arithmetic(
             f64::INFINITY
         };
         // -R <= 2 u M + E (4 M + Dx): the slot's lower bounds below.
-        let neg = add_up(mul_up(2.0 * u, m), mul_up(big_e, add_up(mul_up(4.0, m), dx)));
+        let neg = add_up(
+            mul_up(2.0 * u, m),
+            mul_up(big_e, add_up(mul_up(4.0, m), dx)),
+        );
         scratch.class_mag[c] = (m, neg);
     }
     let finish = |s: &SlotState, m: f64| -> f64 {
@@ -335,14 +342,22 @@ fn in_arithmetic(
             }
         }
     }
+    let tiny = if u > DOUBLE {
+        f64::from(f32::from_bits(1)) // smallest binary32 subnormal
+    } else {
+        f64::from_bits(1)
+    };
     let mut output = 0.0f64;
+    // Magnitudes far from overflow (section 2 leaves overflow outside the
+    // rounding model): otherwise no bound is claimed.
+    let mut in_range = true;
     for (c, &(slot, terms)) in t.outputs.iter().enumerate() {
         let (m, _) = scratch.class_mag[c];
         let s = scratch.slots[slot];
-        let e = mul_up(
-            gamma(terms, u),
-            add_up(mul_up(t.alpha, mul_up(4.0, m)), t.beta[c].abs()),
-        );
+        let size = add_up(mul_up(t.alpha, mul_up(4.0, m)), t.beta[c].abs());
+        in_range &= size < 1e30;
+        // The output's products may underflow: one subnormal each.
+        let e = add_up(mul_up(gamma(terms, u), size), mul_up(terms as f64, tiny));
         let e = if u == 0.0 { 0.0 } else { e };
         output = output.max(e);
         scratch.outputs[c] = (finish(&s, m), s.hi, e);
@@ -359,7 +374,7 @@ fn in_arithmetic(
         let value = sub_down(sub_down(add_down(gap, core), e_y), e_c);
         margin = margin.min(value);
     }
-    if margin.is_nan() {
+    if margin.is_nan() || (u > 0.0 && !in_range) {
         margin = f64::NEG_INFINITY;
     }
     PointBound {
@@ -368,4 +383,3 @@ fn in_arithmetic(
         output,
     }
 }
-

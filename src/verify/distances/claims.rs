@@ -120,10 +120,7 @@ pub(crate) fn verify_distances(
             && at.gamma >= cert.separation.gamma,
         format!(
             "r = {} (certificate {}), delta' - 2r = {} (certificate {})",
-            at.projected_radius,
-            cert.separation.projected_radius,
-            at.gamma,
-            cert.separation.gamma
+            at.projected_radius, cert.separation.projected_radius, at.gamma, cert.separation.gamma
         ),
     );
     if cert.semantics.is_empty() {

@@ -4,8 +4,8 @@
 //!
 //! The argument, for a point x_i of class y and any input x with
 //! `||x - x_i||_p <= sigma`:
-//! 1. the first layer `u = relu(V x + b)` is exact: every pre-activation is
-//!    >= 0 on the ball (`ubar_ik - sigma ||V_k||_{p*} >= 0`, with
+//! 1. the first layer `u = relu(V x + b)` is exact: every pre-activation
+//!    is at least 0 on the ball (`ubar_ik - sigma ||V_k||_{p*} >= 0`, with
 //!    `ubar_i = V x_i + b` enclosed rigorously); so `u` lies in the l_q ball
 //!    of radius `r = sigma ||V||_{p->q}` around `ubar_i`; computed in
 //!    floating point it moves by at most `||E1_i||_q` more (`r' = r +
@@ -239,7 +239,12 @@ impl DistanceAnalysis {
             )));
         }
         let k = template.k;
-        let rows: Vec<Vec<f64>> = template.map.rows().into_iter().map(|r| r.to_vec()).collect();
+        let rows: Vec<Vec<f64>> = template
+            .map
+            .rows()
+            .into_iter()
+            .map(|r| r.to_vec())
+            .collect();
         let row_dual: Vec<f64> = rows.iter().map(|r| norm.dual_up(r)).collect();
         let row_nnz: Vec<usize> = rows
             .iter()
@@ -265,8 +270,7 @@ impl DistanceAnalysis {
                 let u = super::interval::dot(&rows[c], xs, template.offset[c]);
                 ubar_lo[[i, c]] = u.lo;
                 ubar_hi[[i, c]] = u.hi;
-                abs_products[[i, c]] =
-                    abs_sum_up(rows[c].iter().zip(xs).map(|(w, x)| w * x.lo));
+                abs_products[[i, c]] = abs_sum_up(rows[c].iter().zip(xs).map(|(w, x)| w * x.lo));
             }
         }
         let centre_coords: Vec<f64> = template
@@ -306,7 +310,8 @@ impl DistanceAnalysis {
         (0..n)
             .flat_map(|i| (0..k).map(move |c| (i, c)))
             .find(|&(i, c)| {
-                !(sub_down(self.ubar_lo[[i, c]], mul_up(sigma, self.row_dual[c])) >= 0.0)
+                let low = sub_down(self.ubar_lo[[i, c]], mul_up(sigma, self.row_dual[c]));
+                low < 0.0 || low.is_nan()
             })
             .map(|(i, c)| {
                 format!("first-layer neuron u{c} may be negative on the ball of point {i}")
@@ -330,15 +335,21 @@ impl DistanceAnalysis {
             .enumerate()
             .map(|(s, &sem)| {
                 let margins: Vec<f64> = per_point.iter().map(|p| p[s].margin).collect();
-                let failure = margins.iter().position(|m| !(*m > 0.0)).map(|i| {
-                    format!(
-                        "point {i} (output {}): margin {} after rounding",
-                        self.labels[i], margins[i]
-                    )
-                });
+                let failure = margins
+                    .iter()
+                    .position(|m| *m <= 0.0 || m.is_nan())
+                    .map(|i| {
+                        format!(
+                            "point {i} (output {}): margin {} after rounding",
+                            self.labels[i], margins[i]
+                        )
+                    });
                 DistanceSemantics {
                     semantics: sem,
-                    first_layer_error: per_point.iter().map(|p| p[s].first_layer).fold(0.0, f64::max),
+                    first_layer_error: per_point
+                        .iter()
+                        .map(|p| p[s].first_layer)
+                        .fold(0.0, f64::max),
                     output_error: per_point.iter().map(|p| p[s].output).fold(0.0, f64::max),
                     margins,
                     failure,
@@ -361,12 +372,17 @@ impl DistanceAnalysis {
             return false;
         }
         let r = self.projected_radius(sigma);
-        (0..self.labels.len()).into_par_iter().all(|i| {
-            let mut scratch = bounds::Scratch::new(self);
-            bounds::point(self, &mut scratch, i, sigma, r, wanted)
-                .iter()
-                .all(|p| p.margin > 0.0)
-        })
+        (0..self.labels.len())
+            .into_par_iter()
+            .map_init(
+                || bounds::Scratch::new(self),
+                |scratch, i| {
+                    bounds::point(self, scratch, i, sigma, r, wanted)
+                        .iter()
+                        .all(|p| p.margin > 0.0)
+                },
+            )
+            .all(|held| held)
     }
 
     /// The largest radius in `[low, high]` at which every semantics of

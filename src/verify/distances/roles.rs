@@ -127,14 +127,21 @@ mod tests {
             assert_eq!(role.to_string(), word);
         }
         for word in [
-            "", "u", "u-1", "u+1", "u01", "p3", "p3.1.2", "g1.2", "q1@2", "q@1.2", "o", "b", "h0.1",
-            "a1.x", "x1..2",
+            "", "u", "u-1", "u+1", "u01", "p3", "p3.1.2", "g1.2", "q1@2", "q@1.2", "o", "b",
+            "h0.1", "a1.x", "x1..2",
         ] {
             assert_eq!(DistanceRole::parse(word), None, "{word}");
         }
         let err = parse_distance_roles(&["u0 u1".into(), "p0.0 zz".into()]).unwrap_err();
         assert!(
-            matches!(err, TemplateError::Neuron { layer: 1, neuron: 1, .. }),
+            matches!(
+                err,
+                TemplateError::Neuron {
+                    layer: 1,
+                    neuron: 1,
+                    ..
+                }
+            ),
             "{err}"
         );
     }

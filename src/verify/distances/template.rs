@@ -95,6 +95,15 @@ pub struct Template {
     pub levels: usize,
 }
 
+/// A tree level's nodes: the `g` neuron and the `e` neuron when the merge exists.
+type Nodes = Vec<(usize, Option<usize>)>;
+
+/// One half per coordinate: its neuron and bias, once seen.
+type Halves = Vec<Option<(usize, f64)>>;
+
+/// A node's `g` and `e` neurons, as they are found in a layer.
+type NodeParts = BTreeMap<usize, (Option<usize>, Option<usize>)>;
+
 /// A running value over one layer: its neurons (coefficient +1 or -1).
 #[derive(Clone, Debug)]
 struct Slot {
@@ -110,7 +119,7 @@ struct Values {
     /// Centre id -> its 2K halves (leaf order: `p` then `n`).
     halves: HashMap<usize, Vec<usize>>,
     /// Centre id -> (level, nodes (g, e)).
-    nodes: HashMap<usize, (usize, Vec<(usize, Option<usize>)>)>,
+    nodes: HashMap<usize, (usize, Nodes)>,
     /// Centre id -> the neurons whose sum is D_j over this layer.
     distance: BTreeMap<usize, Vec<usize>>,
     /// Neuron -> the centre whose distance it is part of.
@@ -125,7 +134,11 @@ impl Values {
     /// Neurons of value `(level, index)` of centre j's tree over this layer.
     fn node(&self, j: usize, level: usize, index: usize) -> Option<Vec<usize>> {
         if level == 0 {
-            return self.halves.get(&j).and_then(|h| h.get(index)).map(|&n| vec![n]);
+            return self
+                .halves
+                .get(&j)
+                .and_then(|h| h.get(index))
+                .map(|&n| vec![n]);
         }
         let (at, nodes) = self.nodes.get(&j)?;
         if *at != level {
@@ -147,7 +160,12 @@ impl Values {
     }
 }
 
-fn neuron_error(layer: usize, neuron: usize, role: &DistanceRole, message: String) -> TemplateError {
+fn neuron_error(
+    layer: usize,
+    neuron: usize,
+    role: &DistanceRole,
+    message: String,
+) -> TemplateError {
     TemplateError::Neuron {
         layer,
         neuron,
@@ -274,10 +292,8 @@ pub fn recognise(
             ..Values::default()
         };
         // Per centre: its p and n neurons (and biases) in this layer.
-        let mut halves: BTreeMap<usize, (Vec<Option<(usize, f64)>>, Vec<Option<(usize, f64)>>)> =
-            BTreeMap::new();
-        let mut tree: BTreeMap<(usize, usize), BTreeMap<usize, (Option<usize>, Option<usize>)>> =
-            BTreeMap::new();
+        let mut halves: BTreeMap<usize, (Halves, Halves)> = BTreeMap::new();
+        let mut tree: BTreeMap<(usize, usize), NodeParts> = BTreeMap::new();
         let mut accs: BTreeMap<(usize, usize), usize> = BTreeMap::new();
         let mut cmps: BTreeMap<(usize, usize), (usize, usize, usize)> = BTreeMap::new();
         let mut mins: BTreeMap<(usize, usize), (Option<usize>, Option<usize>)> = BTreeMap::new();
@@ -297,7 +313,9 @@ pub fn recognise(
                     ))
                 })
             };
-            let mut distance_of = |j: usize, what: DistanceRole| -> Result<Vec<usize>, TemplateError> {
+            let mut distance_of = |j: usize,
+                                   what: DistanceRole|
+             -> Result<Vec<usize>, TemplateError> {
                 let d = prev.distance.get(&j).ok_or_else(|| {
                     fail(format!(
                         "the previous layer does not hold the complete distance D_{j}"
@@ -363,9 +381,10 @@ pub fn recognise(
                     bias = None;
                 }
                 DistanceRole::Coord(c) => {
-                    let &n = prev.coords.get(&c).ok_or_else(|| {
-                        fail(format!("the previous layer has no u{c} to carry"))
-                    })?;
+                    let &n = prev
+                        .coords
+                        .get(&c)
+                        .ok_or_else(|| fail(format!("the previous layer has no u{c} to carry")))?;
                     expected[n] = 1.0;
                     if cur.coords.insert(c, neuron).is_some() {
                         return Err(dup());
@@ -376,9 +395,10 @@ pub fn recognise(
                     if c >= k {
                         return Err(fail(format!("coordinate {c}, the map has {k}")));
                     }
-                    let &n = prev.coords.get(&c).ok_or_else(|| {
-                        fail(format!("the previous layer has no u{c} to read"))
-                    })?;
+                    let &n = prev
+                        .coords
+                        .get(&c)
+                        .ok_or_else(|| fail(format!("the previous layer has no u{c} to read")))?;
                     expected[n] = if positive { 1.0 } else { -1.0 };
                     let entry = halves
                         .entry(j)
@@ -450,9 +470,7 @@ pub fn recognise(
                             .position(|&w| w != 0.0)
                             .and_then(|n| prev.owner.get(&n).copied())
                             .ok_or_else(|| {
-                                fail(format!(
-                                    "a new slot must read D_j of one centre j; its first non-zero weight is on no distance neuron"
-                                ))
+                                fail("a new slot must read D_j of one centre j; its first non-zero weight is on no distance neuron".to_string())
                             })?;
                         for n in distance_of(j, *role)? {
                             expected[n] = 1.0;
@@ -527,7 +545,10 @@ pub fn recognise(
         for (j, (pos, neg)) in halves {
             if centre_index.contains_key(&j) {
                 let n = pos.iter().chain(&neg).flatten().next().expect("one half").0;
-                return Err(with(at(n), format!("centre {j}'s halves already appeared in an earlier layer")));
+                return Err(with(
+                    at(n),
+                    format!("centre {j}'s halves already appeared in an earlier layer"),
+                ));
             }
             let mut coords = Vec::with_capacity(k);
             let mut leaves = Vec::with_capacity(2 * k);
@@ -542,7 +563,10 @@ pub fn recognise(
                 if nb != -pb {
                     return Err(with(
                         at(nn),
-                        format!("bias {nb}, expected {} (minus the bias of p{j}.{c}, neuron {pn})", -pb),
+                        format!(
+                            "bias {nb}, expected {} (minus the bias of p{j}.{c}, neuron {pn})",
+                            -pb
+                        ),
                     ));
                 }
                 coords.push(-pb);
@@ -569,7 +593,10 @@ pub fn recognise(
         for ((j, t), nodes) in tree {
             if tree_centres.insert(j, t).is_some() {
                 let n = nodes.values().find_map(|(g, e)| g.or(*e)).expect("a node");
-                return Err(with(at(n), format!("centre {j} has two tree levels in one layer")));
+                return Err(with(
+                    at(n),
+                    format!("centre {j} has two tree levels in one layer"),
+                ));
             }
             let width = prev.level_width(j, t - 1, k).expect("checked per neuron");
             let count = width.div_ceil(2);
@@ -586,7 +613,10 @@ pub fn recognise(
                 list.push((g, e));
             }
             if let Some((&i, &(g, e))) = nodes.iter().find(|(&i, _)| i >= count) {
-                return Err(with(at(g.or(e).expect("a node")), format!("node {i} of level {t}: the level has {count} nodes")));
+                return Err(with(
+                    at(g.or(e).expect("a node")),
+                    format!("node {i} of level {t}: the level has {count} nodes"),
+                ));
             }
             for &(g, e) in &list {
                 cur.owner.insert(g, j);
@@ -596,7 +626,8 @@ pub fn recognise(
             }
             if count == 1 {
                 let (g, e) = list[0];
-                cur.distance.insert(j, std::iter::once(g).chain(e).collect());
+                cur.distance
+                    .insert(j, std::iter::once(g).chain(e).collect());
             }
             cur.nodes.insert(j, (t, list));
         }
@@ -648,19 +679,28 @@ pub fn recognise(
         }
         for (&(c, s), &(neuron, _, _)) in &cmps {
             if !accs.contains_key(&(c, s)) {
-                return Err(with(at(neuron), format!("no a{c}.{s} in this layer: a comparison comes with its slot's accumulator")));
+                return Err(with(
+                    at(neuron),
+                    format!(
+                        "no a{c}.{s} in this layer: a comparison comes with its slot's accumulator"
+                    ),
+                ));
             }
         }
         if last {
             let read: std::collections::HashSet<usize> =
                 outputs.iter().flatten().map(|o| o.0).collect();
-            if let Some(((c, s), slot)) = prev.slots.iter().find(|(_, slot)| !read.contains(&slot.id)) {
+            if let Some(((c, s), slot)) =
+                prev.slots.iter().find(|(_, slot)| !read.contains(&slot.id))
+            {
                 let n = slot.terms[0].0;
                 return Err(TemplateError::Neuron {
                     layer: l - 1,
                     neuron: n,
                     role: prev.names[n].clone(),
-                    message: format!("slot ({c}, {s}) reaches the output layer but no output reads it"),
+                    message: format!(
+                        "slot ({c}, {s}) reaches the output layer but no output reads it"
+                    ),
                 });
             }
         }
@@ -680,20 +720,32 @@ pub fn recognise(
                     .filter(|((cc, _), _)| *cc == c)
                     .find_map(|(_, (m, x))| m.or(*x))
                     .expect("a min neuron");
-                return Err(with(at(n), format!("class {c} has both accumulators and a min-tree level in one layer")));
+                return Err(with(
+                    at(n),
+                    format!("class {c} has both accumulators and a min-tree level in one layer"),
+                ));
             }
             if tree_level {
                 let count = before.len();
                 if before.iter().enumerate().any(|(i, (s, _))| i != *s) {
-                    let n = mins.values().find_map(|(m, x)| m.or(*x)).expect("a min neuron");
+                    let n = mins
+                        .values()
+                        .find_map(|(m, x)| m.or(*x))
+                        .expect("a min neuron");
                     return Err(with(at(n), format!("the slots of class {c} before a min-tree level must be numbered 0 .. {}", count.saturating_sub(1))));
                 }
                 let after = count.div_ceil(2);
                 for s in 0..after {
                     let (m, x) = mins.get(&(c, s)).copied().unwrap_or((None, None));
-                    let any = mins.values().find_map(|(m, x)| m.or(*x)).expect("a min neuron");
+                    let any = mins
+                        .values()
+                        .find_map(|(m, x)| m.or(*x))
+                        .expect("a min neuron");
                     let Some(m) = m else {
-                        return Err(with(at(any), format!("the min-tree level of class {c} lacks m{c}.{s}")));
+                        return Err(with(
+                            at(any),
+                            format!("the min-tree level of class {c} lacks m{c}.{s}"),
+                        ));
                     };
                     if (2 * s + 1 < count) != x.is_some() {
                         return Err(with(at(m), format!("the min-tree level of class {c} lacks x{c}.{s} (merging slots {} and {})", 2 * s, 2 * s + 1)));
@@ -720,8 +772,13 @@ pub fn recognise(
                     value.extend(x.map(|x| (x, -1.0)));
                     cur.slots.insert((c, s), Slot { id, terms: value });
                 }
-                if let Some((&(_, s), (m, x))) = mins.iter().find(|((cc, s), _)| *cc == c && *s >= after) {
-                    return Err(with(at(m.or(*x).expect("one")), format!("slot {s} of class {c}: the min-tree level makes {after} slots")));
+                if let Some((&(_, s), (m, x))) =
+                    mins.iter().find(|((cc, s), _)| *cc == c && *s >= after)
+                {
+                    return Err(with(
+                        at(m.or(*x).expect("one")),
+                        format!("slot {s} of class {c}: the min-tree level makes {after} slots"),
+                    ));
                 }
                 continue;
             }
@@ -748,7 +805,11 @@ pub fn recognise(
                                 consumed[centre] = true;
                                 slot_centres[slot.id].push(centre);
                                 value.push((q, -1.0));
-                                steps.push(Step::Compare { slot: slot.id, centre, terms });
+                                steps.push(Step::Compare {
+                                    slot: slot.id,
+                                    centre,
+                                    terms,
+                                });
                             }
                             None => steps.push(Step::Carry { slot: slot.id }),
                         }
@@ -761,7 +822,11 @@ pub fn recognise(
                         let id = slot_class.len();
                         slot_class.push(c);
                         slot_centres.push(vec![centre]);
-                        steps.push(Step::Start { slot: id, centre, terms });
+                        steps.push(Step::Start {
+                            slot: id,
+                            centre,
+                            terms,
+                        });
                         id
                     }
                 };
@@ -785,7 +850,10 @@ pub fn recognise(
         .enumerate()
         .map(|(c, o)| o.ok_or_else(|| net(format!("no output o{c}"))))
         .collect::<Result<_, _>>()?;
-    let beta: Vec<f64> = beta.into_iter().map(|b| b.expect("with its output")).collect();
+    let beta: Vec<f64> = beta
+        .into_iter()
+        .map(|b| b.expect("with its output"))
+        .collect();
     for (c, &(slot, _)) in outputs.iter().enumerate() {
         for &centre in &slot_centres[slot] {
             centres[centre].class = c;

@@ -68,7 +68,15 @@ struct Case {
 
 /// Random data (`big`: column 0 in the thousands), V = I, u >= 1 on every
 /// ball up to the limit.
-fn case(seed: u64, n: usize, k: usize, classes: usize, linf: bool, slots: usize, big: bool) -> Case {
+fn case(
+    seed: u64,
+    n: usize,
+    k: usize,
+    classes: usize,
+    linf: bool,
+    slots: usize,
+    big: bool,
+) -> Case {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let round = |x: f64| f64::from(x as f32);
     let points: Vec<Vec<f64>> = (0..n)
@@ -86,8 +94,8 @@ fn case(seed: u64, n: usize, k: usize, classes: usize, linf: bool, slots: usize,
         .collect();
     let mut labels: Vec<usize> = (0..n).map(|i| i % classes).collect();
     // Shuffle the labels a little, keeping every class present.
-    for i in classes..n {
-        labels[i] = rng.gen_range(0..classes);
+    for label in labels.iter_mut().skip(classes) {
+        *label = rng.gen_range(0..classes);
     }
     let limit = delta(&points, &labels, linf) / 2.0;
     assert!(limit > 0.0);
@@ -150,7 +158,13 @@ fn gap(out: &[f64], y: usize) -> f64 {
 
 /// Probe points in the l_p ball (p = 1 or inf) of `x` of radius `sigma`,
 /// binary32 values: random, vertices, and the step towards `towards`.
-fn probes(x: &[f64], sigma: f64, linf: bool, towards: &[f64], rng: &mut ChaCha8Rng) -> Vec<Vec<f64>> {
+fn probes(
+    x: &[f64],
+    sigma: f64,
+    linf: bool,
+    towards: &[f64],
+    rng: &mut ChaCha8Rng,
+) -> Vec<Vec<f64>> {
     let d = x.len();
     let mut dirs: Vec<Vec<f64>> = Vec::new();
     let step: Vec<f64> = x.iter().zip(towards).map(|(a, b)| b - a).collect();
@@ -158,7 +172,11 @@ fn probes(x: &[f64], sigma: f64, linf: bool, towards: &[f64], rng: &mut ChaCha8R
         dirs.push(step.iter().map(|s| s.signum()).collect());
         for _ in 0..6 {
             dirs.push((0..d).map(|_| rng.gen_range(-1.0..1.0)).collect());
-            dirs.push((0..d).map(|_| if rng.gen_bool(0.5) { 1.0 } else { -1.0 }).collect());
+            dirs.push(
+                (0..d)
+                    .map(|_| if rng.gen_bool(0.5) { 1.0 } else { -1.0 })
+                    .collect(),
+            );
         }
     } else {
         let norm: f64 = step.iter().map(|s| s.abs()).sum();
@@ -229,8 +247,11 @@ fn nearest_other(case: &Case, i: usize, linf: bool) -> usize {
     (0..case.points.len())
         .filter(|&j| case.labels[j] != case.labels[i])
         .min_by(|&a, &b| {
-            dist(&case.points[i], &case.points[a], linf)
-                .total_cmp(&dist(&case.points[i], &case.points[b], linf))
+            dist(&case.points[i], &case.points[a], linf).total_cmp(&dist(
+                &case.points[i],
+                &case.points[b],
+                linf,
+            ))
         })
         .unwrap()
 }
@@ -246,7 +267,11 @@ fn real_margins_hold_near_the_limit_and_are_tight() {
                 let a = analyse(&c, &net, if linf { f64::INFINITY } else { 1.0 });
                 let sigma = 0.9 * c.limit;
                 let claims = a.at_radius(sigma);
-                assert!(claims.holds(&[Semantics::Real]), "linf {linf} k {k}: {:?}", claims.semantics[0].failure);
+                assert!(
+                    claims.holds(&[Semantics::Real]),
+                    "linf {linf} k {k}: {:?}",
+                    claims.semantics[0].failure
+                );
                 assert!(claims.holds(&[Semantics::Float64, Semantics::Float32]));
                 let model = to_model(&net, Element::F32);
                 let real = &claims.semantics[0].margins;
@@ -261,8 +286,16 @@ fn real_margins_hold_near_the_limit_and_are_tight() {
                     {
                         let g = gap(&model.evaluate_f64(probe), y);
                         let scale = 1e-9 * (1.0 + real[i].abs());
-                        assert!(g >= real[i] - scale, "point {i}: gap {g} < real margin {}", real[i]);
-                        assert!(g >= double[i], "point {i}: f64 gap {g} < float64 margin {}", double[i]);
+                        assert!(
+                            g >= real[i] - scale,
+                            "point {i}: gap {g} < real margin {}",
+                            real[i]
+                        );
+                        assert!(
+                            g >= double[i],
+                            "point {i}: f64 gap {g} < float64 margin {}",
+                            double[i]
+                        );
                         // The step towards the nearest other point realises the bound.
                         if index == 0 && (g - real[i]).abs() <= 1e-6 * (1.0 + real[i].abs()) {
                             tight += 1;
@@ -295,7 +328,11 @@ fn float32_holds_on_mixed_scales_and_brute_force_stays_above_the_bound() {
             for (i, (&m, &r)) in f32s.margins.iter().zip(real).enumerate() {
                 assert!(m <= r, "point {i}: float32 margin above the real one");
                 // First order: the loss is far below the margin itself.
-                assert!(r - m < 0.2 * r, "point {i}: rounding {} of margin {r}", r - m);
+                assert!(
+                    r - m < 0.2 * r,
+                    "point {i}: rounding {} of margin {r}",
+                    r - m
+                );
             }
             let model = to_model(&net, Element::F32);
             for i in 0..c.points.len() {
@@ -327,8 +364,14 @@ fn radius_label_and_point_changes_are_caught() {
         assert!(a.at_radius(0.99 * c.limit).holds(&sems));
         // Beyond the geometric limit no network holds.
         assert!(!a.at_radius(1.001 * c.limit).holds(&[Semantics::Real]));
-        let largest = a.largest_radius(0.5 * c.limit, 2.0 * c.limit, &sems).unwrap();
-        assert!(largest > 0.99 * c.limit && largest < c.limit, "{largest} vs {}", c.limit);
+        let largest = a
+            .largest_radius(0.5 * c.limit, 2.0 * c.limit, &sems)
+            .unwrap();
+        assert!(
+            largest > 0.99 * c.limit && largest < c.limit,
+            "{largest} vs {}",
+            c.limit
+        );
         // A changed label: the point's nearest centre is of another class.
         let mut labels = c.labels.clone();
         labels[0] = 1 - labels[0];
@@ -351,7 +394,10 @@ fn radius_label_and_point_changes_are_caught() {
         moved.points[1][0] += 0.1 * c.limit;
         let before = a.at_radius(0.5 * c.limit).semantics[0].margins[1];
         let after = analyse(&moved, &net, p).at_radius(0.5 * c.limit).semantics[0].margins[1];
-        assert!(after < before - 0.5 * 0.1 * c.limit * 0.99, "{after} vs {before}");
+        assert!(
+            after < before - 0.5 * 0.1 * c.limit * 0.99,
+            "{after} vs {before}"
+        );
         // Moved onto a point of another label: fails.
         let j = nearest_other(&c, 1, linf);
         moved.points[1] = c.points[j].clone();
@@ -441,14 +487,20 @@ fn tampering_with_any_fixed_weight_is_rejected() {
         // One output's alpha alone.
         let last = net.layers.len() - 1;
         let mut bad = net.clone();
-        let col = bad.layers[last].weight[1].iter().position(|&w| w != 0.0).unwrap();
+        let col = bad.layers[last].weight[1]
+            .iter()
+            .position(|&w| w != 0.0)
+            .unwrap();
         bad.layers[last].weight[1][col] *= 1.5;
         assert!(try_analyse(&c, &bad).is_err());
         // p's constant without n's.
         let (l, p) = find(&net, 'p', 1);
         let mut bad = net.clone();
         bad.layers[l].bias[p] += 1e-3;
-        assert!(matches!(try_analyse(&c, &bad), Err(DistanceError::Template(_))));
+        assert!(matches!(
+            try_analyse(&c, &bad),
+            Err(DistanceError::Template(_))
+        ));
         // Two roles swapped.
         let mut bad = net.clone();
         let mut words: Vec<&str> = net.roles[l].split_whitespace().collect();
@@ -516,11 +568,19 @@ fn free_constants_move_the_margins() {
             .unwrap()
             .parse()
             .unwrap();
-        let other = (0..c.points.len()).find(|&i| c.labels[i] != c.labels[j]).unwrap();
+        let other = (0..c.points.len())
+            .find(|&i| c.labels[i] != c.labels[j])
+            .unwrap();
         let mut moved = net.clone();
         for kk in 0..3 {
-            let pn = words.iter().position(|w| *w == format!("p{j}.{kk}")).unwrap();
-            let nn = words.iter().position(|w| *w == format!("n{j}.{kk}")).unwrap();
+            let pn = words
+                .iter()
+                .position(|w| *w == format!("p{j}.{kk}"))
+                .unwrap();
+            let nn = words
+                .iter()
+                .position(|w| *w == format!("n{j}.{kk}"))
+                .unwrap();
             moved.layers[l].bias[pn] = -net.centres[other][kk];
             moved.layers[l].bias[nn] = net.centres[other][kk];
         }
