@@ -227,9 +227,12 @@ fn in_arithmetic(
     // Magnitudes per class: every |R| of the class's slots is at most
     // M = Dx (1 + E) G / (1 - (4 E + 8 gamma_4 depth) G), with E the
     // largest row's gamma, G >= (1 + u)^depth; then |a| + |q| <= 4 M.
+    // gamma_n for every row length the template can have (2K + 2 at most).
+    let table: Vec<f64> = (0..=2 * t.k + 8).map(|n| gamma(n, u)).collect();
+    let gamma = |n: usize| table.get(n).copied().unwrap_or_else(|| gamma(n, u));
     let depth = t.depth;
-    let big_e = gamma(2 * t.k + 4, u);
-    let g4 = gamma(4, u);
+    let big_e = gamma(2 * t.k + 4);
+    let g4 = gamma(4);
     let growth = div_up(1.0, sub_down(1.0, mul_up(depth as f64, u)));
     let shrink = sub_down(
         1.0,
@@ -271,7 +274,7 @@ fn in_arithmetic(
                 terms,
             } => {
                 let (dl, dh) = tilde(scratch.dist[centre]);
-                let e = mul_up(gamma(terms, u), dh);
+                let e = mul_up(gamma(terms), dh);
                 scratch.slots[slot] = SlotState {
                     lo_start: sub_down(dl, e).max(0.0),
                     z_min: f64::INFINITY,
@@ -295,7 +298,7 @@ fn in_arithmetic(
             } => {
                 let (m, neg) = scratch.class_mag[t.slot_class[slot]];
                 let (dl, dh) = tilde(scratch.dist[centre]);
-                let e = mul_up(gamma(terms, u), add_up(mul_up(4.0, m), dh));
+                let e = mul_up(gamma(terms), add_up(mul_up(4.0, m), dh));
                 let s = &mut scratch.slots[slot];
                 let eta = if s.pending {
                     mul_up(u, s.hi.max(neg))
@@ -323,7 +326,7 @@ fn in_arithmetic(
                 let state = match right {
                     Some(b) => {
                         let b = scratch.slots[b];
-                        let e = mul_up(gamma(terms, u), mul_up(8.0, m));
+                        let e = mul_up(gamma(terms), mul_up(8.0, m));
                         SlotState {
                             lo_start: sub_down(lo_a.min(sub_down(finish(&b, m), e)), eta),
                             z_min: f64::INFINITY,
@@ -357,7 +360,7 @@ fn in_arithmetic(
         let size = add_up(mul_up(t.alpha, mul_up(4.0, m)), t.beta[c].abs());
         in_range &= size < 1e30;
         // The output's products may underflow: one subnormal each.
-        let e = add_up(mul_up(gamma(terms, u), size), mul_up(terms as f64, tiny));
+        let e = add_up(mul_up(gamma(terms), size), mul_up(terms as f64, tiny));
         let e = if u == 0.0 { 0.0 } else { e };
         output = output.max(e);
         scratch.outputs[c] = (finish(&s, m), s.hi, e);

@@ -396,9 +396,11 @@ impl DistanceAnalysis {
             return Some(high.max(low));
         }
         let (mut good, mut bad) = (low, high);
+        // Relative precision 1e-9 is enough: a search's result is lowered
+        // by 1e-6 before it is claimed.
         for _ in 0..40 {
             let mid = good + (bad - good) / 2.0;
-            if mid <= good || mid >= bad {
+            if mid <= good || mid >= bad || bad - good <= 1e-9 * bad {
                 break;
             }
             if self.holds_at(mid, wanted) {
