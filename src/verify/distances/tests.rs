@@ -261,7 +261,7 @@ fn real_margins_hold_near_the_limit_and_are_tight() {
     let mut rng = ChaCha8Rng::seed_from_u64(99);
     for linf in [false, true] {
         for k in 2..=6 {
-            for slots in [1, 2] {
+            for slots in [1, 2, 3] {
                 let c = case(k as u64 * 7 + slots as u64, 14, k, 3, linf, slots, false);
                 let net = net::build(&c.plan);
                 let a = analyse(&c, &net, if linf { f64::INFINITY } else { 1.0 });
@@ -315,7 +315,7 @@ fn real_margins_hold_near_the_limit_and_are_tight() {
 fn float32_holds_on_mixed_scales_and_brute_force_stays_above_the_bound() {
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     for linf in [false, true] {
-        for (k, slots) in [(2, 1), (4, 2), (6, 2)] {
+        for (k, slots) in [(2, 1), (4, 2), (5, 3), (6, 2)] {
             let c = case(31 + k as u64, 16, k, 2, linf, slots, true);
             let net = net::build(&c.plan);
             let a = analyse(&c, &net, if linf { f64::INFINITY } else { 1.0 });
