@@ -254,6 +254,7 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
             shift: &shift,
             score_offset: scores.offset,
             label_values: label.then_some(values.as_slice()),
+            distance_norm: None,
         },
     )
     .map_err(CertificateError::Rejected)?;
@@ -267,6 +268,8 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
         producer: format!("robmem {}", env!("CARGO_PKG_VERSION")),
         network: request.network.to_string(),
         norm: norm_text,
+        construction: None,
+        distance_norm: None,
         radius: claims.radius,
         semantics: claims.semantics.clone(),
         output: OutputClaim {

@@ -55,7 +55,7 @@ impl PNorm {
     }
 
     /// An upper bound on the dual norm `||row||_q`, 1/p + 1/q = 1.
-    fn dual_up(self, row: &[f64]) -> f64 {
+    pub fn dual_up(self, row: &[f64]) -> f64 {
         let n = row.len() + 2;
         let up = 1.0 + gamma(n + 4, f64::EPSILON);
         if self.p == 1.0 {

@@ -56,6 +56,13 @@ pub struct Certificate {
     pub network: String,
     /// `l1`, `l2`, `linf` or `l(p)`.
     pub norm: String,
+    /// `distances` for a distance network (specs/certificate.md section
+    /// 10); absent for a score network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub construction: Option<String>,
+    /// Distance networks: the norm q of the distances, `l1` or `linf`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distance_norm: Option<String>,
     /// The certified radius sigma, in that norm.
     pub radius: f64,
     /// The arithmetics for which every claim holds.

@@ -4,6 +4,8 @@
 
 use super::analyse::{Analysis, AnalysisError, AtRadius, Inputs, PNorm, SemanticsResult};
 use super::certificate::{data_sha256, Certificate, RoundingClaim, Semantics};
+use super::distances::claims::{distance_claims, verify_distances};
+use super::distances::DistanceNorm;
 use super::gadgets::parse_roles;
 use super::model::{Element, Model};
 use ndarray::ArrayView2;
@@ -33,7 +35,8 @@ impl Verification {
         !self.claims.is_empty() && self.claims.iter().all(|c| c.held)
     }
 
-    fn push(&mut self, claim: &str, held: bool, detail: impl Into<String>) -> bool {
+    /// Records one claim; returns `held`.
+    pub(crate) fn push(&mut self, claim: &str, held: bool, detail: impl Into<String>) -> bool {
         self.claims.push(Claim {
             claim: claim.to_string(),
             held,
@@ -60,7 +63,7 @@ pub fn float_semantics(model: &Model) -> Vec<Semantics> {
 }
 
 /// Label index of each point, by position in the certificate's label list.
-fn label_indices(
+pub(crate) fn label_indices(
     labels: &[serde_json::Value],
     names: &[serde_json::Value],
 ) -> Result<Vec<usize>, String> {
@@ -137,6 +140,12 @@ pub fn verify(
     };
     if !(cert.radius.is_finite() && cert.radius >= 0.0) {
         v.push("radius", false, format!("{} is not a radius", cert.radius));
+        return v;
+    }
+    // Distance networks (section 10) have a checker of their own; a
+    // certificate without these fields is a score network, checked below.
+    if cert.construction.is_some() || cert.distance_norm.is_some() {
+        verify_distances(&mut v, cert, model, data, &labels, norm);
         return v;
     }
     let roles = match parse_roles(&cert.layers) {
@@ -404,6 +413,12 @@ pub struct ClaimRequest<'a> {
     pub score_offset: f64,
     /// Label networks: each label's value (see [`Inputs::label_values`]).
     pub label_values: Option<&'a [f64]>,
+    /// `Some(q)` for a distance network (specs/certificate.md section 10,
+    /// `construction = distances`): then `own_scores`, `shift` and
+    /// `score_offset` are not used (pass empty slices and 0) and neither
+    /// are `label_values` (distance networks have logits outputs).
+    /// `None` for a score network.
+    pub distance_norm: Option<DistanceNorm>,
 }
 
 impl Claims {
@@ -414,6 +429,9 @@ impl Claims {
         label_names: &[serde_json::Value],
         request: &ClaimRequest<'_>,
     ) -> Result<Claims, String> {
+        if let Some(q) = request.distance_norm {
+            return distance_claims(model, data, label_names, request, q);
+        }
         let labels = label_indices(data.labels, label_names)?;
         let roles = parse_roles(request.layers).map_err(|e| e.to_string())?;
         let floats = float_semantics(model);
@@ -532,11 +550,11 @@ impl Claims {
 const SLACK: f64 = 1e-9;
 
 /// A claimed upper bound: `x` plus the slack.
-fn above(x: f64) -> f64 {
+pub(crate) fn above(x: f64) -> f64 {
     x + SLACK * x.abs()
 }
 
 /// A claimed lower bound: `x` minus the slack.
-fn below(x: f64) -> f64 {
+pub(crate) fn below(x: f64) -> f64 {
     x - SLACK * x.abs()
 }

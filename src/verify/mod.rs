@@ -15,6 +15,7 @@
 pub mod analyse;
 pub mod certificate;
 pub mod check;
+pub mod distances;
 pub mod gadgets;
 pub mod generic;
 pub mod interval;
