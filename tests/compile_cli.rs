@@ -207,6 +207,8 @@ fn json_prints_one_object_per_network_with_the_documented_keys() {
         "limit",
         "radius",
         "ratio",
+        "construction",
+        "construction_reason",
         "projection",
         "m",
         "width",

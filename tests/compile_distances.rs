@@ -113,6 +113,9 @@ fn raw_tables_reach_the_limit_in_float32_in_l1_and_linf() {
             ));
             let ratio = compiled.summary.ratio.unwrap();
             assert!(ratio >= 0.98, "seed {seed}, {norm}: ratio {ratio}");
+            // The constant column is left out of the map.
+            assert_eq!(compiled.summary.projection, "selection");
+            assert_eq!(compiled.summary.m, d - 1);
             let probes = check_in_tract(&data, &compiled, norm, seed);
             assert!(probes > n * 8, "{probes} probes");
         }

@@ -356,19 +356,22 @@ fn tamper_data(compiled: &Compiled, edit: impl FnOnce(&mut Vec<String>)) {
     compiled.rehash_data();
 }
 
+/// Changes the first point's label (0 <-> another).
+fn flip_first_label(lines: &mut [String]) {
+    let mut fields: Vec<String> = lines[1].split(',').map(String::from).collect();
+    let last = fields.len() - 1;
+    fields[last] = if fields[last] == "0" {
+        "1".into()
+    } else {
+        "0".into()
+    };
+    lines[1] = fields.join(",");
+}
+
 #[test]
 fn changed_label_is_rejected() {
     let compiled = deep();
-    tamper_data(&compiled, |lines| {
-        let mut fields: Vec<String> = lines[1].split(',').map(String::from).collect();
-        let last = fields.len() - 1;
-        fields[last] = if fields[last] == "0" {
-            "1".into()
-        } else {
-            "0".into()
-        };
-        lines[1] = fields.join(",");
-    });
+    tamper_data(&compiled, |lines| flip_first_label(lines));
     assert_rejected(&compiled, &["points and scores"]);
 }
 
@@ -547,4 +550,102 @@ fn a_certificate_without_an_onnx_file_is_an_error_at_the_emit_block() {
     );
     assert!(err.contains("add `onnx"), "{err}");
     assert!(!dir.path().join("net.cert.json").exists());
+}
+
+/// A distance network (specs/certificate.md section 10), written by compile.
+fn distances(norm: &str) -> Compiled {
+    let compiled = compile(
+        &random_csv(41, 45, 3, 3),
+        &format!("    norm = {norm}\n    radius = max\n    construction = distances"),
+    );
+    let cert = compiled.certificate();
+    assert_eq!(cert["construction"], "distances");
+    assert_eq!(cert["distance_norm"], norm);
+    compiled
+}
+
+#[test]
+fn distance_certificates_verify_in_every_arithmetic() {
+    for norm in ["l1", "linf"] {
+        let compiled = distances(norm);
+        let cert = compiled.certificate();
+        assert_eq!(
+            cert["semantics"],
+            serde_json::json!(["real", "float32", "float64"]),
+            "{norm}"
+        );
+        assert_holds(&compiled);
+    }
+}
+
+#[test]
+fn distance_certificates_reject_a_changed_weight_radius_label_or_point() {
+    for norm in ["l1", "linf"] {
+        // A centre's half moved by one float32 ulp: p and n no longer match.
+        let compiled = distances(norm);
+        tamper_model(&compiled, |net| {
+            let layer = &mut net.layers[1];
+            let neuron = (0..layer.bias.len())
+                .find(|&n| layer.bias[n] != 0.0)
+                .expect("a half with a centre");
+            layer.bias[neuron] = f64::from((layer.bias[neuron] as f32).next_up());
+        });
+        assert_rejected(&compiled, &["gadgets"]);
+
+        // A running minimum's carried row changed.
+        let compiled = distances(norm);
+        tamper_model(&compiled, |net| {
+            let last = net.layers.len() - 2;
+            net.layers[last].weight[[0, 0]] += 0.5;
+        });
+        assert_rejected(&compiled, &["gadgets"]);
+
+        // An output's bias moves decisions.
+        let compiled = distances(norm);
+        tamper_model(&compiled, |net| {
+            let last = net.layers.len() - 1;
+            net.layers[last].bias[0] += 5.0;
+        });
+        assert_rejected(&compiled, &["margins"]);
+
+        // The radius raised to the limit.
+        let compiled = distances(norm);
+        let mut cert = compiled.certificate();
+        let radius = cert["radius"].as_f64().unwrap();
+        cert["radius"] = (radius * 1.01).into();
+        compiled.write_certificate(&cert);
+        assert_rejected(&compiled, &["margins", "radius", "first layer"]);
+
+        // A label changed, the data hash updated.
+        let compiled = distances(norm);
+        tamper_data(&compiled, |lines| flip_first_label(lines));
+        assert_rejected(&compiled, &["margins"]);
+
+        // A point moved onto another label's point.
+        let compiled = distances(norm);
+        tamper_data(&compiled, |lines| {
+            let (i, j) = (1..lines.len())
+                .flat_map(|i| (1..lines.len()).map(move |j| (i, j)))
+                .find(|&(i, j)| lines[i].rsplit(',').next() != lines[j].rsplit(',').next())
+                .unwrap();
+            let target: Vec<String> = lines[j].split(',').map(String::from).collect();
+            let mut fields: Vec<String> = lines[i].split(',').map(String::from).collect();
+            let last = fields.len() - 1;
+            fields[..last].clone_from_slice(&target[..last]);
+            lines[i] = fields.join(",");
+        });
+        assert_rejected(&compiled, &["margins"]);
+    }
+}
+
+#[test]
+fn a_score_certificate_claiming_distances_is_rejected() {
+    let compiled = deep();
+    let mut cert = compiled.certificate();
+    cert["construction"] = "distances".into();
+    cert["distance_norm"] = "linf".into();
+    compiled.write_certificate(&cert);
+    let (code, failed, report) = verify(&compiled.cert);
+    assert_eq!(code, 1, "{report}");
+    assert!(!failed.is_empty());
 }

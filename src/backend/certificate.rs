@@ -10,14 +10,19 @@
 
 use crate::data::Dataset;
 use crate::ir::layers::{LayerNetwork, Role};
-use crate::ir::stages::{Construction, Reduction, ScoreStage, StageProgram};
+use crate::ir::stages::{
+    Construction, DistanceNorm as StageDistanceNorm, DistanceStage, Reduction, ScoreStage,
+    StageProgram,
+};
 use crate::verify::analyse::PNorm;
 use crate::verify::certificate::{
     data_sha256, sha256_hex, Certificate, DataRef, FileRef, OutputClaim, PointClaims,
     ProjectionClaim, SeparationClaim, FORMAT,
 };
 use crate::verify::check::{ClaimRequest, Claims, Data};
+use crate::verify::distances::DistanceNorm;
 use crate::verify::model::read_model;
+use crate::verify::model::Model;
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
@@ -106,14 +111,6 @@ fn role_name(role: &Role) -> Option<String> {
     })
 }
 
-/// The certificate of a distance network (specs/certificate.md section 10).
-fn distance_certificate(request: &CertificateRequest<'_>) -> Result<Certified, CertificateError> {
-    let _ = request;
-    Err(CertificateError::Unsupported(
-        "certificates of distance networks are not implemented yet".into(),
-    ))
-}
-
 /// Builds the certificate (does not write it).
 pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, CertificateError> {
     let unsupported = |m: &str| Err(CertificateError::Unsupported(m.to_string()));
@@ -122,7 +119,7 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
     // accumulator, its increase or the first best score (label).
     let (scores, reduction) = match &request.program.construction {
         Construction::Scores { scores, reduction } => (scores, reduction),
-        Construction::Distances(_) => return distance_certificate(request),
+        Construction::Distances(stage) => return distance_certificate(request, stage),
     };
     let (slots, groups) = match reduction {
         Reduction::RunningMax { slots, .. } => (slots.as_slice(), &[][..]),
@@ -196,39 +193,10 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
         layers.push(names.join(" "));
     }
     let own = borrow_score_neurons(own, scores, &request.data.labels)?;
-    let bytes = std::fs::read(request.onnx_path).map_err(|e| CertificateError::Model {
-        path: request.onnx_path.display().to_string(),
-        reason: e.to_string(),
-    })?;
-    let model = read_model(&bytes).map_err(|e| CertificateError::Model {
-        path: request.onnx_path.display().to_string(),
-        reason: e.to_string(),
-    })?;
-    // The file's bytes are not needed once hashed and parsed: free them
-    // before the analysis, the peak of a large compile.
-    let model_sha256 = sha256_hex(&bytes);
-    drop(bytes);
-    let label_names: Vec<serde_json::Value> = request
-        .data
-        .classes
-        .values
-        .iter()
-        .map(|v| serde_json::to_value(v).expect("labels serialise"))
-        .collect();
-    let labels: Vec<serde_json::Value> = request
-        .data
-        .labels
-        .iter()
-        .map(|&l| label_names[l as usize].clone())
-        .collect();
-    let data = Data {
-        points: request.data.points.view(),
-        labels: &labels,
-    };
+    let back = ReadBack::new(request)?;
+    let data = back.data(request);
     let program = request.program;
-    let norm_text = program.norm.to_string();
-    let norm = PNorm::parse(&norm_text)
-        .ok_or_else(|| CertificateError::Unsupported(format!("norm {norm_text}")))?;
+    let (norm_text, norm) = norm_of(program)?;
     // The shift of the coordinates the first layer still computes (the
     // passes delete coordinates no score reads, e.g. a constant feature's).
     let mut shift = vec![0.0; coordinates.len()];
@@ -237,14 +205,14 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
     }
     let output = OutputClaim {
         kind: if label { "label" } else { "logits" }.to_string(),
-        labels: label_names.clone(),
+        labels: back.label_names.clone(),
         tolerance: None,
     };
     let values = output.label_values();
     let claims = Claims::compute(
-        &model,
+        &back.model,
         &data,
-        &label_names,
+        &back.label_names,
         &ClaimRequest {
             layers: &layers,
             own_scores: &own,
@@ -258,41 +226,213 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
         },
     )
     .map_err(CertificateError::Rejected)?;
+    Ok(finish(
+        request,
+        &back,
+        norm_text,
+        claims,
+        Parts {
+            output,
+            construction: None,
+            m: shift.len(),
+            shift,
+            score_offset: scores.offset,
+            layers,
+            score: own,
+            label,
+        },
+    ))
+}
+
+/// The certificate of a distance network (specs/certificate.md section 10):
+/// the roles, and the claims the checker computes; no shift, score offset
+/// or score neurons (each point's margin is taken over every centre).
+fn distance_certificate(
+    request: &CertificateRequest<'_>,
+    stage: &DistanceStage,
+) -> Result<Certified, CertificateError> {
+    let layers = request
+        .layers
+        .layers
+        .iter()
+        .map(|layer| {
+            layer
+                .roles
+                .iter()
+                .map(role_name)
+                .collect::<Option<Vec<_>>>()
+                .map(|names| names.join(" "))
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| {
+            CertificateError::Unsupported(
+                "the network has neurons of a gadget certificates do not cover".into(),
+            )
+        })?;
+    let back = ReadBack::new(request)?;
+    let data = back.data(request);
+    let (norm_text, norm) = norm_of(request.program)?;
+    let q = match stage.norm {
+        StageDistanceNorm::L1 => DistanceNorm::L1,
+        StageDistanceNorm::Linf => DistanceNorm::Linf,
+    };
+    let claims = Claims::compute(
+        &back.model,
+        &data,
+        &back.label_names,
+        &ClaimRequest {
+            layers: &layers,
+            own_scores: &[],
+            norm,
+            radius: request.program.radius,
+            search_up_to: request.search_up_to,
+            shift: &[],
+            score_offset: 0.0,
+            label_values: None,
+            distance_norm: Some(q),
+        },
+    )
+    .map_err(CertificateError::Rejected)?;
+    let output = OutputClaim {
+        kind: "logits".to_string(),
+        labels: back.label_names.clone(),
+        tolerance: None,
+    };
+    Ok(finish(
+        request,
+        &back,
+        norm_text,
+        claims,
+        Parts {
+            output,
+            construction: Some((q.name().to_string(), "distances".to_string())),
+            m: request.program.projection.m(),
+            shift: Vec::new(),
+            score_offset: 0.0,
+            layers,
+            score: Vec::new(),
+            label: false,
+        },
+    ))
+}
+
+/// The model as written, read back by the checker's own reader, and the
+/// data's labels as the certificate names them.
+struct ReadBack {
+    model: Model,
+    model_sha256: String,
+    label_names: Vec<serde_json::Value>,
+    labels: Vec<serde_json::Value>,
+}
+
+impl ReadBack {
+    fn new(request: &CertificateRequest<'_>) -> Result<ReadBack, CertificateError> {
+        let bytes = std::fs::read(request.onnx_path).map_err(|e| CertificateError::Model {
+            path: request.onnx_path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let model = read_model(&bytes).map_err(|e| CertificateError::Model {
+            path: request.onnx_path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        // The file's bytes are not needed once hashed and parsed: free them
+        // before the analysis, the peak of a large compile.
+        let model_sha256 = sha256_hex(&bytes);
+        drop(bytes);
+        let label_names: Vec<serde_json::Value> = request
+            .data
+            .classes
+            .values
+            .iter()
+            .map(|v| serde_json::to_value(v).expect("labels serialise"))
+            .collect();
+        let labels = request
+            .data
+            .labels
+            .iter()
+            .map(|&l| label_names[l as usize].clone())
+            .collect();
+        Ok(ReadBack {
+            model,
+            model_sha256,
+            label_names,
+            labels,
+        })
+    }
+
+    fn data<'a>(&'a self, request: &'a CertificateRequest<'_>) -> Data<'a> {
+        Data {
+            points: request.data.points.view(),
+            labels: &self.labels,
+        }
+    }
+}
+
+/// The network's norm as the certificate spells it and as the checker reads it.
+fn norm_of(program: &StageProgram) -> Result<(String, PNorm), CertificateError> {
+    let text = program.norm.to_string();
+    let norm =
+        PNorm::parse(&text).ok_or_else(|| CertificateError::Unsupported(format!("norm {text}")))?;
+    Ok((text, norm))
+}
+
+/// What differs between the constructions' certificates.
+struct Parts {
+    output: OutputClaim,
+    /// `(distance norm, "distances")` for a distance network.
+    construction: Option<(String, String)>,
+    m: usize,
+    shift: Vec<f64>,
+    score_offset: f64,
+    layers: Vec<String>,
+    score: Vec<[usize; 2]>,
+    label: bool,
+}
+
+/// The certificate stating `claims`.
+fn finish(
+    request: &CertificateRequest<'_>,
+    back: &ReadBack,
+    norm_text: String,
+    claims: Claims,
+    parts: Parts,
+) -> Certified {
     let base = request
         .certificate_path
         .parent()
         .unwrap_or(Path::new(""))
         .to_path_buf();
+    let (distance_norm, construction) = parts.construction.unzip();
     let certificate = Certificate {
         format: FORMAT.to_string(),
         producer: format!("robmem {}", env!("CARGO_PKG_VERSION")),
         network: request.network.to_string(),
         norm: norm_text,
-        construction: None,
-        distance_norm: None,
+        construction,
+        distance_norm,
         radius: claims.radius,
         semantics: claims.semantics.clone(),
         output: OutputClaim {
             tolerance: claims.tolerance,
-            ..output
+            ..parts.output
         },
         model: FileRef {
             path: relative_path(&base, request.onnx_path),
-            sha256: model_sha256,
+            sha256: back.model_sha256.clone(),
         },
         data: DataRef {
             path: relative_path(&base, request.spec_path),
             network: request.network.to_string(),
-            sha256: data_sha256(data.points, &labels),
-            points: n,
+            sha256: data_sha256(request.data.points.view(), &back.labels),
+            points: request.data.len(),
             dim: request.data.dim(),
         },
         projection: ProjectionClaim {
-            strategy: program.projection.strategy.clone(),
-            m: shift.len(),
+            strategy: request.program.projection.strategy.clone(),
+            m: parts.m,
             norm_bound: claims.norm_bound,
-            shift,
-            score_offset: scores.offset,
+            shift: parts.shift,
+            score_offset: parts.score_offset,
         },
         separation: SeparationClaim {
             delta_prime: claims.delta_prime,
@@ -300,10 +440,10 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
             gamma: claims.gamma,
         },
         rounding: claims.rounding.iter().cloned().collect(),
-        layers,
+        layers: parts.layers,
         points: PointClaims {
-            score: own,
-            margin: if label {
+            score: parts.score,
+            margin: if parts.label {
                 BTreeMap::new()
             } else {
                 claims.margins.iter().cloned().collect::<BTreeMap<_, _>>()
@@ -311,14 +451,14 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
             distance: claims.distances.iter().cloned().collect(),
         },
     };
-    Ok(Certified {
+    Certified {
         certificate,
         not_claimed: claims
             .not_claimed
             .iter()
             .map(|(s, why)| (s.name().to_string(), why.clone()))
             .collect(),
-    })
+    }
 }
 
 /// The refusal for a single-label data set: the network is constant, and a

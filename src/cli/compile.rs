@@ -78,7 +78,8 @@ pub struct CompileArgs {
     pub out: Option<PathBuf>,
     /// Print one JSON object per network and line (JSON Lines) with the keys
     /// network, points, dim, labels, norm, delta, limit, radius, ratio,
-    /// projection, m, width, depth, parameters, seconds (plus draws,
+    /// construction, construction_reason, projection, m, width, depth,
+    /// parameters, seconds (plus draws,
     /// slots_per_label, delta_projected, gamma, written, and
     /// certified_radius and arithmetics from the certificate, null without one).
     #[arg(long)]

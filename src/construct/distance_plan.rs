@@ -3,10 +3,10 @@
 //! chosen so that the network is certified in that arithmetic the first
 //! time (the rounding model is an input, not a check after the build).
 //!
-//! The map is the identity (K = d, q = p): `r = sigma` and `delta'_q =
-//! delta_p`, so every radius below the limit is reachable up to the
-//! rounding allowance of [`distance_rounding`], which is first order in the
-//! coordinates.
+//! The map is the identity (K = d, q = p), less the coordinates constant on
+//! the data (a selection): `r = sigma` and `delta'_q = delta_p`, so every
+//! radius below the limit is reachable up to the rounding allowance of
+//! [`distance_rounding`], which is first order in the coordinates.
 //!
 //! Shape, with k running minima per class, `L` the longest slot and
 //! `T = ceil(log2 2K)` max-tree levels (l_inf only, 0 for l1):
@@ -45,7 +45,8 @@ pub struct Arithmetic {
 pub struct DistancePlan {
     /// q.
     pub norm: DistanceNorm,
-    /// The map's strategy (`identity`).
+    /// The map's strategy: `identity`, or `selection` when coordinates
+    /// constant on the data are left out.
     pub strategy: &'static str,
     /// V, K x d.
     pub matrix: Array2<f64>,
@@ -102,11 +103,31 @@ pub fn plan_distances(
         .points
         .mean_axis(Axis(0))
         .unwrap_or_else(|| Array1::zeros(data.dim()));
-    let mapped = &data.points - &centre;
-    let matrix = Array2::eye(data.dim());
+    // A coordinate constant on the data separates nothing: leave it out
+    // (a selection keeps ||V||_{p->q} = 1 and every distance between data
+    // points).
+    let kept: Vec<usize> = (0..data.dim())
+        .filter(|&k| {
+            let column = data.points.column(k);
+            column.iter().any(|&x| x != column[0])
+        })
+        .collect();
+    let matrix = Array2::from_shape_fn((kept.len(), data.dim()), |(row, k)| {
+        if kept[row] == k {
+            1.0
+        } else {
+            0.0
+        }
+    });
+    let strategy = if kept.len() == data.dim() {
+        "identity"
+    } else {
+        "selection"
+    };
+    let mapped = (&data.points - &centre).select(Axis(1), &kept);
     let delta_prime = distance_separation(&mapped, &data.labels, norm);
     let norm_bound = 1.0;
-    let slots_per_class = choose_slots(request, &sizes, data.dim(), norm)?;
+    let slots_per_class = choose_slots(request, &sizes, kept.len(), norm)?;
     // The allowance at the largest radius the map could reach bounds it at
     // every smaller radius (magnitudes grow with the radius).
     let largest_coordinate = data.points.iter().fold(0.0f64, |m, x| m.max(x.abs()));
@@ -146,7 +167,7 @@ pub fn plan_distances(
     }
     Ok(DistancePlan {
         norm,
-        strategy: "identity",
+        strategy,
         matrix,
         centre,
         mapped,

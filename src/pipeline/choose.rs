@@ -2,22 +2,23 @@
 //! network, and why.
 //!
 //! `auto` uses distances only where they apply (`norm = l1` or `linf`,
-//! `output = logits`, two labels or more) and compares, in the spec's
-//! precision:
+//! `output = logits`, two labels or more, and no `projection` named: a
+//! named projection is a score construction's choice) and compares, in the
+//! spec's precision:
 //! - `radius = max`: the radius each construction certifies; the larger wins;
 //! - a fixed radius: the construction that certifies it; when both do, the
 //!   one with fewer parameters.
 //!
 //! The distance plan is cheap (a separation and a closed-form rounding
-//! allowance), so it is made first; the score network is built when it may
-//! win.
+//! allowance); distances are not considered when their ONNX file would pass
+//! protobuf's 2 GiB limit (they are wide: dense layers cost width^2).
 
-use super::distances::{compile_planned, plan_for, planned_shape};
-use super::{compile_scores, CompileError, CompileOptions, Compiled};
+use super::distances::{compile_planned, estimated_bytes, plan_for, planned_shape};
+use super::{compile_scores, CompileError, CompileOptions, Compiled, ONNX_MAX_BYTES};
 use crate::analysis::separation::Separation;
 use crate::construct::distance_plan::distance_norm_for;
 use crate::data::Dataset;
-use crate::spec::{ConstructionChoice, NetworkSpec, OutputKind, RadiusSpec};
+use crate::spec::{ConstructionChoice, NetworkSpec, OutputKind, ProjectionChoice, RadiusSpec};
 use std::time::Instant;
 
 /// Compiles `spec` with the construction it names, or the one `auto` picks.
@@ -59,12 +60,15 @@ fn auto(
 ) -> Result<Compiled, CompileError> {
     let applies = distance_norm_for(spec.norm).is_some()
         && spec.output == OutputKind::Logits
-        && data.classes.len() >= 2;
+        && data.classes.len() >= 2
+        && spec.projection == ProjectionChoice::Auto;
     if !applies {
         let why = if spec.output == OutputKind::Label {
             "the only construction with `output = label`".to_string()
         } else if data.classes.len() < 2 {
             "one label".to_string()
+        } else if spec.projection != ProjectionChoice::Auto {
+            "the spec names a projection, which only scores use".to_string()
         } else {
             format!("the only construction for norm {}", spec.norm)
         };
@@ -80,6 +84,16 @@ fn auto(
             return with_reason(scores, format!("distances do not apply: {distance_error}"))
         }
     };
+    let bytes = estimated_bytes(data, spec, &plan);
+    if bytes > ONNX_MAX_BYTES {
+        return with_reason(
+            scores,
+            format!(
+                "distances would need an ONNX file of about {:.1} GiB",
+                bytes as f64 / (1u64 << 30) as f64
+            ),
+        );
+    }
     let scores = match scores {
         Ok(scores) => scores,
         Err(score_error) => {

@@ -2,7 +2,9 @@
 //! spec's arithmetic -> assemble -> lower -> passes. The plan leaves room
 //! for rounding before anything is built, so there is no rebuild loop.
 
-use super::{arithmetic, CompileError, CompileOptions, Compiled, NetworkPlan, Phase, Summary};
+use super::{
+    arithmetic, CompileError, CompileOptions, Compiled, NetworkPlan, Phase, Summary, ONNX_MAX_BYTES,
+};
 use crate::analysis::rounding::rounding_check;
 use crate::analysis::separation::Separation;
 use crate::construct::distance_plan::{
@@ -77,7 +79,11 @@ pub(super) fn compile_planned(
         ));
     }
     let (precision, unit) = arithmetic(spec.precision);
-    if let Some(limit) = options.max_onnx_bytes {
+    // Distance networks are wide (dense layers cost width^2): refuse one
+    // whose file would pass protobuf's limit even when nothing is written,
+    // before lowering allocates it.
+    let limit = options.max_onnx_bytes.unwrap_or(ONNX_MAX_BYTES);
+    {
         let bytes = estimated_bytes(data, spec, &plan);
         if bytes > limit {
             let (width, depth) = planned_shape(data, &plan);

@@ -1,5 +1,5 @@
 //! Everything a certificate claims, recomputed from the model's weights and
-//! the data (construction.md section 6). [`Analysis::new`] does the work
+//! the data (specs/construction.md section 6). [`Analysis::new`] does the work
 //! that does not depend on the radius (gadget recognition, separation of
 //! the scores); [`Analysis::at_radius`] evaluates every claim at one radius.
 //!
@@ -697,7 +697,7 @@ impl Analysis {
     }
 }
 
-/// An upper bound on `||W||_{p->2}` (construction.md section 3), computed
+/// An upper bound on `||W||_{p->2}` (specs/construction.md section 3), computed
 /// with rounding accounted for. For l2 (and the other norms' use of the
 /// spectral norm): `||W||_2^2 = lambda_max(W W^T) <= min(||G||_F, 1 + ||G - I||_F)`.
 pub fn projection_bound(w: ArrayView2<f64>, norm: PNorm) -> f64 {

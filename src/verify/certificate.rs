@@ -73,7 +73,7 @@ pub struct Certificate {
     pub model: FileRef,
     /// The data the claims are about.
     pub data: DataRef,
-    /// Stage 1 (construction.md section 3).
+    /// Stage 1 (specs/construction.md section 3).
     pub projection: ProjectionClaim,
     /// Stage 2 (section 4).
     pub separation: SeparationClaim,

@@ -1,6 +1,6 @@
 //! Gadget recognition: reads the network's weights, layer by layer, and
 //! confirms that every neuron is the gadget its role names
-//! (construction.md sections 4 and 5A). It never calls the construction.
+//! (specs/construction.md sections 4 and 5A). It never calls the construction.
 //!
 //! The pass interprets each neuron symbolically, as a function of the first
 //! layer's output `u` (the *projected coordinates*):

@@ -1,4 +1,4 @@
-//! Bounds on the output of a label network (construction.md section 5B)
+//! Bounds on the output of a label network (specs/construction.md section 5B)
 //! over each data point's ball, from the gadget [`super::gadgets`]
 //! recognised in the weights.
 //!

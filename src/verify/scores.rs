@@ -1,6 +1,6 @@
 //! Separation of the score vectors: for every score `w_a`, a rigorous lower
 //! bound on its l2 distance to the nearest score of another label
-//! (construction.md section 6, item 3). O(L^2 m) work, O(L m) memory.
+//! (specs/construction.md section 6, item 3). O(L^2 m) work, O(L m) memory.
 //!
 //! Method: squared distances are estimated from a float32 Gram matrix,
 //! `|a - b|^2 = |a|^2 + |b|^2 - 2 <a, b>`, with a rigorous bound on the

@@ -17,7 +17,7 @@
 //! - the row that reads `D~_j` (the slot's first `a`, or a `q`) adds its
 //!   own rounding `gamma_n (sum of |terms|)`, all terms being ReLU outputs;
 //!   `X_j = D~_j - e_j` is what the running minimum compares;
-//! - running minimum (construction.md 6.1 adapted to minima): with
+//! - running minimum (specs/construction.md 6.1 adapted to minima): with
 //!   `A = fl(a - q) = R + eta` and `B = fl(R - D~ + e)`, the new value
 //!   `relu(A) - relu(B)` lies in `[min(R, X) + eta, max(0, min(R, X) +
 //!   eta)]`, and `eta` is exactly 0 unless the slot's previous layer had a
@@ -28,7 +28,7 @@
 //!   update). Upper bound: propagated layer by layer, `hi <- min(hi, X^hi) +
 //!   u |R|` after a layer with a comparison: near-ties can make R creep
 //!   up by one `eta` per update, so the upper side is *not* the 2uM bound
-//!   of construction.md 6.1; its `|R|` is the running minimum itself,
+//!   of specs/construction.md 6.1; its `|R|` is the running minimum itself,
 //!   small once the nearest centre has been compared, so the bound stays
 //!   first order;
 //! - min tree: one rounding per level (the `x` row's and the `m` carry's);

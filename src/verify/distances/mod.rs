@@ -1,4 +1,4 @@
-//! Distance networks (specs/certificate.md section 10, construction.md
+//! Distance networks (specs/certificate.md section 10, specs/construction.md
 //! section 8): recognition of the template and per-point margins with
 //! rounding accounted for. Shares no code with the construction.
 //!
