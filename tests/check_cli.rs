@@ -254,9 +254,9 @@ fn check_reports_what_each_construction_reaches() {
         "{stdout}"
     );
     assert!(stdout.contains("distances  float32 0.99"), "{stdout}");
-    // l2 has no distance construction.
+    // l(3) has no distance construction.
     let (_dir, path) =
-        temp_spec("dataset g { [0, 0] -> 0  [1, 0] -> 1 }\nnetwork n { data = g  norm = l2 }\n");
+        temp_spec("dataset g { [0, 0] -> 0  [1, 0] -> 1 }\nnetwork n { data = g  norm = l(3) }\n");
     let out = robmem(&["check", &path, "--json"]);
     let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
     let reach = v["reach"].as_array().unwrap();

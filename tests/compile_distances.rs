@@ -161,11 +161,17 @@ fn auto_picks_distances_where_they_certify_more() {
             }
         }
     }
-    // l2 has no distance construction: auto builds scores and says why.
+    // l(3) has no distance construction: auto builds scores and says why.
     let data = support::random_data(5, 40, 3, 2, false);
-    let l2 = compile_with(&data, Norm::L2, RadiusSpec::Max, ConstructionChoice::Auto).unwrap();
-    assert_eq!(l2.summary.construction, "scores");
-    assert!(l2.summary.construction_reason.contains("l2"));
+    let l3 = compile_with(
+        &data,
+        Norm::Lp(3.0),
+        RadiusSpec::Max,
+        ConstructionChoice::Auto,
+    )
+    .unwrap();
+    assert_eq!(l3.summary.construction, "scores");
+    assert!(l3.summary.construction_reason.contains("l(3)"));
 }
 
 #[test]
@@ -173,13 +179,13 @@ fn distances_refuse_norms_they_do_not_measure() {
     let data = support::random_data(6, 30, 3, 2, false);
     let err = compile_with(
         &data,
-        Norm::L2,
+        Norm::Lp(3.0),
         RadiusSpec::Max,
         ConstructionChoice::Distances,
     )
     .map(|c| c.summary.construction)
-    .expect_err("l2 is refused");
-    assert!(err.to_string().contains("l1 or linf"), "{err}");
+    .expect_err("l(3) is refused");
+    assert!(err.to_string().contains("l1, l2 and linf"), "{err}");
 }
 
 #[test]
@@ -224,4 +230,36 @@ fn slots_trade_width_for_depth_within_the_budget() {
             )
         );
     }
+}
+
+#[test]
+fn l2_raw_tables_compile_in_float32_through_unit_directions() {
+    // Reals in the small columns: the score construction's float32 rounding
+    // grows with (R / delta)^2, the distance construction's only with R.
+    let data = raw_table(8, 200, 5);
+    for fraction in [0.5, 0.9] {
+        let compiled = compile_with(
+            &data,
+            Norm::L2,
+            RadiusSpec::OfLimit(fraction),
+            ConstructionChoice::Distances,
+        )
+        .unwrap();
+        assert_eq!(compiled.summary.projection, "directions");
+        // Unit rows: r = sigma, so the map needs delta'_inf > 2 sigma.
+        assert!(compiled.summary.delta_projected > 2.0 * compiled.summary.radius.unwrap());
+        check_in_tract(&data, &compiled, Norm::L2, 8);
+    }
+    let best = compile_with(
+        &data,
+        Norm::L2,
+        RadiusSpec::Max,
+        ConstructionChoice::Distances,
+    )
+    .unwrap();
+    assert!(
+        best.summary.ratio.unwrap() > 0.9,
+        "{:?}",
+        best.summary.ratio
+    );
 }

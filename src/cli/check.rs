@@ -22,7 +22,7 @@ limit. No function at all can robustly memorize the data at a radius of
 delta_p/2 or more, so such a spec fails the check.
 
 It also says what each construction reaches, as a fraction of the limit, in
-float32 and float64: the distance construction (l1 and linf) exactly as
+float32 and float64: the distance construction (l1, l2, linf) exactly as
 `radius = max` plans it, the score construction as an estimate (the identity
 map in real arithmetic; compile searches projections and bounds rounding).";
 

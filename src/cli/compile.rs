@@ -34,8 +34,8 @@ use std::time::Instant;
 pub const LONG_ABOUT: &str = "Compile the networks of a spec into ONNX files.\n\n\
 For each network: check the spec (as `robmem check` does), choose the
 construction (`construction = auto`: inner-product scores, or exact l1 / linf
-distances for `norm = l1` or `linf`, whichever certifies more in the spec's
-precision), a projection and a radius within the width and depth budgets,
+distances for `norm = l1`, `l2` or `linf`, whichever certifies more in the
+spec's precision), a projection and a radius within the width and depth budgets,
 build the network of specs/construction.md (projection, scores and running
 maxima or label gadget, or distances and running minima), optimise it, and write the files its `emit` block names (ONNX, certificates, VNN-LIB
 folders). A summary per network reports

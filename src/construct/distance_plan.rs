@@ -3,10 +3,13 @@
 //! chosen so that the network is certified in that arithmetic the first
 //! time (the rounding model is an input, not a check after the build).
 //!
-//! The map is the identity (K = d, q = p), less the coordinates constant on
-//! the data (a selection): `r = sigma` and `delta'_q = delta_p`, so every
-//! radius below the limit is reachable up to the rounding allowance of
-//! [`distance_rounding`], which is first order in the coordinates.
+//! For l1 and l_inf the map is the identity (K = d, q = p), less the
+//! coordinates constant on the data (a selection): `r = sigma` and
+//! `delta'_q = delta_p`, so every radius below the limit is reachable up to
+//! the rounding allowance of [`distance_rounding`], which is first order in
+//! the coordinates. For l2 it is unit directions along the closest pairs'
+//! differences ([`super::directions`], q = inf): `r = sigma`, and
+//! `delta'_inf` grows towards `delta_2` with the number of rows.
 //!
 //! Shape, with k running minima per class, `L` the longest slot and
 //! `T = ceil(log2 2K)` max-tree levels (l_inf only, 0 for l1):
@@ -18,6 +21,7 @@
 //! Parameters grow with k (dense layers cost width^2), so the planner takes
 //! the fewest slots the depth budget allows.
 
+use super::directions::{pair_directions, MAX_POINTS as DIRECTIONS_MAX_POINTS};
 use super::distances::distance_separation;
 use super::plan::{PlanError, Request};
 use crate::analysis::rounding::{distance_rounding, DistanceRounding};
@@ -45,8 +49,8 @@ pub struct Arithmetic {
 pub struct DistancePlan {
     /// q.
     pub norm: DistanceNorm,
-    /// The map's strategy: `identity`, or `selection` when coordinates
-    /// constant on the data are left out.
+    /// The map's strategy: `identity`, `selection` when coordinates
+    /// constant on the data are left out, or `directions` (l2).
     pub strategy: &'static str,
     /// V, K x d.
     pub matrix: Array2<f64>,
@@ -75,14 +79,19 @@ impl DistancePlan {
     }
 }
 
-/// The distance norm that measures balls of `norm` exactly, if any.
+/// The distance norm q the construction uses for balls of `norm`, if it
+/// builds them: l1 and l_inf balls are measured exactly (q = p, a coordinate
+/// selection), l2 balls through unit directions (q = inf, section 8).
 pub fn distance_norm_for(norm: Norm) -> Option<DistanceNorm> {
     match norm {
         Norm::L1 => Some(DistanceNorm::L1),
-        Norm::Linf => Some(DistanceNorm::Linf),
+        Norm::Linf | Norm::L2 => Some(DistanceNorm::Linf),
         _ => None,
     }
 }
+
+/// Most unit directions the l2 map uses.
+pub const MAX_DIRECTIONS: usize = 48;
 
 /// Chooses the map, the radius and the slots of a distance network for
 /// `request`, certified in `arithmetic`.
@@ -103,31 +112,65 @@ pub fn plan_distances(
         .points
         .mean_axis(Axis(0))
         .unwrap_or_else(|| Array1::zeros(data.dim()));
-    // A coordinate constant on the data separates nothing: leave it out
-    // (a selection keeps ||V||_{p->q} = 1 and every distance between data
-    // points).
-    let kept: Vec<usize> = (0..data.dim())
-        .filter(|&k| {
-            let column = data.points.column(k);
-            column.iter().any(|&x| x != column[0])
-        })
-        .collect();
-    let matrix = Array2::from_shape_fn((kept.len(), data.dim()), |(row, k)| {
-        if kept[row] == k {
-            1.0
-        } else {
-            0.0
+    let centred = &data.points - &centre;
+    let (matrix, strategy) = match request.norm {
+        Norm::L2 => {
+            // Directions until every pair differs enough in some row: for
+            // a fixed radius 2 sigma with room for rounding, for `max`
+            // nearly delta_2.
+            let target = match request.radius {
+                RadiusSpec::Max => 0.98 * request.delta,
+                RadiusSpec::Absolute(sigma) => (2.05 * sigma).min(request.delta),
+                RadiusSpec::OfLimit(fraction) => {
+                    (1.025 * fraction * request.delta).min(request.delta)
+                }
+            };
+            let found = pair_directions(centred.view(), &data.labels, target, MAX_DIRECTIONS)
+                .ok_or(PlanError::DistancesNeedPolyhedralNorm {
+                    norm: format!(
+                        "{} on more than {} points",
+                        request.norm, DIRECTIONS_MAX_POINTS
+                    ),
+                })?;
+            (found.matrix, "directions")
         }
-    });
-    let strategy = if kept.len() == data.dim() {
-        "identity"
-    } else {
-        "selection"
+        _ => {
+            // A coordinate constant on the data separates nothing: leave it
+            // out (a selection keeps ||V||_{p->q} = 1 and every distance
+            // between data points).
+            let kept: Vec<usize> = (0..data.dim())
+                .filter(|&k| {
+                    let column = data.points.column(k);
+                    column.iter().any(|&x| x != column[0])
+                })
+                .collect();
+            let matrix = Array2::from_shape_fn((kept.len(), data.dim()), |(row, k)| {
+                if kept[row] == k {
+                    1.0
+                } else {
+                    0.0
+                }
+            });
+            let strategy = if kept.len() == data.dim() {
+                "identity"
+            } else {
+                "selection"
+            };
+            (matrix, strategy)
+        }
     };
-    let mapped = (&data.points - &centre).select(Axis(1), &kept);
+    let kept = matrix.nrows();
+    let mapped = centred.dot(&matrix.t());
     let delta_prime = distance_separation(&mapped, &data.labels, norm);
-    let norm_bound = 1.0;
-    let slots_per_class = choose_slots(request, &sizes, kept.len(), norm)?;
+    // ||V||_{p->q}: 1 for a selection (p = q); the largest row l2 norm for
+    // directions (p = 2, q = inf).
+    let norm_bound = matrix
+        .rows()
+        .into_iter()
+        .map(|row| row.dot(&row).sqrt())
+        .fold(0.0f64, f64::max)
+        .max(if strategy == "directions" { 0.0 } else { 1.0 });
+    let slots_per_class = choose_slots(request, &sizes, kept, norm)?;
     // The allowance at the largest radius the map could reach bounds it at
     // every smaller radius (magnitudes grow with the radius).
     let largest_coordinate = data.points.iter().fold(0.0f64, |m, x| m.max(x.abs()));

@@ -7,12 +7,14 @@
 //! - [`assemble`]: the constants of the scores and gadgets (sections 4-5);
 //! - [`distance_plan`]: the map, radius and slots of a distance network,
 //!   planned for the arithmetic it must be certified in (section 8);
+//! - [`directions`]: the distance construction's map for l2 balls;
 //! - [`distances`]: the constants of the distance construction (section 8);
 //! - [`reach`]: what each construction reaches on a data set, for `check`;
 //! - [`label_values`]: whether the label gadget's values fit the network's
 //!   floating-point precision (section 5B).
 
 pub mod assemble;
+pub mod directions;
 pub mod distance_plan;
 pub mod distances;
 pub mod label_values;

@@ -124,7 +124,7 @@ pub enum PlanError {
     Projection(#[from] ProjectionError),
     /// `construction = distances` with a norm whose balls the distance
     /// construction does not measure exactly.
-    #[error("construction = distances measures l1 or linf balls, not {norm} balls")]
+    #[error("construction = distances builds l1, l2 and linf networks, not {norm}")]
     DistancesNeedPolyhedralNorm {
         /// The network's norm.
         norm: String,

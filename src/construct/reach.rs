@@ -2,7 +2,7 @@
 //! (`robmem check`): the largest radius it certifies in float32 and in
 //! float64, or a bound on it.
 //!
-//! - distances (l1 and linf): the planner's own supremum for each
+//! - distances (l1, l2 and linf): the planner's own supremum for each
 //!   arithmetic ([`plan_distances`]), the radius `radius = max` certifies
 //!   0.999 of; it needs only a separation and the closed-form rounding
 //!   allowance;
@@ -86,7 +86,11 @@ pub fn reach(data: &Dataset, norm: Norm, delta: f64) -> Vec<Reach> {
             float32: at(F32_UNIT_ROUNDOFF),
             float64: at(F64_UNIT_ROUNDOFF),
             exact: true,
-            how: "planned: identity map; radius = max takes 0.999 of it".into(),
+            how: if norm == Norm::L2 {
+                "planned: unit directions; radius = max takes 0.999 of it".into()
+            } else {
+                "planned: identity map; radius = max takes 0.999 of it".into()
+            },
         });
     }
     out
