@@ -475,18 +475,26 @@ fn the_exit_code_is_the_worst_network_s() {
     std::fs::write(dir.path().join("spec.rmem"), &spec).unwrap();
     std::fs::write(dir.path().join("afile"), b"a user's file\n").unwrap();
     let out = robmem_in(dir.path(), &["compile", "spec.rmem", "--json"]);
-    expect(&out, 2, &["cannot write afile/third.onnx"]);
+    // The message names the full path and the emit block that names it.
+    let full = dir.path().canonicalize().unwrap().join("afile/third.onnx");
+    let emit_line = spec.lines().position(|l| l == "emit third {").unwrap() + 1;
+    expect(
+        &out,
+        2,
+        &[
+            &format!("cannot write {}: Not a directory", full.display()),
+            &format!("[spec.rmem:{emit_line}:1]"),
+        ],
+    );
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["network"], "first");
     assert_eq!(lines[1]["error"]["kind"], "radius");
     assert_eq!(lines[2]["network"], "third");
     assert_eq!(lines[2]["error"]["kind"], "io");
-    // The place of an error outside the spec is the network's declaration.
-    let third_line = spec.lines().position(|l| l == "network third {").unwrap() + 1;
     assert_eq!(
         lines[2]["error"]["place"],
-        format!("spec.rmem:{third_line}:9")
+        format!("spec.rmem:{emit_line}:1")
     );
     assert!(written(dir.path(), "first"));
     nothing_of(dir.path(), "second");

@@ -153,7 +153,8 @@ fn compile_all(args: &CompileArgs, worst_code: &mut i32) -> Result<(), SpecError
                 None => {}
             }
             let write_started = Instant::now();
-            let emitted = write_outputs(program, index, compiled, data, args.out.as_deref())?;
+            let emitted = write_outputs(program, index, compiled, data, args.out.as_deref())
+                .map_err(|e| at_emit_block(program, index, args.out.as_deref(), e))?;
             compiled.summary.seconds.push(Phase {
                 phase: "write",
                 seconds: write_started.elapsed().as_secs_f64(),
@@ -267,6 +268,36 @@ pub(crate) fn for_each_compiled(
         }
     }
     Ok(())
+}
+
+/// An error of writing network `index`'s outputs that points at no part of
+/// the spec (an unwritable path), pointed at the emit block that names the
+/// path (the network's first emit block when none does).
+fn at_emit_block(program: &Program, index: usize, out: Option<&Path>, e: SpecError) -> SpecError {
+    if e.place().is_some() {
+        return e;
+    }
+    let emits: Vec<&EmitSpec> = program
+        .emits
+        .iter()
+        .filter(|m| m.network == index)
+        .collect();
+    let names = |m: &EmitSpec| {
+        [&m.onnx, &m.certificate, &m.vnnlib]
+            .into_iter()
+            .flatten()
+            .any(|p| {
+                let shown = output_path(program, p, out);
+                e.message().contains(&shown.display().to_string())
+                    || std::path::absolute(&shown)
+                        .is_ok_and(|a| e.message().contains(&a.display().to_string()))
+            })
+    };
+    let Some(emit) = emits.iter().find(|m| names(m)).or(emits.first()) else {
+        return e;
+    };
+    e.with_source(display_name(&program.path), program.source.clone())
+        .with_label(emit.span, "this emit block")
 }
 
 /// The `--json` line of a network that failed: `{"network": NAME, "error":
@@ -805,7 +836,9 @@ pub(crate) fn write_vnnlib(
 }
 
 fn write_error(path: &Path, reason: &str) -> SpecError {
-    SpecError::new(format!("cannot write {}: {reason}", path.display()))
+    // The full path: a relative one depends on the folder robmem ran in.
+    let full = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    SpecError::new(format!("cannot write {}: {reason}", full.display()))
         .with_category(Category::Io)
         .with_help("check that the folder is writable, or choose another place with --out DIR")
 }
