@@ -53,6 +53,7 @@ struct Inner {
     labels: Vec<LabeledSpan>,
     help: Option<String>,
     related: Vec<SpecError>,
+    kind: Option<&'static str>,
 }
 
 impl SpecError {
@@ -81,6 +82,7 @@ impl SpecError {
                 labels: Vec::new(),
                 help: None,
                 related: Vec::new(),
+                kind: None,
             }),
         }
     }
@@ -132,6 +134,28 @@ impl SpecError {
     pub fn with_category(mut self, category: Category) -> SpecError {
         self.inner.category = category;
         self
+    }
+
+    /// Sets the kind: a short stable word naming what failed (`radius`,
+    /// `width`, `io`, ...), printed by `compile --json`.
+    pub fn with_kind(mut self, kind: &'static str) -> SpecError {
+        self.inner.kind = Some(kind);
+        self
+    }
+
+    /// The kind set by [`SpecError::with_kind`], if any.
+    pub fn kind(&self) -> Option<&'static str> {
+        self.inner.kind
+    }
+
+    /// `file:line:column` of the primary label, when the error has a source
+    /// and a label (the place the header of [`SpecError::render`] shows).
+    pub fn place(&self) -> Option<String> {
+        let source = self.inner.source.as_ref()?;
+        let label = self.inner.labels.first()?;
+        let text = source.inner().as_str();
+        let (line, column) = LineIndex::new(text).line_col(text, label.offset());
+        Some(format!("{}:{line}:{column}", source.name()))
     }
 
     /// Attaches further diagnostics reported together with this one.

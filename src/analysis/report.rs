@@ -149,6 +149,8 @@ pub struct CheckOutcome {
     pub reports: Vec<NetworkReport>,
     /// Warnings and errors about the networks (see [`SpecError::is_warning`]).
     pub diagnostics: Vec<SpecError>,
+    /// Per report (same order), its diagnostic, if any.
+    pub network_diagnostics: Vec<Option<SpecError>>,
 }
 
 impl CheckOutcome {
@@ -183,6 +185,7 @@ pub fn check_networks(program: &Program, networks: &[usize]) -> Result<CheckOutc
     let mut cache: Vec<(usize, Norm, Separation)> = Vec::new();
     let mut reports = Vec::new();
     let mut diagnostics = Vec::new();
+    let mut network_diagnostics = Vec::new();
     for &index in networks {
         let net = &program.networks[index];
         let data = &datasets[net.data];
@@ -199,13 +202,16 @@ pub fn check_networks(program: &Program, networks: &[usize]) -> Result<CheckOutc
             }
         };
         let report = network_report(program, index, net, data, sep);
-        diagnostics.extend(diagnose(program, net, data, &report));
+        let diagnostic = diagnose(program, net, data, &report);
+        diagnostics.extend(diagnostic.clone());
+        network_diagnostics.push(diagnostic);
         reports.push(report);
     }
     Ok(CheckOutcome {
         datasets,
         reports,
         diagnostics,
+        network_diagnostics,
     })
 }
 

@@ -5,7 +5,7 @@
 use super::instances::differently_labelled_pairs;
 use super::outputs::{check_outputs, output_path, replaceable_folder, FOLDER_MANIFEST};
 use super::print_diagnostic;
-use crate::analysis::report::{check_networks, show, NetworkReport};
+use crate::analysis::report::{check_networks, show, NetworkReport, Verdict};
 use crate::backend::certificate::{
     make_certificate, relative_path, CertificateError, CertificateRequest,
 };
@@ -55,11 +55,14 @@ Output paths in `emit` blocks are relative to the spec file's folder, or to
 --out DIR when given. A network's outputs are all or nothing: every file and
 folder is written under a temporary name, its certificates are confirmed by
 the checker, and only then are they all renamed into place; a failure or an
-interrupt leaves the older outputs as they were and no temporary behind.";
+interrupt leaves the older outputs as they were and no temporary behind.
+Every network is tried even when an earlier one fails: a failed network
+writes nothing, the others write theirs.";
 
 /// The text after the options in `robmem compile --help`.
-pub const AFTER_HELP: &str = "Exit codes: 0 ok; 1 invalid spec, radius not achievable or not certifiable \
-within the budgets; 2 unreadable input, unwritable output, or usage error.\n\n\
+pub const AFTER_HELP: &str = "Every network is tried, even after one fails; the exit code is the worst \
+of the networks' (2 over 1 over 0). Exit codes: 0 ok; 1 invalid spec, radius not achievable or not \
+certifiable within the budgets; 2 unreadable input, unwritable output, or usage error.\n\n\
 Examples:\n  robmem compile examples/xor.rmem\n  robmem compile examples/blobs.rmem --json\n  \
 robmem compile examples/tour.rmem --network xor_net --emit ir\n  \
 robmem compile examples/wine.rmem --out /tmp/wine\n  robmem compile examples/xor.rmem && robmem verify examples/out/xor.cert.json";
@@ -76,12 +79,17 @@ pub struct CompileArgs {
     /// without an `emit` block is written to DIR/NAME.onnx.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Print one JSON object per network and line (JSON Lines) with the keys
-    /// network, points, dim, labels, norm, delta, limit, radius, ratio,
-    /// construction, construction_reason, projection, m, width, depth,
-    /// parameters, seconds (plus draws,
-    /// slots_per_label, delta_projected, gamma, written, and
-    /// certified_radius and arithmetics from the certificate, null without one).
+    /// Print one JSON object per network and line (JSON Lines), in
+    /// declaration order. A network that compiled has the keys network,
+    /// points, dim, labels, norm, delta, limit, radius, ratio, construction,
+    /// construction_reason, projection, m, width, depth, parameters, seconds
+    /// (plus draws, slots_per_label, delta_projected, gamma, written, and
+    /// certified_radius and arithmetics from the certificate, null without
+    /// one). A network that failed prints {"network": NAME, "error": {"kind",
+    /// "message", "place"}}: kind is a short stable word (radius, width,
+    /// depth, projection, construction, precision, labels, too-large,
+    /// contradictory, certificate, emit, io, assembly), place the spec's
+    /// file:line:column (specs/language.md section 4).
     #[arg(long)]
     pub json: bool,
     /// Print an intermediate form instead of writing files: `ir` (the stage
@@ -100,24 +108,31 @@ pub enum Listing {
     Layers,
 }
 
-/// Runs `compile` and returns the exit code.
+/// Runs `compile` and returns the exit code: the worst of the networks'
+/// (2 over 1 over 0). Every selected network is tried, even after one fails.
 pub fn run(args: &CompileArgs) -> i32 {
-    match compile_all(args) {
-        Ok(()) => 0,
+    let mut worst = 0;
+    match compile_all(args, &mut worst) {
+        Ok(()) => worst,
         Err(e) => {
             print_diagnostic(&e);
-            e.exit_code()
+            worst.max(e.exit_code())
         }
     }
 }
 
-fn compile_all(args: &CompileArgs) -> Result<(), SpecError> {
+/// Compiles every selected network; `worst` is raised to the exit code of
+/// each network that fails (each failure is printed, and with `--json`
+/// printed as an error line, as it happens). An error before any network is
+/// tried (unreadable or invalid spec, colliding outputs) is returned.
+fn compile_all(args: &CompileArgs, worst_code: &mut i32) -> Result<(), SpecError> {
     let writes = match (&args.emit, &args.out) {
         (Some(_), _) => OnnxWrites::Never,
         (None, Some(_)) => OnnxWrites::Always,
         (None, None) => OnnxWrites::AsEmitted,
     };
-    for_each_compiled(
+    let worst = std::cell::Cell::new(*worst_code);
+    let result = for_each_compiled(
         &args.file,
         args.network.as_deref(),
         writes,
@@ -138,7 +153,8 @@ fn compile_all(args: &CompileArgs) -> Result<(), SpecError> {
                 None => {}
             }
             let write_started = Instant::now();
-            let emitted = write_outputs(program, index, compiled, data, args.out.as_deref())?;
+            let emitted = write_outputs(program, index, compiled, data, args.out.as_deref())
+                .map_err(|e| at_emit_block(program, index, args.out.as_deref(), e))?;
             compiled.summary.seconds.push(Phase {
                 phase: "write",
                 seconds: write_started.elapsed().as_secs_f64(),
@@ -150,7 +166,16 @@ fn compile_all(args: &CompileArgs) -> Result<(), SpecError> {
             }
             Ok(())
         },
-    )
+        |program, index, error| {
+            print_diagnostic(&error);
+            worst.set(worst.get().max(error.exit_code()));
+            if args.json {
+                println!("{}", error_json(program, index, &error));
+            }
+        },
+    );
+    *worst_code = worst.get();
+    result
 }
 
 /// Whether a command will write each network as ONNX (so that a network too
@@ -169,14 +194,17 @@ pub(crate) enum OnnxWrites {
 /// network) and calls `f` with each compiled network, in order of
 /// declaration. `check_outputs` sees the program and the selected networks
 /// before anything is compiled (to refuse outputs that would collide or
-/// destroy an input). Errors (invalid spec, radius not certifiable) stop at
-/// the first network that fails, before any is compiled when the check fails.
+/// destroy an input). A network that fails (its check, its compilation, or
+/// `f`) is passed to `failed` with its error and the next one is tried;
+/// errors before any network is tried (unreadable or invalid spec, unknown
+/// `network`, refused outputs, unreadable data) are returned.
 pub(crate) fn for_each_compiled(
     file: &Path,
     network: Option<&str>,
     writes: OnnxWrites,
     check_outputs: impl FnOnce(&Program, &[usize]) -> Result<(), SpecError>,
     mut f: impl FnMut(&Program, usize, &mut Compiled, &Dataset, &NetworkReport) -> Result<(), SpecError>,
+    mut failed: impl FnMut(&Program, usize, SpecError),
 ) -> Result<(), SpecError> {
     let started = Instant::now();
     let program = load_program(file)?;
@@ -184,18 +212,29 @@ pub(crate) fn for_each_compiled(
     check_outputs(&program, &selected)?;
     let outcome = check_networks(&program, &selected)?;
     let load_seconds = started.elapsed().as_secs_f64();
-    for d in &outcome.diagnostics {
+    for d in outcome.diagnostics.iter().filter(|d| d.is_warning()) {
         print_diagnostic(d);
     }
-    if let Some(report) = outcome.reports.iter().find(|r| !r.passes()) {
-        return Err(SpecError::new(format!(
-            "network `{}` cannot be compiled: see the error above",
-            report.name
-        )));
-    }
-    for report in &outcome.reports {
+    for (report, diagnostic) in outcome.reports.iter().zip(&outcome.network_diagnostics) {
         let index = report.network;
         let net = &program.networks[index];
+        if !report.passes() {
+            let error = match diagnostic {
+                Some(d) if !d.is_warning() => d.clone(),
+                _ => program.error_at(
+                    net.span,
+                    "this network",
+                    format!("network `{}` cannot be compiled", net.name),
+                ),
+            };
+            let kind = match report.verdict {
+                Verdict::RadiusTooLarge { .. } => "radius",
+                Verdict::Contradictory => "contradictory",
+                Verdict::Ok | Verdict::SingleLabel => "check",
+            };
+            failed(&program, index, error.with_kind(kind));
+            continue;
+        }
         let data = &outcome.datasets[net.data];
         let separation = report.separation();
         // Refuse an ONNX file protobuf cannot hold before lowering it.
@@ -210,8 +249,13 @@ pub(crate) fn for_each_compiled(
         let options = CompileOptions {
             max_onnx_bytes: writes_onnx.then_some(ONNX_MAX_BYTES),
         };
-        let mut compiled = compile_with(data, net, &separation, &options)
-            .map_err(|e| compile_error(&program, net, report, e))?;
+        let mut compiled = match compile_with(data, net, &separation, &options) {
+            Ok(c) => c,
+            Err(e) => {
+                failed(&program, index, compile_error(&program, net, report, e));
+                continue;
+            }
+        };
         compiled.summary.seconds.insert(
             0,
             Phase {
@@ -219,9 +263,65 @@ pub(crate) fn for_each_compiled(
                 seconds: load_seconds,
             },
         );
-        f(&program, index, &mut compiled, data, report)?;
+        if let Err(e) = f(&program, index, &mut compiled, data, report) {
+            failed(&program, index, e);
+        }
     }
     Ok(())
+}
+
+/// An error of writing network `index`'s outputs that points at no part of
+/// the spec (an unwritable path), pointed at the emit block that names the
+/// path (the network's first emit block when none does).
+fn at_emit_block(program: &Program, index: usize, out: Option<&Path>, e: SpecError) -> SpecError {
+    if e.place().is_some() {
+        return e;
+    }
+    let emits: Vec<&EmitSpec> = program
+        .emits
+        .iter()
+        .filter(|m| m.network == index)
+        .collect();
+    let names = |m: &EmitSpec| {
+        [&m.onnx, &m.certificate, &m.vnnlib]
+            .into_iter()
+            .flatten()
+            .any(|p| {
+                let shown = output_path(program, p, out);
+                e.message().contains(&shown.display().to_string())
+                    || std::path::absolute(&shown)
+                        .is_ok_and(|a| e.message().contains(&a.display().to_string()))
+            })
+    };
+    let Some(emit) = emits.iter().find(|m| names(m)).or(emits.first()) else {
+        return e;
+    };
+    e.with_source(display_name(&program.path), program.source.clone())
+        .with_label(emit.span, "this emit block")
+}
+
+/// The `--json` line of a network that failed: `{"network": NAME, "error":
+/// {"kind", "message", "place"}}`. `place` is the spec's `file:line:column`
+/// the error points at (the network's declaration when the error points at
+/// no part of the spec).
+fn error_json(program: &Program, index: usize, error: &SpecError) -> serde_json::Value {
+    let net = &program.networks[index];
+    let place = error.place().or_else(|| {
+        program
+            .error_at(net.span, "this network", String::new())
+            .place()
+    });
+    serde_json::json!({
+        "network": net.name,
+        "error": {
+            "kind": error.kind().unwrap_or(match error.category() {
+                Category::Io => "io",
+                Category::Spec => "spec",
+            }),
+            "message": error.message(),
+            "place": place,
+        }
+    })
 }
 
 /// The indices of the networks to compile.
@@ -254,7 +354,8 @@ fn compile_error(
     e: CompileError,
 ) -> SpecError {
     let message = format!("cannot compile network `{}`: {e}", net.name);
-    match e {
+    let kind = compile_error_kind(&e);
+    let error = match e {
         CompileError::Plan(PlanError::RadiusNotCertified {
             best_radius,
             smallest_width,
@@ -340,6 +441,30 @@ fn compile_error(
                 .error_at(net.span, "this network", message)
                 .with_help(fix)
         }
+    };
+    error.with_kind(kind)
+}
+
+/// The `kind` of a compile error in `compile --json`: a short stable word
+/// per variant.
+fn compile_error_kind(e: &CompileError) -> &'static str {
+    match e {
+        CompileError::Plan(
+            PlanError::RadiusAtLimit { .. }
+            | PlanError::NoLimit
+            | PlanError::RadiusNotCertified { .. },
+        ) => "radius",
+        CompileError::Plan(PlanError::WidthTooSmall { .. }) => "width",
+        CompileError::Plan(PlanError::DepthTooSmall { .. }) | CompileError::TooDeep { .. } => {
+            "depth"
+        }
+        CompileError::Plan(PlanError::Projection(_)) => "projection",
+        CompileError::Plan(PlanError::DistancesNeedPolyhedralNorm { .. })
+        | CompileError::Unsupported(_) => "construction",
+        CompileError::Precision { .. } => "precision",
+        CompileError::TooLarge { .. } => "too-large",
+        CompileError::LabelValues(_) => "labels",
+        CompileError::Assembly(_) => "assembly",
     }
 }
 
@@ -379,7 +504,8 @@ fn write_outputs(
                     "a certificate is about an ONNX file, and this `emit` block writes none"
                         .to_string(),
                 )
-                .with_help("add `onnx = \"NAME.onnx\"` to the same emit block"));
+                .with_help("add `onnx = \"NAME.onnx\"` to the same emit block")
+                .with_kind("emit"));
         }
     }
     let mut onnx_paths: Vec<PathBuf> = emits
@@ -446,7 +572,8 @@ fn write_outputs(
                 .with_help(format!(
                     "remove `certificate` from this emit block to write the ONNX file alone; nothing was written for `{}`",
                     net.name
-                )));
+                ))
+                .with_kind("certificate"));
     }
     for emit in &emits {
         if let Some(dir) = &emit.vnnlib {
@@ -542,7 +669,7 @@ fn certify(
             .with_help(format!(
                 "this is a defect of robmem: please report it with the spec; nothing was written for `{}`",
                 net.name
-            )))
+            )).with_kind("certificate"))
         }
         Err(CertificateError::Refused(why)) => {
             return Err(program
@@ -554,7 +681,7 @@ fn certify(
                 .with_help(format!(
                     "nothing was written for `{}`: without `certificate` in its emit block the ONNX file alone is written",
                     net.name
-                )))
+                )).with_kind("certificate"))
         }
         Err(e @ CertificateError::Io { .. }) => return Err(write_error(cert_path, &e.to_string())),
         Err(e) => {
@@ -565,7 +692,7 @@ fn certify(
             .with_help(format!(
                 "this is a robmem bug, please report it with the spec and the data; nothing was written for `{}`",
                 net.name
-            )))
+            )).with_kind("certificate"))
         }
     };
     let base = cert_path.parent().unwrap_or(Path::new(""));
@@ -709,7 +836,9 @@ pub(crate) fn write_vnnlib(
 }
 
 fn write_error(path: &Path, reason: &str) -> SpecError {
-    SpecError::new(format!("cannot write {}: {reason}", path.display()))
+    // The full path: a relative one depends on the folder robmem ran in.
+    let full = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    SpecError::new(format!("cannot write {}: {reason}", full.display()))
         .with_category(Category::Io)
         .with_help("check that the folder is writable, or choose another place with --out DIR")
 }

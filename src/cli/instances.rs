@@ -79,11 +79,12 @@ pub struct InstancesArgs {
 
 /// Runs `instances` and returns the exit code.
 pub fn run(args: &InstancesArgs) -> i32 {
-    match write_all(args) {
-        Ok(()) => 0,
+    let mut worst = 0;
+    match write_all(args, &mut worst) {
+        Ok(()) => worst,
         Err(e) => {
             print_diagnostic(&e);
-            e.exit_code()
+            worst.max(e.exit_code())
         }
     }
 }
@@ -112,7 +113,9 @@ fn target(program: &Program, index: usize, args: &InstancesArgs) -> (PathBuf, us
     (dir, planted)
 }
 
-fn write_all(args: &InstancesArgs) -> Result<(), SpecError> {
+/// Writes the instances of every selected network; a network that fails is
+/// reported, raises `worst` to its exit code, and the next one is tried.
+fn write_all(args: &InstancesArgs, worst: &mut i32) -> Result<(), SpecError> {
     for_each_compiled(
         &args.file,
         args.network.as_deref(),
@@ -151,6 +154,10 @@ fn write_all(args: &InstancesArgs) -> Result<(), SpecError> {
                 w.dir.display()
             );
             Ok(())
+        },
+        |_, _, error| {
+            print_diagnostic(&error);
+            *worst = (*worst).max(error.exit_code());
         },
     )
 }

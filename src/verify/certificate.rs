@@ -10,6 +10,9 @@ use std::path::Path;
 /// The value of the `format` field this version writes and reads.
 pub const FORMAT: &str = "robmem-certificate/1";
 
+/// The largest `projection.m` a certificate may claim (2^32 rows).
+pub const MAX_M: u64 = 1 << 32;
+
 /// An arithmetic in which the network's outputs are claimed correct.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -47,6 +50,7 @@ impl Semantics {
 
 /// A certificate. Every field is described in specs/certificate.md.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Certificate {
     /// Always [`FORMAT`].
     pub format: String,
@@ -87,6 +91,7 @@ pub struct Certificate {
 
 /// The output convention.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OutputClaim {
     /// `logits`: output c is the score of `labels[c]`, argmax is the label;
     /// `label`: one output, within `points.distance` of the point's label value.
@@ -113,6 +118,7 @@ impl OutputClaim {
 
 /// A file the certificate is about.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FileRef {
     /// Path relative to the certificate's folder.
     pub path: String,
@@ -122,6 +128,7 @@ pub struct FileRef {
 
 /// The data the claims are about.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DataRef {
     /// The spec file, relative to the certificate's folder.
     pub path: String,
@@ -137,6 +144,7 @@ pub struct DataRef {
 
 /// Stage 1: the first layer is `u = relu(U x + beta)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProjectionClaim {
     /// How U was chosen (informative only).
     pub strategy: String,
@@ -152,6 +160,7 @@ pub struct ProjectionClaim {
 
 /// Stage 2: separation of the score vectors and the margin lemma.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SeparationClaim {
     /// A lower bound on the l2 distance between score vectors of different labels.
     pub delta_prime: f64,
@@ -163,6 +172,7 @@ pub struct SeparationClaim {
 
 /// The rounding bounds of one floating-point semantics.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RoundingClaim {
     /// Unit roundoff u.
     pub unit: f64,
@@ -174,6 +184,7 @@ pub struct RoundingClaim {
 
 /// Claims per data point, in data order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PointClaims {
     /// `[layer, neuron]` of the neuron that introduces the point's score.
     pub score: Vec<[usize; 2]>,
@@ -205,6 +216,16 @@ pub enum CertificateError {
         /// Why.
         reason: String,
     },
+    /// A certificate whose field holds a value out of its range.
+    #[error("{path}: {field}: {reason}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// The field's JSON path, e.g. `projection.m` or `points.margin.float32[3]`.
+        field: String,
+        /// Why, naming the value.
+        reason: String,
+    },
 }
 
 impl Certificate {
@@ -224,23 +245,246 @@ impl Certificate {
             path: shown.clone(),
             reason,
         };
-        let cert: Certificate = if yaml {
-            serde_yaml::from_str(&text).map_err(|e| syntax(e.to_string()))?
+        let parsed: Result<Certificate, String> = if yaml {
+            serde_yaml::from_str(&text).map_err(|e| e.to_string())
         } else {
-            serde_json::from_str(&text).map_err(|e| syntax(e.to_string()))?
+            serde_json::from_str(&text).map_err(|e| e.to_string())
         };
-        if cert.format != FORMAT {
-            return Err(syntax(format!(
-                "format `{}` is not `{FORMAT}` (this robmem reads version 1)",
-                cert.format
-            )));
-        }
+        let cert = match parsed {
+            Ok(cert) => cert,
+            Err(reason) => {
+                // Name the JSON path of an unknown field.
+                let tree: Option<serde_json::Value> = if yaml {
+                    serde_yaml::from_str(&text).ok()
+                } else {
+                    serde_json::from_str(&text).ok()
+                };
+                // serde_yaml puts the path first (`data: unknown field ...`).
+                let unknown = reason
+                    .find("unknown field `")
+                    .map(|at| reason[at..].to_string());
+                let field = unknown
+                    .as_deref()
+                    .and_then(|u| u.strip_prefix("unknown field `"))
+                    .and_then(|rest| rest.split('`').next());
+                // serde lists the fields of the struct the key is in.
+                let expected: Vec<&str> = reason
+                    .split_once("expected ")
+                    .map(|(_, rest)| rest.split('`').skip(1).step_by(2).collect())
+                    .unwrap_or_default();
+                if let (Some(tree), Some(field)) = (tree, field) {
+                    if let Some(at) = path_of_key(&tree, field, &expected, "") {
+                        return Err(CertificateError::Invalid {
+                            path: shown.clone(),
+                            field: at,
+                            reason: unknown.clone().unwrap_or_default(),
+                        });
+                    }
+                }
+                return Err(syntax(reason));
+            }
+        };
+        cert.validate()
+            .map_err(|(field, reason)| CertificateError::Invalid {
+                path: shown.clone(),
+                field,
+                reason,
+            })?;
         Ok(cert)
+    }
+
+    /// Checks that every field holds a value in its range (specs/certificate.md
+    /// section 3); the error names the field's JSON path and the value.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let bad = |field: &str, reason: String| Err((field.to_string(), reason));
+        if self.format != FORMAT {
+            return bad(
+                "format",
+                format!(
+                    "`{}` is not `{FORMAT}` (this robmem reads version 1)",
+                    self.format
+                ),
+            );
+        }
+        if let Some(c) = &self.construction {
+            if c != "distances" {
+                return bad(
+                    "construction",
+                    format!("`{c}` is not a construction (only `distances` is written; a score network has no `construction`)"),
+                );
+            }
+            match self.distance_norm.as_deref() {
+                Some("l1" | "linf") => {}
+                Some(q) => {
+                    return bad(
+                        "distance_norm",
+                        format!("`{q}` is not a distance norm (it must be `l1` or `linf`)"),
+                    )
+                }
+                None => {
+                    return bad(
+                        "distance_norm",
+                        "missing (a distance network names `l1` or `linf`)".to_string(),
+                    )
+                }
+            }
+        } else if let Some(q) = &self.distance_norm {
+            return bad(
+                "distance_norm",
+                format!("`{q}` given without `\"construction\": \"distances\"` (a score network has no distance norm)"),
+            );
+        }
+        if !(self.radius.is_finite() && self.radius > 0.0) {
+            return bad(
+                "radius",
+                format!(
+                    "{} is not a radius (it must be positive and finite)",
+                    self.radius
+                ),
+            );
+        }
+        if self.data.points == 0 {
+            return bad(
+                "data.points",
+                "0 points (a certificate is about at least one point)".into(),
+            );
+        }
+        if self.data.dim == 0 {
+            return bad(
+                "data.dim",
+                "0 is not a dimension (it must be at least 1)".into(),
+            );
+        }
+        if self.projection.m as u64 > MAX_M {
+            return bad(
+                "projection.m",
+                format!(
+                    "{} rows is more than any first layer can have (at most 2^32)",
+                    self.projection.m
+                ),
+            );
+        }
+        let nonnegative = |field: &str, v: f64| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(())
+            } else {
+                bad(
+                    field,
+                    format!("{v} is not a bound (it must be non-negative and finite)"),
+                )
+            }
+        };
+        let finite = |field: &str, v: f64| {
+            if v.is_finite() {
+                Ok(())
+            } else {
+                bad(field, format!("{v} is not a finite number"))
+            }
+        };
+        nonnegative("projection.norm_bound", self.projection.norm_bound)?;
+        for (k, &t) in self.projection.shift.iter().enumerate() {
+            finite(&format!("projection.shift[{k}]"), t)?;
+        }
+        finite("projection.score_offset", self.projection.score_offset)?;
+        nonnegative("separation.delta_prime", self.separation.delta_prime)?;
+        nonnegative(
+            "separation.projected_radius",
+            self.separation.projected_radius,
+        )?;
+        if self.separation.gamma.is_nan() {
+            return bad("separation.gamma", "NaN is not a number".into());
+        }
+        if let Some(t) = self.output.tolerance {
+            if !(t.is_finite() && t > 0.0) {
+                return bad(
+                    "output.tolerance",
+                    format!("{t} is not a tolerance (it must be positive and finite)"),
+                );
+            }
+        }
+        for (semantics, claim) in &self.rounding {
+            let name = semantics.name();
+            if *semantics == Semantics::Real {
+                return bad(
+                    "rounding.real",
+                    "real arithmetic has no rounding (only `float32` and `float64` have bounds)"
+                        .into(),
+                );
+            }
+            if claim.unit != semantics.unit() {
+                return bad(
+                    &format!("rounding.{name}.unit"),
+                    format!(
+                        "{} is not the unit roundoff of {name} (it is 2^{})",
+                        claim.unit,
+                        if *semantics == Semantics::Float32 {
+                            -24
+                        } else {
+                            -53
+                        }
+                    ),
+                );
+            }
+            nonnegative(&format!("rounding.{name}.first_layer"), claim.first_layer)?;
+            nonnegative(&format!("rounding.{name}.output"), claim.output)?;
+        }
+        for (what, table) in [
+            ("margin", &self.points.margin),
+            ("distance", &self.points.distance),
+        ] {
+            for (semantics, values) in table {
+                for (i, v) in values.iter().enumerate() {
+                    if v.is_nan() {
+                        return bad(
+                            &format!("points.{what}.{}[{i}]", semantics.name()),
+                            "NaN is not a bound".into(),
+                        );
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The certificate as pretty JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("certificates serialise")
+    }
+}
+
+/// The JSON path (`a.b[2].c`) of the first object key `key` in `value`, in
+/// document order, in an object whose other keys are among `expected` (the
+/// fields of the struct serde was reading; any object when empty).
+fn path_of_key(
+    value: &serde_json::Value,
+    key: &str,
+    expected: &[&str],
+    prefix: &str,
+) -> Option<String> {
+    let join = |k: &str| {
+        if prefix.is_empty() {
+            k.to_string()
+        } else {
+            format!("{prefix}.{k}")
+        }
+    };
+    match value {
+        serde_json::Value::Object(map) => {
+            let fits = expected.is_empty()
+                || map
+                    .keys()
+                    .all(|k| k == key || expected.contains(&k.as_str()));
+            if fits && map.contains_key(key) {
+                return Some(join(key));
+            }
+            map.iter()
+                .find_map(|(k, v)| path_of_key(v, key, expected, &join(k)))
+        }
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| path_of_key(v, key, expected, &format!("{prefix}[{i}]"))),
+        _ => None,
     }
 }
 
@@ -268,4 +512,35 @@ pub fn data_sha256(points: ndarray::ArrayView2<f64>, labels: &[serde_json::Value
         hash.update(b"\n");
     }
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_path_of_an_unknown_key_is_found_in_the_struct_serde_was_reading() {
+        let tree: serde_json::Value = serde_json::json!({
+            "radius": 1,
+            "output": {"kind": "logits", "labels": [0, 1], "radius": 2},
+            "points": {"score": [[0, 1]], "margin": {"real": [1.0]}},
+        });
+        let expected = ["kind", "labels", "tolerance"];
+        assert_eq!(
+            path_of_key(&tree, "radius", &expected, ""),
+            Some("output.radius".to_string())
+        );
+        assert_eq!(
+            path_of_key(&tree, "radius", &[], ""),
+            Some("radius".to_string())
+        );
+        assert_eq!(path_of_key(&tree, "absent", &[], ""), None);
+    }
+
+    #[test]
+    fn the_unit_roundoffs_are_powers_of_two() {
+        assert_eq!(Semantics::Float32.unit(), 1.0 / 16_777_216.0);
+        assert_eq!(Semantics::Float64.unit(), f64::EPSILON / 2.0);
+        assert_eq!(MAX_M, 4_294_967_296);
+    }
 }

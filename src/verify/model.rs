@@ -145,6 +145,23 @@ pub enum ModelError {
 pub fn read_model(bytes: &[u8]) -> Result<Model, ModelError> {
     let proto =
         ModelProto::parse_from_bytes(bytes).map_err(|e| ModelError::Parse(e.to_string()))?;
+    // onnx.checker refuses a domain imported twice (`ai.onnx` is the default
+    // domain's other name).
+    let mut domains: Vec<&str> = Vec::new();
+    for o in &proto.opset_import {
+        let domain = if o.domain == "ai.onnx" {
+            ""
+        } else {
+            o.domain.as_str()
+        };
+        if domains.contains(&domain) {
+            return Err(graph(format!(
+                "the opset domain `{}` is imported twice",
+                if domain.is_empty() { "ai.onnx" } else { domain }
+            )));
+        }
+        domains.push(domain);
+    }
     match proto
         .opset_import
         .iter()
@@ -580,6 +597,11 @@ impl Chain<'_> {
         }
         if node.output.len() != 1 || node.output[0].is_empty() {
             return Err(fail(format!("{} outputs, expected 1", node.output.len())));
+        }
+        for (k, a) in node.attribute.iter().enumerate() {
+            if node.attribute[..k].iter().any(|b| b.name == a.name) {
+                return Err(fail(format!("attribute `{}` is given twice", a.name)));
+            }
         }
         let operands: Vec<&str> = node.input.iter().map(String::as_str).collect();
         let uses = operands.iter().filter(|&&o| o == current).count();

@@ -62,6 +62,23 @@ impl OnnxMetadata {
 /// Reads a model from bytes.
 pub fn read_onnx(bytes: &[u8]) -> Result<(LayerNetwork, OnnxMetadata), OnnxError> {
     let model = ModelProto::parse_from_bytes(bytes)?;
+    // onnx.checker refuses a domain imported twice (`ai.onnx` is the default
+    // domain's other name).
+    let mut domains: Vec<&str> = Vec::new();
+    for o in &model.opset_import {
+        let domain = if o.domain == "ai.onnx" {
+            ""
+        } else {
+            o.domain.as_str()
+        };
+        if domains.contains(&domain) {
+            return Err(unsupported(format!(
+                "the opset domain `{}` is imported twice",
+                if domain.is_empty() { "ai.onnx" } else { domain }
+            )));
+        }
+        domains.push(domain);
+    }
     let graph = model
         .graph
         .as_ref()
@@ -340,6 +357,25 @@ impl Chain {
                 node: node_id(node),
                 op: format!("{}::{}", node.domain, node.op_type),
             });
+        }
+        for (k, a) in node.attribute.iter().enumerate() {
+            if node.attribute[..k].iter().any(|b| b.name == a.name) {
+                return Err(unsupported(format!(
+                    "node `{}`: attribute `{}` is given twice",
+                    node_id(node),
+                    a.name
+                )));
+            }
+        }
+        if node.op_type != "Gemm" {
+            if let Some(a) = node.attribute.first() {
+                return Err(unsupported(format!(
+                    "node `{}` ({}): unexpected attribute `{}`",
+                    node_id(node),
+                    node.op_type,
+                    a.name
+                )));
+            }
         }
         let [result] = &node.output[..] else {
             return Err(unsupported(format!(
