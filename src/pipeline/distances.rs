@@ -3,7 +3,8 @@
 //! for rounding before anything is built, so there is no rebuild loop.
 
 use super::{
-    arithmetic, CompileError, CompileOptions, Compiled, NetworkPlan, Phase, Summary, ONNX_MAX_BYTES,
+    arithmetic, lower_and_optimise, CompileError, CompileOptions, Compiled, NetworkPlan, Phase,
+    Summary, ONNX_MAX_BYTES,
 };
 use crate::analysis::rounding::rounding_check;
 use crate::analysis::separation::Separation;
@@ -13,8 +14,6 @@ use crate::construct::distance_plan::{
 use crate::construct::distances::{assemble_distances, DistanceAssembly};
 use crate::construct::plan::{PlanError, Request};
 use crate::data::Dataset;
-use crate::lower::lower;
-use crate::passes;
 use crate::spec::{NetworkSpec, OutputKind, Precision};
 use std::time::Instant;
 
@@ -123,14 +122,7 @@ pub(super) fn compile_planned(
     })?;
     phase.finish();
     lap("assemble");
-    let phase = crate::progress::phase("lower", None);
-    let mut network = lower(&program);
-    phase.finish();
-    lap("lower");
-    let phase = crate::progress::phase("passes", None);
-    passes::run_default(&mut network);
-    phase.finish();
-    lap("passes");
+    let network = lower_and_optimise(&program, &mut lap);
     let largest_coordinate = data.points.iter().fold(0.0f64, |m, x| m.max(x.abs()));
     let rounding = rounding_check(
         &program,

@@ -229,15 +229,21 @@ fn build(
     })?;
     phase.finish();
     lap("assemble");
+    let network = lower_and_optimise(&program, lap);
+    Ok((program, network))
+}
+
+/// Lowers `program` and runs the default passes, timing both phases.
+fn lower_and_optimise(program: &StageProgram, lap: &mut dyn FnMut(&'static str)) -> LayerNetwork {
     let phase = crate::progress::phase("lower", None);
-    let mut network = lower(&program);
+    let mut network = lower(program);
     phase.finish();
     lap("lower");
     let phase = crate::progress::phase("passes", None);
     passes::run_default(&mut network);
     phase.finish();
     lap("passes");
-    Ok((program, network))
+    network
 }
 
 fn phases_as_map<S: serde::Serializer>(phases: &[Phase], serializer: S) -> Result<S::Ok, S::Error> {
