@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Scores vs distances, side by side (issue 11): for every example network in
-l1 and linf, and for raw-scale tables made here (one feature in the
+"""Scores vs distances, side by side (issue 11): for every data set in l1,
+l2 and linf, and for raw-scale tables made here (one feature in the
 thousands that varies by units, the others small; integer coordinates),
 compile with `radius = max` under `construction = scores` and `distances`,
 in float32 and float64, and print a Markdown table of the certified ratio,
@@ -64,7 +64,7 @@ def main():
     print("| data | norm | construction | f32 ratio | f64 ratio | width | depth | parameters | seconds (f32) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, source in sets:
-        for norm in ["l1", "linf"]:
+        for norm in ["l1", "l2", "linf"]:
             for construction in ["scores", "distances"]:
                 cells = {}
                 for precision in ["f32", "f64"]:
