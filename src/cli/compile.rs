@@ -424,6 +424,9 @@ fn compile_error(
                 .error_at(net.span, "this network", message)
                 .with_help(format!("{}; nothing was written", fixes.join(", or ")))
         }
+        CompileError::Plan(PlanError::DirectionsTooManyPoints { .. }) => program
+            .error_at(net.construction_span, "this construction", message)
+            .with_help("use `construction = scores` (or `auto`), or `norm = l1` / `norm = linf`"),
         CompileError::Plan(PlanError::DistancesNeedPolyhedralNorm { .. }) => program
             .error_at(net.construction_span, "this construction", message)
             .with_help("use `construction = scores` (or `auto`) for this norm, or `norm = l1` / `norm = linf`"),
@@ -459,7 +462,10 @@ fn compile_error_kind(e: &CompileError) -> &'static str {
             "depth"
         }
         CompileError::Plan(PlanError::Projection(_)) => "projection",
-        CompileError::Plan(PlanError::DistancesNeedPolyhedralNorm { .. })
+        CompileError::Plan(
+            PlanError::DistancesNeedPolyhedralNorm { .. }
+            | PlanError::DirectionsTooManyPoints { .. },
+        )
         | CompileError::Unsupported(_) => "construction",
         CompileError::Precision { .. } => "precision",
         CompileError::TooLarge { .. } => "too-large",

@@ -126,11 +126,9 @@ pub fn plan_distances(
                 }
             };
             let found = pair_directions(centred.view(), &data.labels, target, MAX_DIRECTIONS)
-                .ok_or(PlanError::DistancesNeedPolyhedralNorm {
-                    norm: format!(
-                        "{} on more than {} points",
-                        request.norm, DIRECTIONS_MAX_POINTS
-                    ),
+                .ok_or(PlanError::DirectionsTooManyPoints {
+                    points: data.len(),
+                    max: DIRECTIONS_MAX_POINTS,
                 })?;
             (found.matrix, "directions")
         }
@@ -161,7 +159,20 @@ pub fn plan_distances(
     };
     let kept = matrix.nrows();
     let mapped = centred.dot(&matrix.t());
-    let delta_prime = distance_separation(&mapped, &data.labels, norm);
+    let delta_prime = if strategy == "directions" {
+        distance_separation(&mapped, &data.labels, norm)
+    } else {
+        // A selection drops only coordinates constant on the data, so the
+        // mapped pairs' distances are the data's: delta_p, less the
+        // rounding of the centring (each coordinate of x - mu is within
+        // one f64 rounding of its value, K of them in l1).
+        let reach = mapped.iter().fold(0.0f64, |m, y| m.max(y.abs()));
+        let terms = match norm {
+            DistanceNorm::L1 => kept as f64,
+            DistanceNorm::Linf => 1.0,
+        };
+        request.delta - 4.0 * f64::EPSILON * reach * terms
+    };
     // ||V||_{p->q}: 1 for a selection (p = q); the largest row l2 norm for
     // directions (p = 2, q = inf).
     let norm_bound = matrix

@@ -129,6 +129,14 @@ pub enum PlanError {
         /// The network's norm.
         norm: String,
     },
+    /// The l2 distance map keeps every differently-labelled pair in memory.
+    #[error("construction = distances maps l2 balls for at most {max} points, and the data has {points}")]
+    DirectionsTooManyPoints {
+        /// N.
+        points: usize,
+        /// The most it handles.
+        max: usize,
+    },
 }
 
 fn not_certified(

@@ -19,6 +19,10 @@ use crate::data::Dataset;
 use crate::norm::Norm;
 use crate::spec::{Budget, OutputKind, ProjectionChoice, RadiusSpec};
 
+/// Above this many points the score estimate for l1, linf and `l(p)`
+/// (which needs a separation in l2 besides the network's own) is skipped.
+pub const MAX_POINTS_FOR_ESTIMATE: usize = 20_000;
+
 /// One construction's reach, as a fraction of the limit delta_p / 2.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reach {
@@ -43,9 +47,14 @@ pub fn reach(data: &Dataset, norm: Norm, delta: f64) -> Vec<Reach> {
     if data.classes.len() < 2 || limit.is_nan() || limit <= 0.0 || !limit.is_finite() {
         return out;
     }
+    // The estimate for scores needs delta_2: a second separation for the
+    // other norms, skipped on large data (check's main cost).
     let delta_2 = match norm {
-        Norm::L2 => delta,
-        _ => separation(data.points.view(), &data.labels, Norm::L2).delta,
+        Norm::L2 => Some(delta),
+        _ if data.len() <= MAX_POINTS_FOR_ESTIMATE => {
+            Some(separation(data.points.view(), &data.labels, Norm::L2).delta)
+        }
+        _ => None,
     };
     let d = data.dim() as f64;
     let identity_bound = match norm {
@@ -53,13 +62,18 @@ pub fn reach(data: &Dataset, norm: Norm, delta: f64) -> Vec<Reach> {
         Norm::Lp(p) if p > 2.0 => d.powf(0.5 - 1.0 / p),
         _ => 1.0,
     };
-    let scores = (delta_2 / (2.0 * identity_bound) / limit).min(1.0);
+    let scores = delta_2.map(|delta_2| (delta_2 / (2.0 * identity_bound) / limit).min(1.0));
     out.push(Reach {
         construction: "scores",
-        float32: Some(scores),
-        float64: Some(scores),
+        float32: scores,
+        float64: scores,
         exact: false,
-        how: "estimate: identity map, real arithmetic".into(),
+        how: match scores {
+            Some(_) => "estimate: identity map, real arithmetic".into(),
+            None => format!(
+                "not estimated above {MAX_POINTS_FOR_ESTIMATE} points (an l2 separation); compile reports it"
+            ),
+        },
     });
     if distance_norm_for(norm).is_some() {
         let at = |unit: f64| {
@@ -78,19 +92,20 @@ pub fn reach(data: &Dataset, norm: Norm, delta: f64) -> Vec<Reach> {
                 },
                 Arithmetic { unit },
             )
-            .ok()
             .map(|plan| plan.sigma_max / limit)
+        };
+        let (float32, float64) = (at(F32_UNIT_ROUNDOFF), at(F64_UNIT_ROUNDOFF));
+        let how = match (&float32, norm) {
+            (Err(e), _) => format!("not planned: {e}"),
+            (Ok(_), Norm::L2) => "planned: unit directions; radius = max takes 0.999 of it".into(),
+            (Ok(_), _) => "planned: identity map; radius = max takes 0.999 of it".into(),
         };
         out.push(Reach {
             construction: "distances",
-            float32: at(F32_UNIT_ROUNDOFF),
-            float64: at(F64_UNIT_ROUNDOFF),
+            float32: float32.ok(),
+            float64: float64.ok(),
             exact: true,
-            how: if norm == Norm::L2 {
-                "planned: unit directions; radius = max takes 0.999 of it".into()
-            } else {
-                "planned: identity map; radius = max takes 0.999 of it".into()
-            },
+            how,
         });
     }
     out
