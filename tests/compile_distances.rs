@@ -263,3 +263,26 @@ fn l2_raw_tables_compile_in_float32_through_unit_directions() {
         best.summary.ratio
     );
 }
+
+#[test]
+fn construction_errors_name_the_spec_line_and_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = "dataset d { [0, 0] -> 0  [1, 0] -> 1  [0, 1] -> 1 }\n\
+                network n {\n    data = d\n    norm = l(3)\n    construction = distances\n}\n";
+    std::fs::write(dir.path().join("spec.rmem"), spec).unwrap();
+    let out = support::robmem_in(dir.path(), &["compile", "spec.rmem"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("spec.rmem:5:20"), "{stderr}");
+    assert!(stderr.contains("l1, l2 and linf"), "{stderr}");
+    assert!(stderr.contains("construction = scores"), "{stderr}");
+
+    let spec = "dataset d { [0, 0] -> 0  [1, 0] -> 1 }\n\
+                network n { data = d  construction = distance }\n";
+    std::fs::write(dir.path().join("spec.rmem"), spec).unwrap();
+    let out = support::robmem_in(dir.path(), &["compile", "spec.rmem"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("spec.rmem:2:38"), "{stderr}");
+    assert!(stderr.contains("distances"), "{stderr}");
+}
