@@ -3,8 +3,8 @@
 //! for rounding before anything is built, so there is no rebuild loop.
 
 use super::{
-    arithmetic, lower_and_optimise, CompileError, CompileOptions, Compiled, NetworkPlan, Phase,
-    Summary, ONNX_MAX_BYTES,
+    arithmetic, lower_and_optimise, summarise, Built, CompileError, CompileOptions, Compiled,
+    NetworkPlan, Phase, ONNX_MAX_BYTES,
 };
 use crate::analysis::rounding::rounding_check;
 use crate::analysis::separation::Separation;
@@ -130,33 +130,19 @@ pub(super) fn compile_planned(
         largest_coordinate + plan.radius,
         unit,
     );
-    let finite = |x: f64| x.is_finite().then_some(x);
-    let limit = separation.delta / 2.0;
-    let summary = Summary {
-        network: spec.name.clone(),
-        points: data.len(),
-        dim: data.dim(),
-        labels: data.classes.len(),
-        norm: spec.norm.to_string(),
-        delta: finite(separation.delta),
-        limit: finite(limit),
-        radius: finite(plan.radius),
-        ratio: finite(plan.radius / limit),
-        construction: "distances".to_string(),
-        construction_reason: String::new(),
-        projection: plan.strategy.to_string(),
-        m: plan.k(),
-        draws: 1,
-        slots_per_label: plan.slots_per_class,
-        width: network.width(),
-        depth: network.depth(),
-        parameters: network.parameters(),
-        delta_projected: plan.delta_prime,
-        gamma: program.margin(),
-        rounding_bound: rounding.bound,
-        rounding_limit: rounding.limit,
+    let summary = summarise(
+        data,
+        spec,
+        separation,
+        Built {
+            program: &program,
+            network: &network,
+            rounding: &rounding,
+            draws: 1,
+            slots_per_label: plan.slots_per_class,
+        },
         seconds,
-    };
+    );
     Ok(Compiled {
         program,
         network,

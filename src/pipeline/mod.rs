@@ -11,7 +11,9 @@
 mod choose;
 mod distances;
 
-use crate::analysis::rounding::{rounding_check, F32_UNIT_ROUNDOFF, F64_UNIT_ROUNDOFF};
+use crate::analysis::rounding::{
+    rounding_check, RoundingCheck, F32_UNIT_ROUNDOFF, F64_UNIT_ROUNDOFF,
+};
 use crate::analysis::separation::Separation;
 use crate::construct::assemble::{assemble, Assembly, AssemblyError};
 use crate::construct::distance_plan::DistancePlan;
@@ -322,6 +324,57 @@ pub fn compile_with(
     choose::compile_chosen(data, spec, separation, options)
 }
 
+/// What a summary reads from a built network besides the spec and data.
+struct Built<'a> {
+    program: &'a StageProgram,
+    network: &'a LayerNetwork,
+    rounding: &'a RoundingCheck,
+    /// Random draws the projection took (1 for deterministic maps).
+    draws: usize,
+    /// Accumulators or running minima per label.
+    slots_per_label: usize,
+}
+
+/// The figures `compile` reports for a built network, for either
+/// construction (the construction's name, map, radius and margins are read
+/// from the stage program).
+fn summarise(
+    data: &Dataset,
+    spec: &NetworkSpec,
+    separation: &Separation,
+    built: Built<'_>,
+    seconds: Vec<Phase>,
+) -> Summary {
+    let program = built.program;
+    let finite = |x: f64| x.is_finite().then_some(x);
+    let limit = separation.delta / 2.0;
+    Summary {
+        network: spec.name.clone(),
+        points: data.len(),
+        dim: data.dim(),
+        labels: data.classes.len(),
+        norm: spec.norm.to_string(),
+        delta: finite(separation.delta),
+        limit: finite(limit),
+        radius: finite(program.radius),
+        ratio: finite(program.radius / limit),
+        construction: program.kind().to_string(),
+        construction_reason: String::new(),
+        projection: program.projection.strategy.clone(),
+        m: program.projection.m(),
+        draws: built.draws,
+        slots_per_label: built.slots_per_label,
+        width: built.network.width(),
+        depth: built.network.depth(),
+        parameters: built.network.parameters(),
+        delta_projected: program.delta_prime(),
+        gamma: program.margin(),
+        rounding_bound: built.rounding.bound,
+        rounding_limit: built.rounding.limit,
+        seconds,
+    }
+}
+
 /// The unit roundoff of the spec's precision, and its name.
 fn arithmetic(precision: Precision) -> (&'static str, f64) {
     match precision {
@@ -447,34 +500,19 @@ fn compile_scores(
     // A replan aimed above the radius to make room for rounding; record
     // what was certified.
     plan.radius = radius;
-    let projection = &plan.candidate.projection;
-    let finite = |x: f64| x.is_finite().then_some(x);
-    let limit = separation.delta / 2.0;
-    let summary = Summary {
-        network: spec.name.clone(),
-        points: data.len(),
-        dim: data.dim(),
-        labels: data.classes.len(),
-        norm: spec.norm.to_string(),
-        delta: finite(separation.delta),
-        limit: finite(limit),
-        radius: finite(radius),
-        ratio: finite(radius / limit),
-        construction: "scores".to_string(),
-        construction_reason: String::new(),
-        projection: projection.strategy.name().to_string(),
-        m: projection.m(),
-        draws: projection.draws,
-        slots_per_label: plan.slots_per_class,
-        width: network.width(),
-        depth: network.depth(),
-        parameters: network.parameters(),
-        delta_projected: plan.candidate.projected.delta,
-        gamma: program.margin(),
-        rounding_bound: rounding.bound,
-        rounding_limit: rounding.limit,
+    let summary = summarise(
+        data,
+        spec,
+        separation,
+        Built {
+            program: &program,
+            network: &network,
+            rounding: &rounding,
+            draws: plan.candidate.projection.draws,
+            slots_per_label: plan.slots_per_class,
+        },
         seconds,
-    };
+    );
     Ok(Compiled {
         program,
         network,
