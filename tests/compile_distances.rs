@@ -29,9 +29,13 @@ use support::{all_probes, argmax, spec, tract_run_f32};
 /// earlier row with the same label; rows equal to an earlier row of another
 /// label are dropped (they could not be memorized at any radius).
 fn raw_table(seed: u64, n: usize, d: usize) -> Dataset {
+    raw_table_labelled(seed, n, d, &[20000001.0, 20000002.0, 7.0])
+}
+
+/// [`raw_table`] with the label values `values`.
+fn raw_table_labelled(seed: u64, n: usize, d: usize, values: &[f64]) -> Dataset {
     assert!(d >= 3);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let values = [20000001.0, 20000002.0, 7.0];
     let mut rows: Vec<Vec<f64>> = Vec::new();
     let mut labels: Vec<f64> = Vec::new();
     let mut seen: HashMap<Vec<u64>, f64> = HashMap::new();
@@ -69,8 +73,25 @@ fn compile_with(
     radius: RadiusSpec,
     construction: ConstructionChoice,
 ) -> Result<Compiled, CompileError> {
-    let mut spec = spec(norm, radius, OutputKind::Logits, ProjectionChoice::Auto);
+    compile_output(data, norm, radius, construction, OutputKind::Logits)
+}
+
+fn compile_output(
+    data: &Dataset,
+    norm: Norm,
+    radius: RadiusSpec,
+    construction: ConstructionChoice,
+    output: OutputKind,
+) -> Result<Compiled, CompileError> {
+    let mut spec = spec(norm, radius, output, ProjectionChoice::Auto);
     spec.construction = construction;
+    if data.classes.values.iter().any(|v| match v {
+        LabelValue::Number(x) => x.abs() >= 16777216.0,
+        LabelValue::Name(_) => false,
+    }) && output == OutputKind::Label
+    {
+        spec.precision = Precision::F64;
+    }
     let sep = separation(data.points.view(), &data.labels, norm);
     compile(data, &spec, &sep)
 }
@@ -217,7 +238,8 @@ fn slots_trade_width_for_depth_within_the_budget() {
                     &sizes,
                     data.dim(),
                     robmem::ir::stages::DistanceNorm::Linf,
-                    k
+                    k,
+                    OutputKind::Logits
                 )
         );
         assert_eq!(
@@ -226,7 +248,8 @@ fn slots_trade_width_for_depth_within_the_budget() {
                 &sizes,
                 data.dim(),
                 robmem::ir::stages::DistanceNorm::Linf,
-                k
+                k,
+                OutputKind::Logits
             )
         );
     }
@@ -285,4 +308,151 @@ fn construction_errors_name_the_spec_line_and_the_fix() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("spec.rmem:2:38"), "{stderr}");
     assert!(stderr.contains("distances"), "{stderr}");
+}
+
+/// Every data point and every probe of its ball (random surface points,
+/// linf corners, l1 vertices, towards the nearest other-label point), as
+/// one batch, with the point each row belongs to.
+fn points_and_probes(
+    data: &Dataset,
+    compiled: &Compiled,
+    norm: Norm,
+    seed: u64,
+) -> (Array2<f64>, Vec<usize>) {
+    let (probes, owners) = all_probes(data, compiled, norm, seed);
+    let rows = data.len() + owners.len();
+    let inputs = Array2::from_shape_fn((rows, data.dim()), |(r, k)| {
+        if r < data.len() {
+            data.points[[r, k]]
+        } else {
+            probes[[r - data.len(), k]]
+        }
+    });
+    let owners = (0..data.len()).chain(owners).collect();
+    (inputs, owners)
+}
+
+/// Asserts that every output row is exactly its point's label value.
+fn assert_exact_labels(data: &Dataset, outputs: &Array2<f64>, owners: &[usize], what: &str) {
+    for (row, &i) in outputs.rows().into_iter().zip(owners) {
+        let want = support::expected(data, OutputKind::Label, i);
+        assert_eq!(row[0], want, "{what}: a probe of point {i}'s ball");
+    }
+}
+
+#[test]
+fn label_distance_networks_output_the_exact_label_on_every_ball_in_tract() {
+    // Hostile raw data: a column in the thousands, small integers, a
+    // constant column, duplicate rows, negative labels.
+    let data = raw_table_labelled(11, 120, 4, &[-3.0, 5.0, 12.0, 40.0]);
+    for norm in [Norm::L1, Norm::Linf] {
+        for radius in [RadiusSpec::Max, RadiusSpec::OfLimit(0.9)] {
+            let compiled = compile_output(
+                &data,
+                norm,
+                radius,
+                ConstructionChoice::Distances,
+                OutputKind::Label,
+            )
+            .unwrap_or_else(|e| panic!("{norm}: {e}"));
+            let Construction::Distances(stage) = &compiled.program.construction else {
+                panic!("{norm}: not a distance network");
+            };
+            let chain = stage.label.as_ref().expect("a label chain");
+            assert_eq!(chain.groups.len(), 4);
+            assert_eq!(chain.kappa, 2.0 / stage.margin);
+            assert_eq!(compiled.network.output_dim(), 1);
+            if radius == RadiusSpec::Max {
+                // The label gadget needs a quarter of the margin for its
+                // gaps' rounding: a little below the logits' 0.98.
+                let ratio = compiled.summary.ratio.unwrap();
+                assert!(ratio >= 0.95, "{norm}: ratio {ratio}");
+            }
+            let bytes = write_onnx(
+                &compiled.network,
+                &OnnxOptions {
+                    precision: Precision::F32,
+                    output: OutputKind::Label,
+                    ..OnnxOptions::default()
+                },
+            )
+            .unwrap();
+            let (inputs, owners) = points_and_probes(&data, &compiled, norm, 11);
+            assert!(owners.len() > 120 * 8, "{} probes", owners.len());
+            let outputs = tract_run_f32(&bytes, &inputs);
+            assert_exact_labels(&data, &outputs, &owners, &format!("{norm} float32"));
+        }
+    }
+}
+
+#[test]
+fn big_labels_in_float64_and_the_label_tail_costs_a_layer_per_class() {
+    let data = raw_table_labelled(12, 90, 5, &[20000001.0, -3.0, 7.0]);
+    for norm in [Norm::L1, Norm::Linf] {
+        let label = compile_output(
+            &data,
+            norm,
+            RadiusSpec::Max,
+            ConstructionChoice::Distances,
+            OutputKind::Label,
+        )
+        .unwrap_or_else(|e| panic!("{norm}: {e}"));
+        let (inputs, owners) = points_and_probes(&data, &label, norm, 12);
+        let outputs = robmem::eval::evaluate(&label.network, inputs.view());
+        assert_exact_labels(&data, &outputs, &owners, &format!("{norm} float64"));
+        // float32 cannot carry 20000001: refused with the fix.
+        let mut spec32 = spec(
+            norm,
+            RadiusSpec::Max,
+            OutputKind::Label,
+            ProjectionChoice::Auto,
+        );
+        spec32.construction = ConstructionChoice::Distances;
+        let sep = separation(data.points.view(), &data.labels, norm);
+        let err = compile(&data, &spec32, &sep)
+            .map(|c| c.summary.depth)
+            .expect_err("float32 cannot carry 20000001");
+        assert!(err.to_string().contains("not a float32 number"), "{err}");
+        // The same data as logits: the label tail adds C + 1 layers.
+        let logits =
+            compile_with(&data, norm, RadiusSpec::Max, ConstructionChoice::Distances).unwrap();
+        assert_eq!(label.summary.depth, logits.summary.depth + 3 + 1, "{norm}");
+        let sizes = data.class_sizes();
+        assert_eq!(
+            label.summary.depth,
+            robmem::construct::distance_plan::distance_depth(
+                &sizes,
+                label.summary.m,
+                match norm {
+                    Norm::L1 => robmem::ir::stages::DistanceNorm::L1,
+                    _ => robmem::ir::stages::DistanceNorm::Linf,
+                },
+                1,
+                OutputKind::Label
+            )
+        );
+    }
+}
+
+#[test]
+fn auto_considers_distances_for_label_output() {
+    let data = raw_table_labelled(13, 120, 4, &[-3.0, 5.0, 12.0]);
+    for norm in [Norm::L1, Norm::Linf] {
+        let auto = compile_output(
+            &data,
+            norm,
+            RadiusSpec::Max,
+            ConstructionChoice::Auto,
+            OutputKind::Label,
+        )
+        .unwrap();
+        assert!(
+            !auto.summary.construction_reason.contains("output = label"),
+            "{}",
+            auto.summary.construction_reason
+        );
+        // On raw tables the distances certify more.
+        assert_eq!(auto.summary.construction, "distances", "{norm}");
+        assert!(auto.summary.construction_reason.contains("certifies"));
+    }
 }

@@ -400,3 +400,90 @@ fn float32_outputs_stay_within_the_certified_distances_in_tract() {
         );
     }
 }
+
+/// A label distance network (specs/construction.md 8.3, certificate.md 10)
+/// on points with a column in the thousands, labels -3, 5 and 12.
+fn distance_folder(norm: &str) -> Folder {
+    let mut text = String::from("big,x,y,label\n");
+    let data = random_data(31, 30, 2, 2, false);
+    for i in 0..30 {
+        let big = 1500 + (i * 37) % 50;
+        let label = ["-3", "5", "12"][(i * 7) % 3];
+        text += &format!(
+            "{big},{},{},{label}\n",
+            data.points[[i, 0]],
+            data.points[[i, 1]]
+        );
+    }
+    let body =
+        format!("    norm = {norm}\n    radius = 0.9 of limit\n    construction = distances");
+    Folder::new(&text, &body).compiled()
+}
+
+#[test]
+fn distance_label_certificates_verify_in_l1_and_linf() {
+    for norm in ["l1", "linf"] {
+        let folder = distance_folder(norm);
+        folder.assert_holds();
+        let cert = folder.certificate();
+        assert_eq!(cert["construction"], "distances", "{norm}");
+        assert_eq!(cert["output"]["kind"], "label", "{norm}");
+        let distances = cert["points"]["distance"]["float32"].as_array().unwrap();
+        assert_eq!(distances.len(), 30);
+        assert!(distances.iter().all(|d| d.as_f64().unwrap() < 0.5));
+        assert_eq!(folder.neurons("h1.").len(), 2, "{norm}");
+        assert_eq!(folder.neurons("b").len(), 2, "{norm}");
+    }
+}
+
+#[test]
+fn distance_label_gadget_tampered_is_rejected() {
+    // One step part's weights: the pair's rows differ.
+    let folder = distance_folder("linf");
+    let [l, n] = folder.neurons("h1.0")[0];
+    folder.tamper_model(|net| net.layers[l].weight.row_mut(n).mapv_inplace(|w| w * 0.5));
+    folder.assert_rejected(&["gadgets"]);
+    // kappa halved on both parts: still a step pair, but the own step no
+    // longer reaches 1 on the closest pair's balls.
+    let folder = distance_folder("linf");
+    let steps = folder.neurons("h2.");
+    folder.tamper_model(|net| {
+        for &[l, n] in &steps {
+            net.layers[l].weight.row_mut(n).mapv_inplace(|w| w * 0.5);
+        }
+    });
+    folder.assert_rejected(&["distances"]);
+    // A write's biases moved together: the register gets another value.
+    let folder = distance_folder("l1");
+    let [l1, n1] = folder.neurons("l1")[0];
+    let [l2, n2] = folder.neurons("l2")[0];
+    folder.tamper_model(|net| {
+        net.layers[l1].bias[n1] += 1.0;
+        net.layers[l2].bias[n2] -= 1.0;
+    });
+    folder.assert_rejected(&["distances"]);
+    // The output's bias.
+    let folder = distance_folder("l1");
+    let [l, n] = folder.neurons("o0")[0];
+    folder.tamper_model(|net| net.layers[l].bias[n] += 0.75);
+    folder.assert_rejected(&["distances"]);
+    // b, i and a write half negated.
+    for role in ["b", "i", "l1", "l2"] {
+        let folder = distance_folder("linf");
+        negate(&folder, role);
+        folder.assert_rejected(&["gadgets", "distances"]);
+    }
+}
+
+#[test]
+fn distance_label_with_a_flipped_data_label_is_rejected() {
+    let folder = distance_folder("linf");
+    let text = std::fs::read_to_string(folder.path("data.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let (row, label) = lines[1].rsplit_once(',').unwrap();
+    let other = if label == "5" { "12" } else { "5" };
+    lines[1] = format!("{row},{other}");
+    std::fs::write(folder.path("data.csv"), lines.join("\n") + "\n").unwrap();
+    folder.rehash_data();
+    folder.assert_rejected(&["distances"]);
+}

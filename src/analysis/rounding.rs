@@ -107,6 +107,7 @@ pub fn rounding_check(
                 projected_radius: program.projection.projected_radius,
                 slots_per_class: stage.slots_per_class,
                 unit,
+                label: stage.label.as_ref().map(|chain| chain.groups.len()),
             });
             RoundingCheck {
                 bound,
@@ -217,6 +218,8 @@ pub struct DistanceRounding<'a> {
     pub slots_per_class: usize,
     /// Unit roundoff.
     pub unit: f64,
+    /// `output = label`: the number of classes the label gadget closes.
+    pub label: Option<usize>,
 }
 
 /// A bound, in distance units, on how much rounding can shrink the margin
@@ -238,6 +241,12 @@ pub struct DistanceRounding<'a> {
 /// Every quantity is first order in the coordinates: no `(R / delta)^2`.
 /// The result is doubled for safety: this is the compiler's plan; the
 /// checker recomputes the bound rigorously from the stored weights.
+///
+/// The label gadget (section 5B on the minima, `kappa = 2 / margin`) needs
+/// kappa times the error of a gap `B - M_c` below 1/2, i.e. that error below
+/// a quarter of the margin: the gap holds two minima's errors, plus the
+/// running best's rounding (one relative rounding per class closed) and the
+/// step row's, so the bound is four times that sum, doubled.
 pub fn distance_rounding(inputs: &DistanceRounding<'_>) -> f64 {
     let u = inputs.unit;
     let k_count = inputs.matrix.nrows();
@@ -291,8 +300,15 @@ pub fn distance_rounding(inputs: &DistanceRounding<'_>) -> f64 {
     let running = 2.0 * u * largest;
     let tree = ceil_log2(inputs.slots_per_class) as f64 * growth(4, u) * 2.0 * largest;
     let output = growth(2, u) * 2.0 * largest;
-    let logit = widening + stored + halves + distance + running + tree + output;
-    2.0 * 2.0 * logit
+    let minimum = widening + stored + halves + distance + running + tree;
+    match inputs.label {
+        None => 2.0 * 2.0 * (minimum + output),
+        Some(classes) => {
+            let best = (classes as f64 + 2.0) * 2.0 * u * largest;
+            let step = growth(8, u) * 16.0 * largest;
+            2.0 * 4.0 * (2.0 * minimum + best + step)
+        }
+    }
 }
 
 fn ceil_log2(n: usize) -> usize {

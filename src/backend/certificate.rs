@@ -276,6 +276,13 @@ fn distance_certificate(
         StageDistanceNorm::L1 => DistanceNorm::L1,
         StageDistanceNorm::Linf => DistanceNorm::Linf,
     };
+    let label = stage.label.is_some();
+    let output = OutputClaim {
+        kind: if label { "label" } else { "logits" }.to_string(),
+        labels: back.label_names.clone(),
+        tolerance: None,
+    };
+    let values = output.label_values();
     let claims = Claims::compute(
         &back.model,
         &data,
@@ -288,16 +295,11 @@ fn distance_certificate(
             search_up_to: request.search_up_to,
             shift: &[],
             score_offset: 0.0,
-            label_values: None,
+            label_values: label.then_some(values.as_slice()),
             distance_norm: Some(q),
         },
     )
     .map_err(CertificateError::Rejected)?;
-    let output = OutputClaim {
-        kind: "logits".to_string(),
-        labels: back.label_names.clone(),
-        tolerance: None,
-    };
     Ok(finish(
         request,
         &back,
@@ -311,7 +313,7 @@ fn distance_certificate(
             score_offset: 0.0,
             layers,
             score: Vec::new(),
-            label: false,
+            label,
         },
     ))
 }

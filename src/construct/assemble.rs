@@ -4,7 +4,8 @@
 
 use crate::data::{Dataset, LabelValue};
 use crate::ir::stages::{
-    Construction, Group, OutputStage, ProjectionStage, Reduction, ScoreStage, Slot, StageProgram,
+    Construction, Group, LabelChain, OutputStage, ProjectionStage, Reduction, ScoreStage, Slot,
+    StageProgram,
 };
 use crate::norm::Norm;
 use crate::spec::OutputKind;
@@ -261,7 +262,26 @@ fn label_groups(
     by_class: Vec<Vec<usize>>,
     gamma: f64,
 ) -> (Reduction, OutputStage) {
-    let (values, label_shift) = internal_values(a.data);
+    let (chain, output) = label_chain(a.data, by_class, gamma);
+    let reduction = Reduction::LabelGroups {
+        groups: chain.groups,
+        kappa: chain.kappa,
+        reach: chain.reach,
+    };
+    (reduction, output)
+}
+
+/// The label gadget's constants for either construction (sections 5B and
+/// 8.3): one group per class in class order carrying its internal value,
+/// `kappa = 2 / margin` (the step is 0 below `margin / 4` and 1 above
+/// `3 margin / 4`), the reach `Y' = 2 (largest value - 1) + 2`, and the
+/// output stage that subtracts the label shift.
+pub(crate) fn label_chain(
+    data: &Dataset,
+    by_class: Vec<Vec<usize>>,
+    margin: f64,
+) -> (LabelChain, OutputStage) {
+    let (values, label_shift) = internal_values(data);
     let highest = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let groups = by_class
         .into_iter()
@@ -272,9 +292,9 @@ fn label_groups(
             points,
         })
         .collect();
-    let reduction = Reduction::LabelGroups {
+    let chain = LabelChain {
         groups,
-        kappa: 2.0 / gamma,
+        kappa: 2.0 / margin,
         reach: 2.0 * (highest - 1.0) + 2.0,
     };
     let output = OutputStage {
@@ -283,7 +303,7 @@ fn label_groups(
         label_shift,
         outputs: 1,
     };
-    (reduction, output)
+    (chain, output)
 }
 
 /// One label: class 0 everywhere.

@@ -27,7 +27,7 @@ use super::plan::{PlanError, Request};
 use crate::analysis::rounding::{distance_rounding, DistanceRounding};
 use crate::ir::stages::DistanceNorm;
 use crate::norm::Norm;
-use crate::spec::{Budget, RadiusSpec};
+use crate::spec::{Budget, OutputKind, RadiusSpec};
 use ndarray::{Array1, Array2, Axis};
 
 /// `radius = max` certifies this fraction of the largest radius the map
@@ -70,6 +70,8 @@ pub struct DistancePlan {
     pub rounding: f64,
     /// Running minima per class.
     pub slots_per_class: usize,
+    /// Logits or label (the label gadget's layers and its rounding).
+    pub output: OutputKind,
 }
 
 impl DistancePlan {
@@ -201,6 +203,7 @@ pub fn plan_distances(
         projected_radius: reach,
         slots_per_class,
         unit: arithmetic.unit,
+        label: (request.output == OutputKind::Label).then_some(sizes.len()),
     });
     let sigma_max = ((delta_prime - rounding) / (2.0 * norm_bound)).min(limit);
     let radius = match request.radius {
@@ -231,6 +234,7 @@ pub fn plan_distances(
         sigma_max,
         rounding,
         slots_per_class,
+        output: request.output,
     })
 }
 
@@ -252,15 +256,38 @@ pub fn slot_width(k: usize, norm: DistanceNorm) -> usize {
     2 * k + 2 + tree
 }
 
-/// Width of a distance network with `slots` running minima per class.
-pub fn distance_width(sizes: &[usize], k: usize, norm: DistanceNorm, slots: usize) -> usize {
+/// Width of a distance network with `slots` running minima per class. The
+/// label gadget's layers hold at most the other classes' minima and six
+/// neurons (step pair, increase, best, the two halves of a write).
+pub fn distance_width(
+    sizes: &[usize],
+    k: usize,
+    norm: DistanceNorm,
+    slots: usize,
+    output: OutputKind,
+) -> usize {
     let total: usize = sizes.iter().map(|&n| n.min(slots)).sum();
-    k + total * slot_width(k, norm)
+    let running = k + total * slot_width(k, norm);
+    match output {
+        OutputKind::Logits => running,
+        OutputKind::Label => running.max(sizes.len() + 5),
+    }
 }
 
 /// Depth (affine layers) of a distance network with `slots` running minima
-/// per class.
-pub fn distance_depth(sizes: &[usize], k: usize, norm: DistanceNorm, slots: usize) -> usize {
+/// per class; the label gadget adds one layer per class and one for the
+/// last write.
+pub fn distance_depth(
+    sizes: &[usize],
+    k: usize,
+    norm: DistanceNorm,
+    slots: usize,
+    output: OutputKind,
+) -> usize {
+    let label = match output {
+        OutputKind::Logits => 0,
+        OutputKind::Label => sizes.len() + 1,
+    };
     let slots = slots.max(1);
     let longest = sizes.iter().map(|&n| n.div_ceil(slots)).max().unwrap_or(1);
     let most = sizes.iter().map(|&n| n.min(slots)).max().unwrap_or(1);
@@ -268,7 +295,7 @@ pub fn distance_depth(sizes: &[usize], k: usize, norm: DistanceNorm, slots: usiz
         DistanceNorm::L1 => 0,
         DistanceNorm::Linf => ceil_log2(2 * k),
     };
-    1 + (longest + 1 + levels) + ceil_log2(most) + 1
+    1 + (longest + 1 + levels) + ceil_log2(most) + label + 1
 }
 
 fn ceil_log2(n: usize) -> usize {
@@ -290,12 +317,12 @@ fn choose_slots(
     let largest = sizes.iter().copied().max().unwrap_or(1);
     let slots = match request.depth {
         Budget::AtMost(depth) => {
-            let shallowest = distance_depth(sizes, k, norm, largest);
+            let shallowest = distance_depth(sizes, k, norm, largest, request.output);
             if shallowest > depth {
                 return Err(PlanError::DepthTooSmall {
                     depth,
                     needed: shallowest,
-                    width: Some(distance_width(sizes, k, norm, largest)),
+                    width: Some(distance_width(sizes, k, norm, largest, request.output)),
                 });
             }
             // Depth falls as slots grow: the first that fits.
@@ -303,7 +330,7 @@ fn choose_slots(
             let mut hi = largest;
             while lo < hi {
                 let mid = (lo + hi) / 2;
-                if distance_depth(sizes, k, norm, mid) <= depth {
+                if distance_depth(sizes, k, norm, mid, request.output) <= depth {
                     hi = mid;
                 } else {
                     lo = mid + 1;
@@ -314,7 +341,7 @@ fn choose_slots(
         _ => 1,
     };
     if let Budget::AtMost(width) = request.width {
-        let needed = distance_width(sizes, k, norm, slots);
+        let needed = distance_width(sizes, k, norm, slots, request.output);
         if needed > width {
             return Err(PlanError::WidthTooSmall { width, needed });
         }
@@ -338,13 +365,18 @@ mod tests {
     #[test]
     fn depth_falls_and_width_grows_with_slots() {
         let sizes = [40, 30];
-        let d1 = distance_depth(&sizes, 3, DistanceNorm::L1, 1);
-        let d4 = distance_depth(&sizes, 3, DistanceNorm::L1, 4);
+        let d1 = distance_depth(&sizes, 3, DistanceNorm::L1, 1, OutputKind::Logits);
+        let d4 = distance_depth(&sizes, 3, DistanceNorm::L1, 4, OutputKind::Logits);
         assert_eq!(d1, 1 + 41 + 1);
         assert_eq!(d4, 1 + 11 + 2 + 1);
+        // The label gadget: one layer per class and the last write.
+        assert_eq!(
+            distance_depth(&sizes, 3, DistanceNorm::L1, 1, OutputKind::Label),
+            d1 + 3
+        );
         assert!(
-            distance_width(&sizes, 3, DistanceNorm::L1, 4)
-                > distance_width(&sizes, 3, DistanceNorm::L1, 1)
+            distance_width(&sizes, 3, DistanceNorm::L1, 4, OutputKind::Logits)
+                > distance_width(&sizes, 3, DistanceNorm::L1, 1, OutputKind::Logits)
         );
     }
 }

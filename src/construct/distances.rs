@@ -1,9 +1,10 @@
 //! Assembling a distance program (specs/construction.md section 8): the
 //! first layer `u = relu(V (x - mu) + t)`, one centre `c_j = y_j + t` per
 //! data point, running minima of `D_j(u) = ||u - c_j||_q` per class and
-//! logits `-scale * min_j D_j`.
+//! logits `-scale * min_j D_j`, or (`output = label`) the label gadget of
+//! section 5B on the class minima with `kappa = 2 / (delta'_q - 2 r)`.
 
-use super::assemble::{shift_for, AssemblyError};
+use super::assemble::{label_chain, shift_for, AssemblyError};
 use crate::data::Dataset;
 use crate::ir::stages::{
     Construction, DistanceNorm, DistanceStage, OutputStage, ProjectionStage, Slot, StageProgram,
@@ -37,9 +38,11 @@ pub struct DistanceAssembly<'a> {
     pub delta_prime: f64,
     /// Running minima per class (at least 1).
     pub slots_per_class: usize,
+    /// Logits or label.
+    pub output: OutputKind,
 }
 
-/// Builds the distance program for the given map and radius (logits output).
+/// Builds the distance program for the given map and radius.
 pub fn assemble_distances(a: &DistanceAssembly<'_>) -> Result<StageProgram, AssemblyError> {
     let r = a.radius * a.norm_bound;
     if 2.0 * r >= a.delta_prime {
@@ -57,6 +60,30 @@ pub fn assemble_distances(a: &DistanceAssembly<'_>) -> Result<StageProgram, Asse
     let classes = a.data.classes.len();
     let slots = deal_slots(a.data, a.slots_per_class);
     let margin = a.delta_prime - 2.0 * r;
+    let (label, output) = match a.output {
+        OutputKind::Logits => (
+            None,
+            OutputStage {
+                kind: OutputKind::Logits,
+                scale: 1.0 / margin,
+                label_shift: 0.0,
+                outputs: classes,
+            },
+        ),
+        OutputKind::Label => {
+            let by_class = (0..classes)
+                .map(|class| {
+                    slots
+                        .iter()
+                        .filter(|s| s.class as usize == class)
+                        .flat_map(|s| s.points.iter().copied())
+                        .collect()
+                })
+                .collect();
+            let (chain, output) = label_chain(a.data, by_class, margin);
+            (Some(chain), output)
+        }
+    };
     Ok(StageProgram {
         input_dim: a.data.dim(),
         norm: a.norm,
@@ -77,13 +104,9 @@ pub fn assemble_distances(a: &DistanceAssembly<'_>) -> Result<StageProgram, Asse
             classes,
             slots_per_class: a.slots_per_class.max(1),
             slots,
+            label,
         }),
-        output: OutputStage {
-            kind: OutputKind::Logits,
-            scale: 1.0 / margin,
-            label_shift: 0.0,
-            outputs: classes,
-        },
+        output,
     })
 }
 

@@ -94,8 +94,9 @@ impl DistanceNorm {
 }
 
 /// Section 8: `D_j(u) = ||u - c_j||_q` for every stored centre, a running
-/// minimum per slot, slots of a class merged by a min tree, and
-/// `logit_c = -scale * min_{j of class c} D_j`.
+/// minimum per slot, slots of a class merged by a min tree, and either
+/// `logit_c = -scale * min_{j of class c} D_j` or (`label`) the label
+/// gadget of section 5B on the scores `-M_c`.
 #[derive(Clone, Debug)]
 pub struct DistanceStage {
     /// q.
@@ -113,6 +114,23 @@ pub struct DistanceStage {
     pub slots_per_class: usize,
     /// Every slot, grouped by class in class order.
     pub slots: Vec<Slot>,
+    /// `output = label`: the chain over the class minima (section 8.3, last
+    /// paragraph), with `kappa = 2 / margin`; `None` for logits.
+    pub label: Option<LabelChain>,
+}
+
+/// The label gadget's constants (section 5B): groups closed in order, a
+/// step of slope `kappa` writing the group's value into the register.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabelChain {
+    /// Groups in processing order (one per class; the distance
+    /// construction uses only their class and value).
+    pub groups: Vec<Group>,
+    /// kappa = 2 / margin: h = 0 below margin/4, h = 1 above 3 margin/4.
+    pub kappa: f64,
+    /// Y' > 2 (largest value - smallest value): big enough that a step of
+    /// (nearly) 1 clears the old label for any pair of values.
+    pub reach: f64,
 }
 
 impl StageProgram {
@@ -350,24 +368,15 @@ fn fmt_reduction(f: &mut fmt::Formatter<'_>, reduction: &Reduction) -> fmt::Resu
             groups,
             kappa,
             reach,
-        } => {
-            writeln!(
-                f,
-                "stage reduction label-groups  // specs/construction.md section 5B"
-            )?;
-            writeln!(f, "    kappa        {kappa:.6e}   (2 / gamma)")?;
-            writeln!(f, "    reach Y'     {reach}")?;
-            for g in groups {
-                writeln!(
-                    f,
-                    "    group c{}  value {}  points {}",
-                    g.class,
-                    g.value,
-                    g.points.len()
-                )?;
-            }
-            Ok(())
-        }
+        } => fmt_chain(
+            f,
+            &LabelChain {
+                groups: groups.clone(),
+                kappa: *kappa,
+                reach: *reach,
+            },
+            "gamma",
+        ),
         Reduction::Constant => writeln!(f, "stage reduction constant  // one label"),
     }
 }
@@ -384,7 +393,31 @@ fn fmt_distances(f: &mut fmt::Formatter<'_>, d: &DistanceStage) -> fmt::Result {
     )?;
     writeln!(f, "    classes      {}", d.classes)?;
     writeln!(f, "    slots/class  {}", d.slots_per_class)?;
-    writeln!(f, "    slot sizes  {}", slot_sizes(&d.slots))
+    writeln!(f, "    slot sizes  {}", slot_sizes(&d.slots))?;
+    match &d.label {
+        Some(chain) => fmt_chain(f, chain, "margin"),
+        None => Ok(()),
+    }
+}
+
+/// The label gadget's groups and constants (`gap` names what kappa divides).
+fn fmt_chain(f: &mut fmt::Formatter<'_>, chain: &LabelChain, gap: &str) -> fmt::Result {
+    writeln!(
+        f,
+        "stage reduction label-groups  // specs/construction.md section 5B"
+    )?;
+    writeln!(f, "    kappa        {:.6e}   (2 / {gap})", chain.kappa)?;
+    writeln!(f, "    reach Y'     {}", chain.reach)?;
+    for g in &chain.groups {
+        writeln!(
+            f,
+            "    group c{}  value {}  points {}",
+            g.class,
+            g.value,
+            g.points.len()
+        )?;
+    }
+    Ok(())
 }
 
 fn slot_sizes(slots: &[Slot]) -> String {

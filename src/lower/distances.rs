@@ -14,10 +14,19 @@
 //!   is `a - q = min(R, D_j)` (the slot's first centre sets `a = relu(D_j)`).
 //!
 //! Distances are never negative, so every carry through a ReLU is exact.
+//!
+//! `output = label` ends with the label gadget of section 5B on the class
+//! minima (scores `-M_c`, specs/construction.md 8.3): one layer carries
+//! the first class's minimum as the best `B`, then one layer per further
+//! class c holds the step pair on `gap = B - M_c`, `relu(gap)` and `B`
+//! (`B <- B - relu(B - M_c) = min(B, M_c)`), the register write of the
+//! previous step, and the minima still to be closed; a last layer writes
+//! the last step, and the output is the register less the label shift.
 
+use super::label::{advance_register, close_group, emit_label_output};
 use super::{Affine, LayerBuilder, Lowering};
 use crate::ir::layers::{Activation, Role};
-use crate::ir::stages::{DistanceNorm, DistanceStage, Slot};
+use crate::ir::stages::{DistanceNorm, DistanceStage, LabelChain, Slot};
 use std::collections::VecDeque;
 
 /// A centre on its way through a slot's pipeline.
@@ -75,12 +84,57 @@ pub(super) fn lower(lowering: &mut Lowering<'_>, stage: &DistanceStage) {
         per_class[pipeline.slot.class as usize].push(running);
     }
     merge_slots(lowering, &mut per_class);
+    if let Some(chain) = &stage.label {
+        let minima = per_class
+            .into_iter()
+            .map(|mut v| v.swap_remove(0))
+            .collect();
+        return label_chain(lowering, minima, chain);
+    }
     let scale = lowering.program.output.scale;
     let mut layer = LayerBuilder::new();
     for (index, values) in per_class.iter().enumerate() {
         layer.push(values[0].scaled(-scale, 0.0), Role::Output { index });
     }
     lowering.emit(layer, Activation::Identity);
+}
+
+/// The label gadget on the class minima `minima[c]` (over the current
+/// layer), groups closed in `chain`'s order.
+fn label_chain(lowering: &mut Lowering<'_>, mut minima: Vec<Affine>, chain: &LabelChain) {
+    let Some((first, rest)) = chain.groups.split_first() else {
+        return;
+    };
+    let carry_open = |layer: &mut LayerBuilder, minima: &mut [Affine], open: &[u32]| {
+        for &class in open {
+            let value = &mut minima[class as usize];
+            *value = layer.carry(value, Role::Accumulator { class, slot: 0 });
+        }
+    };
+    let mut open: Vec<u32> = rest.iter().map(|g| g.class).collect();
+    let mut layer = lowering.hidden_layer(false);
+    let mut best = layer.carry(&minima[first.class as usize], Role::Best);
+    carry_open(&mut layer, &mut minima, &open);
+    lowering.emit(layer, Activation::Relu);
+    let mut label = Affine::constant(first.value);
+    let mut pending = None;
+    for group in rest {
+        open.retain(|&c| c != group.class);
+        let mut layer = lowering.hidden_layer(false);
+        let minimum = minima[group.class as usize].clone();
+        let (next, step) = close_group(&mut layer, &best, &minimum, -1.0, chain.kappa, group.class);
+        label = advance_register(&mut layer, &label, pending.take(), chain.reach);
+        pending = Some((group.value, step));
+        best = next;
+        carry_open(&mut layer, &mut minima, &open);
+        lowering.emit(layer, Activation::Relu);
+    }
+    if pending.is_some() {
+        let mut layer = lowering.hidden_layer(false);
+        label = advance_register(&mut layer, &label, pending, chain.reach);
+        lowering.emit(layer, Activation::Relu);
+    }
+    emit_label_output(lowering, &label);
 }
 
 /// One layer of one slot: compare the ready centre, move the tree up a

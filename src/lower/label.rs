@@ -19,7 +19,7 @@
 //! depth is about the number of points plus a few layers, and the width is
 //! m + 7 at most.
 
-use super::{Affine, Lowering};
+use super::{Affine, LayerBuilder, Lowering};
 use crate::ir::layers::{Activation, Role};
 use crate::ir::stages::Group;
 use std::collections::VecDeque;
@@ -130,36 +130,18 @@ pub(super) fn lower(lowering: &mut Lowering<'_>, groups: &[Group], kappa: f64, r
                 Some(layer.carry(&maximum, Role::Best))
             }
             (Some((g, maximum)), Some(best)) => {
-                let class = groups[g].class;
-                let gap = maximum.plus(-1.0, best);
-                let h1 = layer.push(gap.scaled(kappa, -0.5), Role::Step { class, part: 0 });
-                let h2 = layer.push(gap.scaled(kappa, -1.5), Role::Step { class, part: 1 });
-                let increase = layer.push(gap, Role::BestIncrease);
-                let carried = layer.carry(best, Role::Best);
-                let step = Affine::neuron(h1).plus(-1.0, &Affine::neuron(h2));
+                let (best, step) =
+                    close_group(&mut layer, best, &maximum, 1.0, kappa, groups[g].class);
                 new_pending = Some((groups[g].value, step));
                 state.closed = g + 1;
-                Some(carried.plus(1.0, &Affine::neuron(increase)))
+                Some(best)
             }
             (None, Some(best)) => Some(layer.carry(best, Role::Best)),
             (None, None) => None,
         };
 
         // Write the label of the group stepped in the previous layer.
-        state.label = match state.pending_write.take() {
-            Some((value, step)) => {
-                let old = &state.label;
-                let down = old.scaled(1.0, -value).plus(-reach, &step);
-                let up = old.scaled(-1.0, value).plus(-reach, &step);
-                let p1 = layer.push(down, Role::Label { part: 1 });
-                let p2 = layer.push(up, Role::Label { part: 2 });
-                Affine::neuron(p1)
-                    .plus(-1.0, &Affine::neuron(p2))
-                    .scaled(1.0, value)
-            }
-            None if state.label.terms.is_empty() => state.label.clone(),
-            None => layer.carry(&state.label, Role::Label { part: 0 }),
-        };
+        state.label = advance_register(&mut layer, &state.label, state.pending_write.take(), reach);
         state.pending_write = new_pending;
         state.best = new_best;
 
@@ -174,9 +156,62 @@ pub(super) fn lower(lowering: &mut Lowering<'_>, groups: &[Group], kappa: f64, r
         lowering.emit(layer, Activation::Relu);
     }
 
+    emit_label_output(lowering, &state.label);
+}
+
+/// Closes a group in `layer` against the best value so far: with
+/// `gap = sign (value - best)` (`sign` 1 for maxima of scores, -1 for
+/// minima of distances, whose scores are `-M`), the step pair
+/// `relu(kappa gap - 1/2)`, `relu(kappa gap - 3/2)`, the increase
+/// `relu(gap)` and the carried best. Returns the new best
+/// (`best + sign relu(gap)`, the larger score) and the step `h = h_0 - h_1`.
+pub(super) fn close_group(
+    layer: &mut LayerBuilder,
+    best: &Affine,
+    value: &Affine,
+    sign: f64,
+    kappa: f64,
+    class: u32,
+) -> (Affine, Affine) {
+    let gap = value.plus(-1.0, best).scaled(sign, 0.0);
+    let h1 = layer.push(gap.scaled(kappa, -0.5), Role::Step { class, part: 0 });
+    let h2 = layer.push(gap.scaled(kappa, -1.5), Role::Step { class, part: 1 });
+    let increase = layer.push(gap, Role::BestIncrease);
+    let carried = layer.carry(best, Role::Best);
+    let step = Affine::neuron(h1).plus(-1.0, &Affine::neuron(h2));
+    (carried.plus(sign, &Affine::neuron(increase)), step)
+}
+
+/// The label register over `layer`: the write of the group stepped in the
+/// previous layer (`pending`: its value and step), `L <- c + relu(L - c -
+/// Y h) - relu(c - L - Y h)`, or a carry of `label` (a constant, before the
+/// first write, costs no neuron).
+pub(super) fn advance_register(
+    layer: &mut LayerBuilder,
+    label: &Affine,
+    pending: Option<(f64, Affine)>,
+    reach: f64,
+) -> Affine {
+    match pending {
+        Some((value, step)) => {
+            let down = label.scaled(1.0, -value).plus(-reach, &step);
+            let up = label.scaled(-1.0, value).plus(-reach, &step);
+            let p1 = layer.push(down, Role::Label { part: 1 });
+            let p2 = layer.push(up, Role::Label { part: 2 });
+            Affine::neuron(p1)
+                .plus(-1.0, &Affine::neuron(p2))
+                .scaled(1.0, value)
+        }
+        None if label.terms.is_empty() => label.clone(),
+        None => layer.carry(label, Role::Label { part: 0 }),
+    }
+}
+
+/// The output layer of a label network: the register less the label shift.
+pub(super) fn emit_label_output(lowering: &mut Lowering<'_>, label: &Affine) {
     let shift = lowering.program.output.label_shift;
     let mut layer = lowering.hidden_layer(false);
-    layer.push(state.label.scaled(1.0, -shift), Role::Output { index: 0 });
+    layer.push(label.scaled(1.0, -shift), Role::Output { index: 0 });
     lowering.emit(layer, Activation::Identity);
 }
 
@@ -246,7 +281,7 @@ fn advance(
     lowering: &Lowering<'_>,
     groups: &[Group],
     state: &mut State,
-    layer: &mut super::LayerBuilder,
+    layer: &mut LayerBuilder,
     step: Step,
 ) {
     let group = &groups[step.group];

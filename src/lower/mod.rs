@@ -322,4 +322,56 @@ mod tests {
             narrow.depth()
         );
     }
+
+    #[test]
+    fn distance_label_chain_outputs_the_label_exactly_on_linf_balls() {
+        use crate::construct::distances::{assemble_distances, DistanceAssembly};
+        use crate::ir::stages::DistanceNorm;
+        for (seed, n, d, c, slots) in [(13, 40, 3, 2, 1), (14, 60, 3, 4, 3), (15, 12, 2, 12, 1)] {
+            let data = random_data(seed, n, d, c);
+            let centre = data.points.mean_axis(Axis(0)).unwrap();
+            let mapped = &data.points - &centre;
+            let delta = separation(mapped.view(), &data.labels, Norm::Linf).delta;
+            let matrix = Array2::eye(d);
+            let program = assemble_distances(&DistanceAssembly {
+                data: &data,
+                norm: Norm::Linf,
+                distance_norm: DistanceNorm::Linf,
+                radius: 0.95 * delta / 2.0,
+                strategy: "identity",
+                matrix: &matrix,
+                centre: &centre,
+                norm_bound: 1.0,
+                mapped: &mapped,
+                delta_prime: delta,
+                slots_per_class: slots,
+                output: OutputKind::Label,
+            })
+            .unwrap();
+            let net = lower(&program);
+            assert_eq!(net.validate(), Ok(()));
+            assert_eq!(net.output_dim(), 1);
+            // The chain: one best carry, one step pair per further class.
+            let steps = net
+                .layers
+                .iter()
+                .flat_map(|l| &l.roles)
+                .filter(|r| matches!(r, Role::Step { part: 0, .. }))
+                .count();
+            assert_eq!(steps, c as usize - 1);
+            // l2 probes of length sigma lie in the linf ball; so do corners.
+            assert_robust(&data, &program, &net, seed);
+            let sigma = program.radius;
+            for i in 0..data.len() {
+                for corner in 0..(1usize << d) {
+                    let x = Array1::from_shape_fn(d, |k| {
+                        let sign = if corner >> k & 1 == 1 { 1.0 } else { -1.0 };
+                        data.points[[i, k]] + sign * sigma
+                    });
+                    let y = forward(&net, &x);
+                    assert_eq!(y[0], expected(&data, OutputKind::Label, i), "point {i}");
+                }
+            }
+        }
+    }
 }

@@ -1,8 +1,8 @@
 //! `construction = auto | scores | distances`: which construction builds a
 //! network, and why.
 //!
-//! `auto` uses distances only where they apply (`norm = l1` or `linf`,
-//! `output = logits`, two labels or more, and no `projection` named: a
+//! `auto` uses distances only where they apply (`norm = l1`, `l2` or `linf`,
+//! either output, two labels or more, and no `projection` named: a
 //! named projection is a score construction's choice) and compares, in the
 //! spec's precision:
 //! - `radius = max`: the radius each construction certifies; the larger wins;
@@ -18,7 +18,7 @@ use super::{compile_scores, CompileError, CompileOptions, Compiled, ONNX_MAX_BYT
 use crate::analysis::separation::Separation;
 use crate::construct::distance_plan::distance_norm_for;
 use crate::data::Dataset;
-use crate::spec::{ConstructionChoice, NetworkSpec, OutputKind, ProjectionChoice, RadiusSpec};
+use crate::spec::{ConstructionChoice, NetworkSpec, ProjectionChoice, RadiusSpec};
 use std::time::Instant;
 
 /// Compiles `spec` with the construction it names, or the one `auto` picks.
@@ -59,13 +59,10 @@ fn auto(
     options: &CompileOptions,
 ) -> Result<Compiled, CompileError> {
     let applies = distance_norm_for(spec.norm).is_some()
-        && spec.output == OutputKind::Logits
         && data.classes.len() >= 2
         && spec.projection == ProjectionChoice::Auto;
     if !applies {
-        let why = if spec.output == OutputKind::Label {
-            "the only construction with `output = label`".to_string()
-        } else if data.classes.len() < 2 {
+        let why = if data.classes.len() < 2 {
             "one label".to_string()
         } else if spec.projection != ProjectionChoice::Auto {
             "the spec names a projection, which only scores use".to_string()

@@ -12,6 +12,7 @@ use crate::construct::distance_plan::{
     distance_depth, distance_width, plan_distances, Arithmetic, DistancePlan,
 };
 use crate::construct::distances::{assemble_distances, DistanceAssembly};
+use crate::construct::label_values::check_label_values;
 use crate::construct::plan::{PlanError, Request};
 use crate::data::Dataset;
 use crate::spec::{NetworkSpec, OutputKind, Precision};
@@ -58,8 +59,20 @@ pub(super) fn estimated_bytes(data: &Dataset, spec: &NetworkSpec, plan: &Distanc
 pub(super) fn planned_shape(data: &Dataset, plan: &DistancePlan) -> (usize, usize) {
     let sizes = data.class_sizes();
     (
-        distance_width(&sizes, plan.k(), plan.norm, plan.slots_per_class),
-        distance_depth(&sizes, plan.k(), plan.norm, plan.slots_per_class),
+        distance_width(
+            &sizes,
+            plan.k(),
+            plan.norm,
+            plan.slots_per_class,
+            plan.output,
+        ),
+        distance_depth(
+            &sizes,
+            plan.k(),
+            plan.norm,
+            plan.slots_per_class,
+            plan.output,
+        ),
     )
 }
 
@@ -72,10 +85,8 @@ pub(super) fn compile_planned(
     options: &CompileOptions,
     planning_seconds: f64,
 ) -> Result<Compiled, CompileError> {
-    if spec.output != OutputKind::Logits {
-        return Err(CompileError::Unsupported(
-            "construction = distances builds `output = logits` networks only (for now); use construction = scores for `output = label`".into(),
-        ));
+    if spec.output == OutputKind::Label {
+        check_label_values(data, spec.precision)?;
     }
     let (precision, unit) = arithmetic(spec.precision);
     // Distance networks are wide (dense layers cost width^2): refuse one
@@ -119,6 +130,7 @@ pub(super) fn compile_planned(
         mapped: &plan.mapped,
         delta_prime: plan.delta_prime,
         slots_per_class: plan.slots_per_class,
+        output: spec.output,
     })?;
     phase.finish();
     lap("assemble");

@@ -2,7 +2,7 @@
 //! the data ([`verify`]), and the same computation used to *make* a
 //! certificate's claims ([`Claims::compute`]).
 
-use super::analyse::{Analysis, AnalysisError, AtRadius, Inputs, PNorm, SemanticsResult};
+use super::analyse::{Analysis, AnalysisError, AtRadius, Inputs, PNorm};
 use super::certificate::{data_sha256, Certificate, RoundingClaim, Semantics};
 use super::distances::claims::{distance_claims, verify_distances};
 use super::distances::DistanceNorm;
@@ -197,15 +197,7 @@ pub fn verify(
     };
     v.push("gadgets", true, recognised);
     if let Some(t) = analysis.label_tolerance() {
-        let claimed = cert.output.tolerance;
-        v.push(
-            "tolerance",
-            claimed.is_some_and(|c| c <= t && c > 0.0),
-            format!(
-                "t = {t} recomputed from the label values; certificate says {}",
-                claimed.map_or("nothing".to_string(), |c| c.to_string())
-            ),
-        );
+        check_tolerance(&mut v, cert, t);
     }
     let at = analysis.at_radius(cert.radius);
     check_claims(&mut v, cert, &analysis, &at);
@@ -270,7 +262,17 @@ fn check_claims(v: &mut Verification, cert: &Certificate, analysis: &Analysis, a
             );
         }
         if let Some(t) = analysis.label_tolerance() {
-            check_distances(v, cert, analysis, result, t);
+            check_distances(
+                v,
+                cert,
+                &analysis.labels,
+                &LabelDistances {
+                    semantics: result.semantics,
+                    distances: &result.distances,
+                    unbounded: result.unbounded.as_deref(),
+                },
+                t,
+            );
             continue;
         }
         let claimed = cert.points.margin.get(&sem);
@@ -321,13 +323,36 @@ fn check_claims(v: &mut Verification, cert: &Certificate, analysis: &Analysis, a
     }
 }
 
+/// The `tolerance` claim of a label network: `0 < output.tolerance <= t`.
+pub(crate) fn check_tolerance(v: &mut Verification, cert: &Certificate, t: f64) {
+    let claimed = cert.output.tolerance;
+    v.push(
+        "tolerance",
+        claimed.is_some_and(|c| c <= t && c > 0.0),
+        format!(
+            "t = {t} recomputed from the label values; certificate says {}",
+            claimed.map_or("nothing".to_string(), |c| c.to_string())
+        ),
+    );
+}
+
+/// A label network's recomputed distances in one arithmetic.
+pub(crate) struct LabelDistances<'a> {
+    /// The arithmetic.
+    pub semantics: Semantics,
+    /// Per point, an upper bound on `|out - v_i|` over the ball.
+    pub distances: &'a [f64],
+    /// Why some distance is infinite.
+    pub unbounded: Option<&'a str>,
+}
+
 /// Label networks: every point's claimed distance is at least the
 /// recomputed one and below the tolerance.
-fn check_distances(
+pub(crate) fn check_distances(
     v: &mut Verification,
     cert: &Certificate,
-    analysis: &Analysis,
-    result: &SemanticsResult,
+    labels: &[usize],
+    result: &LabelDistances<'_>,
     tolerance: f64,
 ) {
     let name = result.semantics.name();
@@ -342,18 +367,18 @@ fn check_distances(
         )),
         Some(c) => c
             .iter()
-            .zip(&result.distances)
+            .zip(result.distances)
             .enumerate()
             .find(|(_, (&claim, &got))| !(got <= claim && claim < t))
             .map(|(i, (claim, got))| {
                 let why = if got.is_infinite() {
-                    result.unbounded.clone().unwrap_or_default()
+                    result.unbounded.unwrap_or_default().to_string()
                 } else {
                     format!("distance {got} recomputed")
                 };
                 format!(
                     "point {i} (label {}): {why}; certificate says {claim}, tolerance {t}",
-                    cert.output.labels[analysis.labels[i]]
+                    cert.output.labels[labels[i]]
                 )
             }),
     };
@@ -415,8 +440,7 @@ pub struct ClaimRequest<'a> {
     pub label_values: Option<&'a [f64]>,
     /// `Some(q)` for a distance network (specs/certificate.md section 10,
     /// `construction = distances`): then `own_scores`, `shift` and
-    /// `score_offset` are not used (pass empty slices and 0) and neither
-    /// are `label_values` (distance networks have logits outputs).
+    /// `score_offset` are not used (pass empty slices and 0).
     /// `None` for a score network.
     pub distance_norm: Option<DistanceNorm>,
 }

@@ -877,10 +877,8 @@ struct LabelTrack {
     /// The best score `b` of the layer being read (the maximum its step
     /// subtracts), when the layer keeps one.
     best: Option<NodeId>,
-    /// The previous layer's step pair: its class and neurons (parts 0, 1).
-    steps: Option<(usize, [usize; 2])>,
-    /// The label register as a combination of the previous layer's neurons.
-    register: Vec<(usize, f64)>,
+    /// The register and the previous layer's step pair.
+    registers: RegisterTrack,
     /// The first best score: the maximum of the group closed without a step.
     first: Option<NodeId>,
     /// Groups closed by a step: their maximum and class.
@@ -976,57 +974,134 @@ impl Pass<'_> {
             _ => Ok((group, best_term, form.affine.clone())),
         }
     }
+}
 
-    /// A register row (`l0`, `l1`, `l2` or the output): `sign x (the
-    /// register)`, and for the halves of a write `- Y h0 + Y h1` with the
-    /// previous layer's step pair, Y > 0. Returns the register terms and Y.
-    fn register_row(
-        row: ndarray::ArrayView1<f64>,
-        track: &LabelTrack,
-        part: u8,
-    ) -> RoleResult<f64> {
-        let sign = if part == 2 { -1.0 } else { 1.0 };
-        let write = part == 1 || part == 2;
-        let mut reach = None;
-        let mut seen = 0;
-        for (i, &w) in row.iter().enumerate() {
-            if w == 0.0 {
-                continue;
-            }
-            if let Some(&(_, c)) = track.register.iter().find(|(n, _)| *n == i) {
-                if w != sign * c {
-                    return Err(format!(
-                        "reads the label register with weight {w} where the gadget needs {}",
-                        sign * c
-                    ));
-                }
-                seen += 1;
-                continue;
-            }
-            let step = track
-                .steps
-                .filter(|_| write)
-                .and_then(|(_, [h0, h1])| [(h0, -1.0), (h1, 1.0)].into_iter().find(|s| s.0 == i));
-            let Some((_, direction)) = step else {
+/// The label register as one layer leaves it to the next (section 5B): the
+/// register as a combination of the layer's neurons, the layer's step pair
+/// and the rows read so far. Shared by score and distance networks.
+#[derive(Clone, Debug, Default)]
+pub struct RegisterTrack {
+    /// The label register as a combination of the previous layer's neurons.
+    pub register: Vec<(usize, f64)>,
+    /// The previous layer's step pair: its class and neurons (parts 0, 1).
+    pub steps: Option<(usize, [usize; 2])>,
+    /// Register rows, in layer order.
+    pub rows: Vec<RegisterRow>,
+}
+
+/// A register row (`l0`, `l1`, `l2` or the output, part 3): `sign x (the
+/// register)`, and for the halves of a write `- Y h0 + Y h1` with the
+/// previous layer's step pair, Y > 0. Returns Y (0 for a carry or output).
+fn register_row(row: ndarray::ArrayView1<f64>, track: &RegisterTrack, part: u8) -> RoleResult<f64> {
+    let sign = if part == 2 { -1.0 } else { 1.0 };
+    let write = part == 1 || part == 2;
+    let mut reach = None;
+    let mut seen = 0;
+    for (i, &w) in row.iter().enumerate() {
+        if w == 0.0 {
+            continue;
+        }
+        if let Some(&(_, c)) = track.register.iter().find(|(n, _)| *n == i) {
+            if w != sign * c {
                 return Err(format!(
-                    "reads neuron {i} of the previous layer, which is neither the label register nor (for a write) its step"
+                    "reads the label register with weight {w} where the gadget needs {}",
+                    sign * c
                 ));
-            };
-            let y = w * direction;
-            if y <= 0.0 || y.is_nan() || reach.is_some_and(|r| r != y) {
-                return Err("a write must weigh the steps by -Y and +Y with one Y > 0".into());
             }
-            reach = Some(y);
+            seen += 1;
+            continue;
         }
-        if seen != track.register.len() {
-            return Err("does not read the whole label register".into());
+        let step = track
+            .steps
+            .filter(|_| write)
+            .and_then(|(_, [h0, h1])| [(h0, -1.0), (h1, 1.0)].into_iter().find(|s| s.0 == i));
+        let Some((_, direction)) = step else {
+            return Err(format!(
+                "reads neuron {i} of the previous layer, which is neither the label register nor (for a write) its step"
+            ));
+        };
+        let y = w * direction;
+        if y <= 0.0 || y.is_nan() || reach.is_some_and(|r| r != y) {
+            return Err("a write must weigh the steps by -Y and +Y with one Y > 0".into());
         }
-        match (write, reach) {
-            (true, Some(y)) if track.steps.is_some() => Ok(y),
-            (true, _) => Err("a write must read both step neurons of the previous layer".into()),
-            (false, _) => Ok(0.0),
-        }
+        reach = Some(y);
     }
+    if seen != track.register.len() {
+        return Err("does not read the whole label register".into());
+    }
+    match (write, reach) {
+        (true, Some(y)) if track.steps.is_some() => Ok(y),
+        (true, _) => Err("a write must read both step neurons of the previous layer".into()),
+        (false, _) => Ok(0.0),
+    }
+}
+
+/// The register rows of layer `l` (`registers`: neuron and part), checked
+/// against `track` (the previous layer's register and step pair) and
+/// recorded; `track.register` becomes the register over layer `l`, and
+/// `steps` (this layer's step pair, if any) is what the next layer's
+/// write must read. Errors name the neuron.
+pub fn register_layer(
+    track: &mut RegisterTrack,
+    l: usize,
+    layer: &super::model::Layer,
+    registers: &[(usize, u8)],
+    steps: Option<(usize, [usize; 2])>,
+) -> Result<(), (usize, String)> {
+    let mut write: [Option<(usize, f64, f64)>; 2] = [None, None];
+    let mut carry = None;
+    for &(n, part) in registers {
+        let reach = register_row(layer.weight.row(n), track, part).map_err(|e| (n, e))?;
+        let row = RegisterRow {
+            at: [l, n],
+            part,
+            register: track.register.clone(),
+            reach,
+            bias: layer.bias[n],
+        };
+        match part {
+            1 | 2 if write[usize::from(part - 1)].is_none() => {
+                write[usize::from(part - 1)] = Some((n, reach, layer.bias[n]))
+            }
+            0 | 3 if carry.is_none() => carry = Some(n),
+            _ => return Err((n, "a second register neuron of this part".into())),
+        }
+        track.rows.push(row);
+    }
+    let register = match (write, carry) {
+        ([Some((n1, y1, b1)), Some((n2, y2, b2))], None) => {
+            if y1 != y2 || b2 != -b1 {
+                return Err((
+                    n2,
+                    "the halves of a write must share Y and have opposite biases".into(),
+                ));
+            }
+            vec![(n1, 1.0), (n2, -1.0)]
+        }
+        ([None, None], Some(n)) => vec![(n, 1.0)],
+        ([None, None], None) if track.register.is_empty() && track.steps.is_none() => Vec::new(),
+        ([None, None], None) => {
+            return Err((
+                0,
+                "the label register (or the write of the previous layer's step) is not carried into this layer".into(),
+            ))
+        }
+        _ => {
+            return Err((
+                0,
+                "a layer must write the register (l1 and l2) or carry it (l0), not both or half".into(),
+            ))
+        }
+    };
+    if track.steps.is_some() && write[0].is_none() {
+        return Err((
+            0,
+            "the step pair of the previous layer is not followed by a write".into(),
+        ));
+    }
+    track.register = register;
+    track.steps = steps;
+    Ok(())
 }
 
 /// Recognises the gadgets of a logits network (section 5A) or a label
@@ -1210,6 +1285,7 @@ pub fn recognise(
             .ok_or_else(|| fail(0, 0, "", "the label network has no best score b"))?;
         pass.label_leaves(&track.closes)?;
         track.gadget.first_group = pass.leaves_of(first);
+        track.gadget.rows = std::mem::take(&mut track.registers.rows);
         if track.gadget.rows.last().map(|r| r.part) != Some(3) {
             return Err(fail(
                 last,
@@ -1272,77 +1348,8 @@ fn label_layer(
     registers: &[(usize, u8)],
     increase: Option<NodeId>,
 ) -> Result<(), GadgetError> {
-    // Register rows read the previous layer's register and step pair.
-    let mut write: [Option<(usize, f64, f64)>; 2] = [None, None];
-    let mut carry = None;
-    for &(n, part) in registers {
-        let reach = Pass::register_row(layer.weight.row(n), track, part)
-            .map_err(|e| fail(l, n, &names[n], e))?;
-        let row = RegisterRow {
-            at: [l, n],
-            part,
-            register: track.register.clone(),
-            reach,
-            bias: layer.bias[n],
-        };
-        match part {
-            1 | 2 if write[usize::from(part - 1)].is_none() => {
-                write[usize::from(part - 1)] = Some((n, reach, layer.bias[n]))
-            }
-            0 | 3 if carry.is_none() => carry = Some(n),
-            _ => {
-                return Err(fail(
-                    l,
-                    n,
-                    &names[n],
-                    "a second register neuron of this part",
-                ))
-            }
-        }
-        track.gadget.rows.push(row);
-    }
-    let register = match (write, carry) {
-        ([Some((n1, y1, b1)), Some((n2, y2, b2))], None) => {
-            if y1 != y2 || b2 != -b1 {
-                return Err(fail(
-                    l,
-                    n2,
-                    &names[n2],
-                    "the halves of a write must share Y and have opposite biases",
-                ));
-            }
-            vec![(n1, 1.0), (n2, -1.0)]
-        }
-        ([None, None], Some(n)) => vec![(n, 1.0)],
-        ([None, None], None) if track.register.is_empty() && track.steps.is_none() => Vec::new(),
-        ([None, None], None) => {
-            return Err(fail(
-                l,
-                0,
-                "",
-                "the label register (or the write of the previous layer's step) is not carried into this layer",
-            ))
-        }
-        _ => {
-            return Err(fail(
-                l,
-                0,
-                "",
-                "a layer must write the register (l1 and l2) or carry it (l0), not both or half",
-            ))
-        }
-    };
-    if track.steps.is_some() && write[0].is_none() {
-        return Err(fail(
-            l,
-            0,
-            "",
-            "the step pair of the previous layer is not followed by a write",
-        ));
-    }
-    track.register = register;
     // The step pair closing a group.
-    track.steps = match steps {
+    let pair = match steps {
         [] => None,
         [(n0, c0, 0), (n1, c1, 1)] | [(n1, c1, 1), (n0, c0, 0)] if c0 == c1 => {
             let (group, best, affine) = pass
@@ -1377,7 +1384,19 @@ fn label_layer(
             ));
         }
     };
-    if increase.is_some() && track.steps.is_none() {
+    // Register rows read the previous layer's register and step pair.
+    register_layer(&mut track.registers, l, layer, registers, pair).map_err(|(n, e)| {
+        fail(
+            l,
+            n,
+            names
+                .get(n)
+                .map_or(String::new(), ToString::to_string)
+                .as_str(),
+            e,
+        )
+    })?;
+    if increase.is_some() && track.registers.steps.is_none() {
         return Err(fail(
             l,
             0,

@@ -26,7 +26,7 @@
 //! rounding `gamma_n (sum |w| |v| + |bias|)` added: the output's interval
 //! contains every computed output on the ball, in the arithmetic examined.
 
-use super::gadgets::{LabelGadget, Leaf, StepPair};
+use super::gadgets::{LabelGadget, Leaf, RegisterRow, StepPair};
 use super::interval::{gamma, sqrt_up, Interval};
 use std::collections::HashMap;
 
@@ -90,16 +90,19 @@ fn affine_range(
 }
 
 /// `h_0 - h_1` of a step pair and upper bounds on `|h_0|`, `|h_1|`.
-struct StepValue {
+pub(crate) struct StepValue {
     h: Interval,
     magnitude: [f64; 2],
 }
 
 /// Which of the point's steps this is.
 #[derive(Clone, Copy, PartialEq)]
-enum Phase {
+pub(crate) enum Phase {
+    /// A step before the point's own class's.
     Before,
+    /// The step closing the point's own class.
     Own,
+    /// A step after it.
     After,
 }
 
@@ -143,10 +146,83 @@ fn step_value(
             .fold(f64::NEG_INFINITY, f64::max),
         None => affine_range(&[(-k, b_star)], &step.affine, 0.0, leaf_at_centre, ball).hi,
     } + term_error;
-    let delta = Interval::point(step.bias[0]) - Interval::point(step.bias[1]);
+    let own_lower = || match &step.group {
+        Some(g) => {
+            let g_star = &leaves[pick(&g.leaves)];
+            step.best
+                .leaves
+                .iter()
+                .map(|&j| {
+                    affine_range(
+                        &[(g.coeff, g_star), (-k, &leaves[j])],
+                        &step.affine,
+                        0.0,
+                        leaf_at_centre,
+                        ball,
+                    )
+                    .lo
+                })
+                .fold(f64::INFINITY, f64::min)
+        }
+        None => step
+            .best
+            .leaves
+            .iter()
+            .map(|&j| {
+                affine_range(&[(-k, &leaves[j])], &step.affine, 0.0, leaf_at_centre, ball).lo
+            })
+            .fold(f64::INFINITY, f64::min),
+    } - term_error;
+    step_decision(
+        StepBounds {
+            class: step.class,
+            layer: step.layer,
+            bias: step.bias,
+            rnd,
+            upper,
+        },
+        phase,
+        own_lower,
+    )
+}
+
+/// What decides a step pair `h_p = relu(X + bias_p)` on a ball: the class
+/// it closes, its layer, the biases, each row's rounding bound and an upper
+/// bound on X.
+pub(crate) struct StepBounds {
+    /// The class the pair closes.
+    pub class: usize,
+    /// Its layer.
+    pub layer: usize,
+    /// Biases of parts 0 and 1.
+    pub bias: [f64; 2],
+    /// Rounding bounds of the two rows.
+    pub rnd: [f64; 2],
+    /// An upper bound on X.
+    pub upper: f64,
+}
+
+/// `h_0 - h_1` for a step in `phase` (specs/certificate.md section 9):
+/// after the own step both neurons must be exactly 0; at the own step
+/// (`lower` gives a lower bound on X) both must be active, so `h_0 - h_1`
+/// is `bias_0 - bias_1` up to both roundings; before it anything between
+/// 0 and that.
+pub(crate) fn step_decision(
+    b: StepBounds,
+    phase: Phase,
+    lower: impl FnOnce() -> f64,
+) -> Result<StepValue, String> {
+    let StepBounds {
+        class,
+        layer,
+        bias,
+        rnd,
+        upper,
+    } = b;
+    let delta = Interval::point(bias[0]) - Interval::point(bias[1]);
     let top = [
-        (Interval::point(upper) + Interval::point(step.bias[0])).hi + rnd[0],
-        (Interval::point(upper) + Interval::point(step.bias[1])).hi + rnd[1],
+        (Interval::point(upper) + Interval::point(bias[0])).hi + rnd[0],
+        (Interval::point(upper) + Interval::point(bias[1])).hi + rnd[1],
     ];
     let magnitude = [top[0].max(0.0), top[1].max(0.0)];
     let e = rnd[0] + rnd[1];
@@ -159,41 +235,13 @@ fn step_value(
                 })
             } else {
                 Err(format!(
-                    "the step closing class {} (layer {}) may fire on the ball: kappa (G - B) - 1/2 may reach {}",
-                    step.class, step.layer, top[0]
+                    "the step closing class {class} (layer {layer}) may fire on the ball: kappa (G - B) - 1/2 may reach {}",
+                    top[0]
                 ))
             }
         }
         Phase::Own => {
-            let lower = match &step.group {
-                Some(g) => {
-                    let g_star = &leaves[pick(&g.leaves)];
-                    step.best
-                        .leaves
-                        .iter()
-                        .map(|&j| {
-                            affine_range(
-                                &[(g.coeff, g_star), (-k, &leaves[j])],
-                                &step.affine,
-                                0.0,
-                                leaf_at_centre,
-                                ball,
-                            )
-                            .lo
-                        })
-                        .fold(f64::INFINITY, f64::min)
-                }
-                None => step
-                    .best
-                    .leaves
-                    .iter()
-                    .map(|&j| {
-                        affine_range(&[(-k, &leaves[j])], &step.affine, 0.0, leaf_at_centre, ball)
-                            .lo
-                    })
-                    .fold(f64::INFINITY, f64::min),
-            } - term_error;
-            let bottom = (Interval::point(lower) + Interval::point(step.bias[1])).lo - rnd[1];
+            let bottom = (Interval::point(lower()) + Interval::point(bias[1])).lo - rnd[1];
             if bottom >= 0.0 {
                 Ok(StepValue {
                     h: delta + Interval::new(-e, e),
@@ -201,8 +249,7 @@ fn step_value(
                 })
             } else {
                 Err(format!(
-                    "the step closing the point's own class {} (layer {}) may not reach 1: kappa (G - B) - 3/2 may be as low as {bottom}",
-                    step.class, step.layer
+                    "the step closing the point's own class {class} (layer {layer}) may not reach 1: kappa (G - B) - 3/2 may be as low as {bottom}"
                 ))
             }
         }
@@ -211,6 +258,27 @@ fn step_value(
             magnitude,
         }),
     }
+}
+
+/// The phases of a point's steps in closing order: `Before` up to its own
+/// class's step, `Own` there, `After` later (every step `After` when the
+/// class is the one closed without a step).
+pub(crate) fn phases(classes: impl Iterator<Item = usize> + Clone, own: usize) -> Vec<Phase> {
+    let mut phase = if classes.clone().any(|c| c == own) {
+        Phase::Before
+    } else {
+        Phase::After
+    };
+    classes
+        .map(|c| {
+            if c == own {
+                phase = Phase::After;
+                Phase::Own
+            } else {
+                phase
+            }
+        })
+        .collect()
 }
 
 /// An interval holding the computed output of the label network on the
@@ -234,30 +302,29 @@ pub fn output_range(
         let e = gamma(leaf.weight.len() + 1, DOUBLE) * size * (1.0 + 1e-9);
         Interval::new(value - e, value + e)
     };
-    let mut phase = if gadget.steps.iter().any(|s| s.class == class) {
-        Phase::Before
-    } else {
-        Phase::After
-    };
     let mut steps: HashMap<usize, StepValue> = HashMap::new();
-    for step in &gadget.steps {
-        let this = if step.class == class {
-            Phase::Own
-        } else {
-            phase
-        };
+    let phases = phases(gadget.steps.iter().map(|s| s.class), class);
+    for (step, &this) in gadget.steps.iter().zip(&phases) {
         steps.insert(
             step.layer,
             step_value(step, leaves, own, this, arithmetic, &leaf_at_centre, ball)?,
         );
-        if this == Phase::Own {
-            phase = Phase::After;
-        }
     }
-    let by_layer: HashMap<usize, &StepPair> = gadget.steps.iter().map(|s| (s.layer, s)).collect();
+    register_range(&gadget.rows, &steps, arithmetic.unit)
+}
+
+/// Evaluates the register rows in interval arithmetic (outward rounding),
+/// each with its rounding `gamma_n (sum |w| |v| + |bias|)` in unit `unit`
+/// added, from the first write to the output; `steps` maps a step pair's
+/// layer to its value, read by the write of the next layer.
+pub(crate) fn register_range(
+    rows: &[RegisterRow],
+    steps: &HashMap<usize, StepValue>,
+    unit: f64,
+) -> Result<Interval, String> {
     let mut values: HashMap<[usize; 2], Interval> = HashMap::new();
     let mut output = None;
-    for row in &gadget.rows {
+    for row in rows {
         let [l, n] = row.at;
         let sign = if row.part == 2 { -1.0 } else { 1.0 };
         let mut value = Interval::point(row.bias);
@@ -265,7 +332,7 @@ pub fn output_range(
         let mut count = usize::from(row.bias != 0.0);
         for &(i, c) in &row.register {
             let v = values
-                .get(&[l - 1, i])
+                .get(&[l.wrapping_sub(1), i])
                 .copied()
                 .ok_or_else(|| format!("layer {l}: the register neuron {i} was not bounded"))?;
             value = value + v.scale(sign * c);
@@ -273,18 +340,17 @@ pub fn output_range(
             count += 1;
         }
         if row.reach > 0.0 {
-            let step = by_layer
-                .get(&(l - 1))
-                .and_then(|s| steps.get(&s.layer))
+            let step = steps
+                .get(&l.wrapping_sub(1))
                 .ok_or_else(|| format!("layer {l}: a write without a step"))?;
             value = value - step.h.scale(row.reach);
             size += row.reach * (step.magnitude[0] + step.magnitude[1]);
             count += 2;
         }
-        let e = if arithmetic.unit == 0.0 {
+        let e = if unit == 0.0 {
             0.0
         } else {
-            gamma(count.max(1), arithmetic.unit) * size * (1.0 + 1e-9)
+            gamma(count.max(1), unit) * size * (1.0 + 1e-9)
         };
         value = value + Interval::new(-e, e);
         if row.part == 3 {

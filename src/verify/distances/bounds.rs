@@ -34,20 +34,28 @@
 //! - min tree: one rounding per level (the `x` row's and the `m` carry's);
 //! - output `beta_c - alpha R_c`: its own dot product's rounding.
 
-use super::template::Step;
+use super::template::{Chain, Step};
 use super::{DistanceAnalysis, DistanceNorm, DOUBLE};
 use crate::verify::certificate::Semantics;
+use crate::verify::interval::Interval;
 use crate::verify::interval::{add_down, add_up, div_up, gamma, mul_down, mul_up, sub_down};
+use crate::verify::label::{distance, phases, register_range, step_decision, StepBounds};
+use std::collections::HashMap;
 
 /// One point's result in one arithmetic.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct PointBound {
     /// Lower bound on `out[y] - max_{c != y} out[c]` over the ball.
     pub margin: f64,
     /// `||E1_i||_q`.
     pub first_layer: f64,
-    /// Largest output rounding bound.
+    /// Largest output rounding bound (0 for a label network).
     pub output: f64,
+    /// Label networks: an upper bound on `|out - v_y|` over the ball
+    /// (`+inf` when a step may misfire); 0 for logits.
+    pub distance: f64,
+    /// Label networks: why the distance is infinite.
+    pub unbounded: Option<String>,
 }
 
 /// Bounds on one slot instance's running value R (for one point).
@@ -81,7 +89,7 @@ pub struct Scratch {
 impl Scratch {
     /// Buffers sized for `analysis`.
     pub fn new(analysis: &DistanceAnalysis) -> Scratch {
-        let classes = analysis.template.outputs.len();
+        let classes = analysis.template.classes;
         Scratch {
             dist: vec![(0.0, 0.0); analysis.centre_class.len()],
             class_max: vec![0.0; classes],
@@ -241,7 +249,7 @@ fn in_arithmetic(
             growth,
         ),
     );
-    for c in 0..t.outputs.len() {
+    for c in 0..t.classes {
         let dx = mul_up(add_up(scratch.class_max[c], r1), one_rho);
         let m = if u == 0.0 {
             dx
@@ -350,6 +358,9 @@ fn in_arithmetic(
     } else {
         f64::from_bits(1)
     };
+    if let Some(chain) = &t.chain {
+        return label_bound(analysis, scratch, i, chain, u, e1, &finish);
+    }
     let mut output = 0.0f64;
     // Magnitudes far from overflow (section 2 leaves overflow outside the
     // rounding model): otherwise no bound is claimed.
@@ -384,5 +395,133 @@ fn in_arithmetic(
         margin,
         first_layer: e1,
         output,
+        distance: 0.0,
+        unbounded: None,
+    }
+}
+
+/// The label gadget on the class minima (specs/certificate.md 10.3, label):
+/// the best minimum B is a running minimum over the classes' running
+/// values in closing order, each step pair's X = kappa (B - R_c) is
+/// bounded from the slots' bounds, decided as in section 9, and the
+/// register rows are evaluated in interval arithmetic.
+fn label_bound(
+    analysis: &DistanceAnalysis,
+    scratch: &Scratch,
+    i: usize,
+    chain: &Chain,
+    u: f64,
+    e1: f64,
+    finish: &dyn Fn(&SlotState, f64) -> f64,
+) -> PointBound {
+    let t = &analysis.template;
+    let y = analysis.labels[i];
+    let tiny = if u > DOUBLE {
+        f64::from(f32::from_bits(1)) // smallest binary32 subnormal
+    } else {
+        f64::from_bits(1)
+    };
+    let fail = |why: String| PointBound {
+        margin: f64::NEG_INFINITY,
+        first_layer: e1,
+        output: 0.0,
+        distance: f64::INFINITY,
+        unbounded: Some(why),
+    };
+    let Some((values, tolerance)) = &analysis.label_values else {
+        return fail("a label network needs the labels' values".into());
+    };
+    // Bounds on the running value R the gadget reads, per slot instance:
+    // (lo, hi, M).
+    let read = |slot: usize| {
+        let (m, _) = scratch.class_mag[t.slot_class[slot]];
+        let s = &scratch.slots[slot];
+        (finish(s, m), s.hi, m)
+    };
+    // B = b - i over the layer; `bi` bounds b + i (both ReLU outputs):
+    // b = relu(fl(B')) <= |B'| (1 + u) and i = relu(fl(B' - R)) <= |B'| +
+    // |R| + its rounding, B' the previous B, |R| <= M, a + q <= 4 M.
+    let eta = |lo: f64, hi: f64| mul_up(u, lo.abs().max(hi.abs()));
+    let (lo_f, hi_f, _) = read(chain.first.1);
+    let e = eta(lo_f, hi_f);
+    let (mut b_lo, mut b_hi) = (sub_down(lo_f, e).max(0.0), add_up(hi_f, e).max(0.0));
+    let mut bi = b_hi;
+    let phases = phases(chain.steps.iter().map(|s| s.class), y);
+    let mut steps = HashMap::new();
+    for (step, &phase) in chain.steps.iter().zip(&phases) {
+        let (lo_c, hi_c, m_c) = read(step.slot);
+        // The terms of a step row or the i row: b, i and the class's
+        // running value's neurons.
+        let terms_size = add_up(bi, mul_up(4.0, m_c));
+        let size = mul_up(step.kappa, terms_size);
+        let rnd = [0, 1].map(|p| {
+            if u == 0.0 {
+                0.0
+            } else {
+                // Products that may underflow: one subnormal each.
+                add_up(
+                    mul_up(gamma(step.terms, u), add_up(size, step.bias[p].abs())),
+                    mul_up(step.terms as f64, tiny),
+                )
+            }
+        });
+        let x = (Interval::new(b_lo, b_hi) - Interval::new(lo_c, hi_c)).scale(step.kappa);
+        let value = step_decision(
+            StepBounds {
+                class: step.class,
+                layer: step.layer,
+                bias: step.bias,
+                rnd,
+                upper: x.hi,
+            },
+            phase,
+            || x.lo,
+        );
+        match value {
+            Ok(v) => steps.insert(step.layer, v),
+            Err(why) => return fail(format!("point {i}: {why}")),
+        };
+        if let Some(terms) = step.gap_terms {
+            // i = relu(fl(B - R_c)) with error e_i; b = relu(fl(B)) with eta:
+            // the new B is in [min(B, X) - eta, max(0, min(B, X) + eta)],
+            // X = R_c -+ e_i.
+            let e_i = if u == 0.0 {
+                0.0
+            } else {
+                add_up(
+                    mul_up(gamma(terms, u), terms_size),
+                    mul_up(terms as f64, tiny),
+                )
+            };
+            let b_mag = b_lo.abs().max(b_hi.abs());
+            let e = eta(b_lo, b_hi);
+            b_lo = sub_down(b_lo.min(sub_down(lo_c, e_i)), e);
+            b_hi = add_up(b_hi.min(add_up(hi_c, e_i)), e).max(0.0);
+            bi = add_up(add_up(mul_up(b_mag, 2.0 + u), m_c), e_i);
+        }
+    }
+    if !(b_lo.is_finite() && b_hi.is_finite() && bi < 1e30) {
+        return fail(format!("point {i}: the best minimum is not bounded"));
+    }
+    let range = match register_range(&chain.rows, &steps, u) {
+        Ok(range) => range,
+        Err(why) => return fail(format!("point {i}: {why}")),
+    };
+    let distance = distance(range, values[y]);
+    let margin = (Interval::point(*tolerance) - Interval::point(distance)).lo;
+    PointBound {
+        margin: if margin.is_nan() {
+            f64::NEG_INFINITY
+        } else {
+            margin
+        },
+        first_layer: e1,
+        output: 0.0,
+        distance: if distance.is_nan() {
+            f64::INFINITY
+        } else {
+            distance
+        },
+        unbounded: None,
     }
 }

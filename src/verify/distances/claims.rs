@@ -6,7 +6,8 @@ use super::{DistanceAnalysis, DistanceNorm};
 use crate::verify::analyse::PNorm;
 use crate::verify::certificate::{Certificate, RoundingClaim, Semantics};
 use crate::verify::check::{
-    above, below, float_semantics, label_indices, ClaimRequest, Claims, Data, Verification,
+    above, below, check_distances, check_tolerance, float_semantics, label_indices, ClaimRequest,
+    Claims, Data, LabelDistances, Verification,
 };
 use crate::verify::model::Model;
 
@@ -35,16 +36,15 @@ pub(crate) fn verify_distances(
         );
         return;
     };
-    let layout = cert.output.kind == "logits"
-        && cert.projection.shift.is_empty()
+    let label = cert.output.kind == "label";
+    let layout = cert.projection.shift.is_empty()
         && cert.projection.score_offset == 0.0
         && cert.points.score.is_empty();
     if !v.push(
         "distance layout",
         layout,
         format!(
-            "output `{}`, {} shift entries, score offset {}, {} score neurons; a distance certificate has logits, no shift, offset 0 and no score neurons",
-            cert.output.kind,
+            "{} shift entries, score offset {}, {} score neurons; a distance certificate has no shift, offset 0 and no score neurons",
             cert.projection.shift.len(),
             cert.projection.score_offset,
             cert.points.score.len()
@@ -53,6 +53,7 @@ pub(crate) fn verify_distances(
         return;
     }
     let floats = float_semantics(model);
+    let values = cert.output.label_values();
     let analysis = match DistanceAnalysis::new(
         model,
         &cert.layers,
@@ -61,6 +62,7 @@ pub(crate) fn verify_distances(
         norm,
         q,
         &floats,
+        label.then_some(values.as_slice()),
     ) {
         Ok(a) => a,
         Err(e) => {
@@ -73,17 +75,27 @@ pub(crate) fn verify_distances(
         "gadgets",
         t.k == cert.projection.m,
         format!(
-            "{} layers recognised: a map of {} rows (certificate: m = {}), {} centres in {} running minima, {} distances, outputs beta - alpha min with alpha = {}",
+            "{} layers recognised: a map of {} rows (certificate: m = {}), {} centres in {} running minima, {} distances, {}",
             model.layers.len(),
             t.k,
             cert.projection.m,
             t.centres.len(),
             t.steps.iter().filter(|s| matches!(s, super::template::Step::Start { .. })).count(),
             q.name(),
-            t.alpha
+            match &t.chain {
+                Some(chain) => format!(
+                    "the label gadget closing {} classes ({} steps)",
+                    t.classes,
+                    chain.steps.len()
+                ),
+                None => format!("outputs beta - alpha min with alpha = {}", t.alpha),
+            }
         ),
     ) {
         return;
+    }
+    if let Some((_, t)) = &analysis.label_values {
+        check_tolerance(v, cert, *t);
     }
     let at = analysis.at_radius(cert.radius);
     v.push(
@@ -136,6 +148,20 @@ pub(crate) fn verify_distances(
             );
             continue;
         };
+        if let Some((_, t)) = &analysis.label_values {
+            check_distances(
+                v,
+                cert,
+                labels,
+                &LabelDistances {
+                    semantics: sem,
+                    distances: &result.distances,
+                    unbounded: result.unbounded.as_deref(),
+                },
+                *t,
+            );
+            continue;
+        }
         let bad = match cert.points.margin.get(&sem) {
             None => Some("the certificate lists no margins".to_string()),
             Some(c) if c.len() != result.margins.len() => Some(format!(
@@ -201,6 +227,7 @@ pub(crate) fn distance_claims(
         request.norm,
         q,
         &floats,
+        request.label_values,
     )
     .map_err(|e| e.to_string())?;
     let native = [Semantics::Real, floats[0]];
@@ -221,7 +248,7 @@ pub(crate) fn distance_claims(
         rounding: Vec::new(),
         margins: Vec::new(),
         distances: Vec::new(),
-        tolerance: None,
+        tolerance: analysis.label_values.as_ref().map(|(_, t)| *t),
         not_claimed: Vec::new(),
     };
     for result in &at.semantics {
@@ -234,6 +261,12 @@ pub(crate) fn distance_claims(
             result.semantics,
             result.margins.iter().map(|&m| below(m)).collect(),
         ));
+        if claims.tolerance.is_some() {
+            claims.distances.push((
+                result.semantics,
+                result.distances.iter().map(|&d| above(d)).collect(),
+            ));
+        }
         if result.semantics != Semantics::Real {
             claims.rounding.push((
                 result.semantics,

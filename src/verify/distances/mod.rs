@@ -28,6 +28,14 @@
 //!    bound on the own class's, then each output's own rounding.
 //!
 //! A claim holds when the first layer is exact and every margin is > 0.
+//!
+//! A label network (`output = label`) ends with the gadget of section 9 on
+//! the class minima instead of outputs: the best minimum `B` is one more
+//! running minimum over the classes' values in closing order, each step
+//! pair `relu(kappa (B - R_c) + bias)` is decided on the ball from the
+//! bounds of step 4 (the own class's step fires, later ones stay 0), and
+//! the register rows are evaluated in interval arithmetic; the margin is
+//! then `tolerance - |out - v_y|`.
 
 mod bounds;
 pub mod claims;
@@ -36,7 +44,7 @@ pub mod template;
 #[cfg(test)]
 mod tests;
 
-use super::analyse::PNorm;
+use super::analyse::{label_tolerance, PNorm};
 use super::certificate::Semantics;
 use super::interval::{add_up, gamma, mul_up, sub_down, Interval};
 use super::model::Model;
@@ -121,6 +129,8 @@ pub struct DistanceAnalysis {
     pub delta_prime: f64,
     /// Class (output index) of each point.
     pub labels: Vec<usize>,
+    /// Label networks: each label index's value and the tolerance t.
+    pub label_values: Option<(Vec<f64>, f64)>,
     /// The arithmetics examined: real, then the model's floating-point ones.
     pub semantics: Vec<Semantics>,
     /// Per map row: an upper bound on `||V_k||_{p*}`.
@@ -164,6 +174,11 @@ pub struct DistanceSemantics {
     pub first_layer_error: f64,
     /// Largest rounding bound of an output row.
     pub output_error: f64,
+    /// Label networks: per point, an upper bound on `|out - v_i|` over the
+    /// ball (the margins are then `tolerance - distance`); empty for logits.
+    pub distances: Vec<f64>,
+    /// Label networks: why some distance is infinite.
+    pub unbounded: Option<String>,
     /// The first point whose margin is not > 0, with its margin.
     pub failure: Option<String>,
 }
@@ -200,8 +215,11 @@ fn abs_sum_up(values: impl Iterator<Item = f64>) -> f64 {
 
 impl DistanceAnalysis {
     /// Recognises the template in `model` with the certificate's `layers`
-    /// and prepares the per-point bounds. `labels` are output indices;
-    /// `float_semantics` the floating-point arithmetics to examine.
+    /// and prepares the per-point bounds. `labels` are output (label)
+    /// indices; `float_semantics` the floating-point arithmetics to
+    /// examine; `label_values` each label's value for a label network
+    /// (`None` for logits).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         model: &Model,
         layers: &[String],
@@ -210,6 +228,7 @@ impl DistanceAnalysis {
         norm: PNorm,
         distance: DistanceNorm,
         float_semantics: &[Semantics],
+        label_values: Option<&[f64]>,
     ) -> Result<DistanceAnalysis, DistanceError> {
         let (n, d) = points.dim();
         if model.input_dim != d {
@@ -226,12 +245,36 @@ impl DistanceAnalysis {
         }
         let roles = parse_distance_roles(layers)?;
         let template = recognise(model, &roles, distance)?;
-        let classes = template.outputs.len();
+        let classes = template.classes;
         if classes < 2 {
             return Err(DistanceError::Mismatch(
                 "a certificate needs at least two outputs (labels)".into(),
             ));
         }
+        let label_values = match (&template.chain, label_values) {
+            (None, None) => None,
+            (Some(_), Some(values)) if values.len() == classes => {
+                Some((values.to_vec(), label_tolerance(values)))
+            }
+            (Some(_), Some(values)) => {
+                return Err(DistanceError::Mismatch(format!(
+                    "the label gadget closes {classes} classes, the certificate names {} labels",
+                    values.len()
+                )))
+            }
+            (Some(_), None) => {
+                return Err(DistanceError::Mismatch(
+                    "the network has the label gadget (b), the certificate's output is logits"
+                        .into(),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(DistanceError::Mismatch(
+                    "the certificate's output is a label, the network has no label gadget (b)"
+                        .into(),
+                ))
+            }
+        };
         if let Some(i) = labels.iter().position(|&y| y >= classes) {
             return Err(DistanceError::Mismatch(format!(
                 "point {i} has label index {}, the network has {classes} outputs",
@@ -288,6 +331,7 @@ impl DistanceAnalysis {
             norm_bound,
             delta_prime,
             labels: labels.to_vec(),
+            label_values,
             semantics,
             row_dual,
             row_nnz,
@@ -335,14 +379,26 @@ impl DistanceAnalysis {
             .enumerate()
             .map(|(s, &sem)| {
                 let margins: Vec<f64> = per_point.iter().map(|p| p[s].margin).collect();
+                let label = self.label_values.is_some();
+                let distances: Vec<f64> = if label {
+                    per_point.iter().map(|p| p[s].distance).collect()
+                } else {
+                    Vec::new()
+                };
+                let unbounded = per_point.iter().find_map(|p| p[s].unbounded.clone());
                 let failure = margins
                     .iter()
                     .position(|m| *m <= 0.0 || m.is_nan())
-                    .map(|i| {
-                        format!(
+                    .map(|i| match (&per_point[i][s].unbounded, label) {
+                        (Some(why), _) => why.clone(),
+                        (None, true) => format!(
+                            "point {i}: its output may be {} from its label, not below the tolerance",
+                            distances[i]
+                        ),
+                        (None, false) => format!(
                             "point {i} (output {}): margin {} after rounding",
                             self.labels[i], margins[i]
-                        )
+                        ),
                     });
                 DistanceSemantics {
                     semantics: sem,
@@ -352,6 +408,8 @@ impl DistanceAnalysis {
                         .fold(0.0, f64::max),
                     output_error: per_point.iter().map(|p| p[s].output).fold(0.0, f64::max),
                     margins,
+                    distances,
+                    unbounded,
                     failure,
                 }
             })

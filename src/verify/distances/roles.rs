@@ -1,6 +1,8 @@
 //! The role notation of distance networks (specs/certificate.md section
 //! 10.1): `u{k}`, `p{j}.{k}`, `n{j}.{k}`, `g{j}.{t}.{i}`, `e{j}.{t}.{i}`,
-//! `a{c}.{s}`, `q{j}@{c}.{s}`, `m{c}.{s}`, `x{c}.{s}` and `o{c}`.
+//! `a{c}.{s}`, `q{j}@{c}.{s}`, `m{c}.{s}`, `x{c}.{s}` and `o{c}`; label
+//! networks add the gadget of section 9: `b`, `i`, `h{c}.{0|1}` and
+//! `l{0|1|2}`.
 
 use super::TemplateError;
 
@@ -25,8 +27,16 @@ pub enum DistanceRole {
     MinCarry(usize, usize),
     /// `x{c}.{s}`: `relu(R_{2s} - R_{2s+1})` of class c.
     MinMerge(usize, usize),
-    /// `o{c}`: output (logit) c.
+    /// `o{c}`: output (logit) c, or (label) `o0`, the label.
     Out(usize),
+    /// `b`: label: the best (smallest) class minimum closed so far.
+    Best,
+    /// `i`: label: `relu(B - R_c)` for the class closed in this layer.
+    Gap,
+    /// `h{c}.{part}`: label: step neuron `part` (0 or 1) closing class c.
+    Step(usize, u8),
+    /// `l{part}`: label: the register carried (0) or a half of a write (1, 2).
+    Register(u8),
 }
 
 /// A decimal number without sign or superfluous leading zero.
@@ -65,6 +75,18 @@ impl DistanceRole {
             "m" => pair(rest).map(|(c, s)| DistanceRole::MinCarry(c, s)),
             "x" => pair(rest).map(|(c, s)| DistanceRole::MinMerge(c, s)),
             "o" => number(rest).map(DistanceRole::Out),
+            "b" if rest.is_empty() => Some(DistanceRole::Best),
+            "i" if rest.is_empty() => Some(DistanceRole::Gap),
+            "h" => pair(rest).and_then(|(c, part)| match part {
+                0 | 1 => Some(DistanceRole::Step(c, part as u8)),
+                _ => None,
+            }),
+            "l" => match rest {
+                "0" => Some(DistanceRole::Register(0)),
+                "1" => Some(DistanceRole::Register(1)),
+                "2" => Some(DistanceRole::Register(2)),
+                _ => None,
+            },
             "q" => {
                 let (j, slot) = rest.split_once('@')?;
                 let (c, s) = pair(slot)?;
@@ -88,6 +110,10 @@ impl std::fmt::Display for DistanceRole {
             DistanceRole::MinCarry(c, s) => write!(f, "m{c}.{s}"),
             DistanceRole::MinMerge(c, s) => write!(f, "x{c}.{s}"),
             DistanceRole::Out(c) => write!(f, "o{c}"),
+            DistanceRole::Best => write!(f, "b"),
+            DistanceRole::Gap => write!(f, "i"),
+            DistanceRole::Step(c, part) => write!(f, "h{c}.{part}"),
+            DistanceRole::Register(part) => write!(f, "l{part}"),
         }
     }
 }
@@ -105,7 +131,7 @@ pub fn parse_distance_roles(layers: &[String]) -> Result<Vec<Vec<DistanceRole>>,
                         layer,
                         neuron,
                         role: word.to_string(),
-                        message: "not a distance role (expected u{k}, p{j}.{k}, n{j}.{k}, g{j}.{t}.{i}, e{j}.{t}.{i}, a{c}.{s}, q{j}@{c}.{s}, m{c}.{s}, x{c}.{s} or o{c})".into(),
+                        message: "not a distance role (expected u{k}, p{j}.{k}, n{j}.{k}, g{j}.{t}.{i}, e{j}.{t}.{i}, a{c}.{s}, q{j}@{c}.{s}, m{c}.{s}, x{c}.{s}, o{c}, b, i, h{c}.{0|1} or l{0|1|2})".into(),
                     })
                 })
                 .collect()
@@ -121,14 +147,14 @@ mod tests {
     fn every_kind_round_trips_and_junk_is_refused() {
         for word in [
             "u0", "u12", "p3.1", "n0.5", "g2.1.0", "e2.3.1", "a1.0", "q17@1.2", "m0.1", "x3.0",
-            "o2",
+            "o2", "b", "i", "h0.1", "h3.0", "l0", "l2",
         ] {
             let role = DistanceRole::parse(word).expect(word);
             assert_eq!(role.to_string(), word);
         }
         for word in [
-            "", "u", "u-1", "u+1", "u01", "p3", "p3.1.2", "g1.2", "q1@2", "q@1.2", "o", "b",
-            "h0.1", "a1.x", "x1..2",
+            "", "u", "u-1", "u+1", "u01", "p3", "p3.1.2", "g1.2", "q1@2", "q@1.2", "o", "b0",
+            "h0.2", "h0", "l3", "l", "i1", "a1.x", "x1..2",
         ] {
             assert_eq!(DistanceRole::parse(word), None, "{word}");
         }

@@ -7,6 +7,7 @@
 
 use super::roles::DistanceRole;
 use super::{DistanceNorm, TemplateError};
+use crate::verify::gadgets::{register_layer, RegisterRow, RegisterTrack};
 use crate::verify::model::Model;
 use ndarray::{Array2, ArrayView1};
 use std::collections::{BTreeMap, HashMap};
@@ -63,6 +64,41 @@ pub enum Step {
     },
 }
 
+/// One step pair of the label gadget (specs/certificate.md section 10.1):
+/// `h_p = relu(kappa (B - R) + bias_p)`, B the best minimum of the
+/// previous layer and R the running value of the class it closes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChainStep {
+    /// The layer of the pair.
+    pub layer: usize,
+    /// The class it closes.
+    pub class: usize,
+    /// The slot instance whose value R it reads.
+    pub slot: usize,
+    /// kappa > 0.
+    pub kappa: f64,
+    /// Biases of parts 0 and 1 (part 0's is larger).
+    pub bias: [f64; 2],
+    /// Non-zero terms of a step row, its bias included.
+    pub terms: usize,
+    /// Non-zero weights of the `i` row, when the layer carries the best on
+    /// (`b` and `i`); `None` after the last step.
+    pub gap_terms: Option<usize>,
+}
+
+/// The label gadget of a distance network: the class closed first (its
+/// slot instance read by the first `b`), the step pairs in layer order and
+/// the register rows (output last).
+#[derive(Clone, Debug)]
+pub struct Chain {
+    /// The first class and the slot instance the first `b` reads.
+    pub first: (usize, usize),
+    /// Step pairs, in layer order.
+    pub steps: Vec<ChainStep>,
+    /// Register rows, in layer order; the output row is last.
+    pub rows: Vec<RegisterRow>,
+}
+
 /// A recognised distance network.
 #[derive(Clone, Debug)]
 pub struct Template {
@@ -82,9 +118,13 @@ pub struct Template {
     pub slots: usize,
     /// Class of each slot instance.
     pub slot_class: Vec<usize>,
+    /// Number of classes (logits: outputs; label: classes the chain closes).
+    pub classes: usize,
     /// Per output c: the slot instance it reads and the number of non-zero
-    /// weights of its row (bias included when non-zero).
+    /// weights of its row (bias included when non-zero); empty for label.
     pub outputs: Vec<(usize, usize)>,
+    /// `output = label`: the label gadget on the class minima.
+    pub chain: Option<Chain>,
     /// alpha > 0: `out_c = beta_c - alpha R_c`.
     pub alpha: f64,
     /// beta_c.
@@ -126,6 +166,8 @@ struct Values {
     owner: HashMap<usize, usize>,
     /// (class, slot) -> running value.
     slots: BTreeMap<(usize, usize), Slot>,
+    /// Label: the best minimum B over this layer (`b`, or `b - i`).
+    best: Option<Vec<(usize, f64)>>,
     /// Role names, for messages.
     names: Vec<String>,
 }
@@ -282,6 +324,10 @@ pub fn recognise(
     let mut beta: Vec<Option<f64>> = Vec::new();
     let mut outputs: Vec<Option<(usize, usize)>> = Vec::new();
     let mut expected: Vec<f64> = Vec::new();
+    let label_mode = roles.iter().flatten().any(|r| *r == DistanceRole::Best);
+    let mut registers = RegisterTrack::default();
+    let mut first_close: Option<(usize, usize)> = None;
+    let mut chain_steps: Vec<ChainStep> = Vec::new();
 
     for l in 1..layers.len() {
         let layer = &layers[l];
@@ -299,6 +345,14 @@ pub fn recognise(
         let mut mins: BTreeMap<(usize, usize), (Option<usize>, Option<usize>)> = BTreeMap::new();
         let mut firsts: BTreeMap<(usize, usize), (usize, usize)> = BTreeMap::new();
         let mut eaten: BTreeMap<usize, (usize, DistanceRole)> = BTreeMap::new();
+        // Label gadget: `b`, `i`, the step pair (neuron, class, part,
+        // kappa) and the register rows (neuron, part).
+        let mut best_neuron: Option<usize> = None;
+        let mut gap_neuron: Option<usize> = None;
+        let mut pair: Vec<(usize, usize, u8, f64)> = Vec::new();
+        let mut register_rows: Vec<(usize, u8)> = Vec::new();
+        // The class whose only slot the first `b` reads.
+        let mut opened: Option<(usize, usize)> = None;
         for (neuron, role) in roles[l].iter().enumerate() {
             let fail = |m: String| neuron_error(l, neuron, role, m);
             let row = layer.weight.row(neuron);
@@ -338,6 +392,83 @@ pub fn recognise(
                 }));
             }
             match *role {
+                DistanceRole::Out(c) if label_mode => {
+                    if c != 0 {
+                        return Err(fail("a label network has one output, o0".into()));
+                    }
+                    register_rows.push((neuron, 3));
+                    continue;
+                }
+                DistanceRole::Register(part) => {
+                    if !label_mode {
+                        return Err(fail("a register neuron in a network without b".into()));
+                    }
+                    register_rows.push((neuron, part));
+                    continue;
+                }
+                DistanceRole::Gap => {
+                    if gap_neuron.replace(neuron).is_some() {
+                        return Err(dup());
+                    }
+                    // Checked below, once the layer's step pair is known.
+                    continue;
+                }
+                DistanceRole::Best => {
+                    if best_neuron.replace(neuron).is_some() {
+                        return Err(dup());
+                    }
+                    let terms = match &prev.best {
+                        Some(terms) => terms.clone(),
+                        None => {
+                            let first = row.iter().position(|&w| w != 0.0);
+                            let (&(c, s), slot) = prev
+                                .slots
+                                .iter()
+                                .find(|(_, slot)| slot.terms.iter().any(|t| Some(t.0) == first))
+                                .ok_or_else(|| {
+                                    fail("the first b must read the running minimum of one class; its first non-zero weight is on none".into())
+                                })?;
+                            only_slot(&prev, c, s).map_err(&fail)?;
+                            opened = Some((c, slot.id));
+                            slot.terms.clone()
+                        }
+                    };
+                    for (n, coeff) in terms {
+                        expected[n] = coeff;
+                    }
+                }
+                DistanceRole::Step(c, part) => {
+                    let best = prev.best.as_ref().ok_or_else(|| {
+                        fail("a step needs the best minimum b of the previous layer".into())
+                    })?;
+                    let slot = prev
+                        .slots
+                        .iter()
+                        .find(|((cc, _), _)| *cc == c)
+                        .map(|(&(_, s), _)| s)
+                        .ok_or_else(|| {
+                            fail(format!(
+                                "class {c} has no running minimum in the previous layer"
+                            ))
+                        })?;
+                    let slot = only_slot(&prev, c, slot).map_err(&fail)?;
+                    let (b, coeff) = best[0];
+                    let kappa = row[b] / coeff;
+                    if !(kappa > 0.0 && kappa.is_finite()) {
+                        return Err(fail(format!(
+                            "weight {} on `{}`: expected kappa > 0 times the best minimum",
+                            row[b], prev.names[b]
+                        )));
+                    }
+                    for &(n, co) in best {
+                        expected[n] = kappa * co;
+                    }
+                    for &(n, co) in &slot.terms {
+                        expected[n] = -kappa * co;
+                    }
+                    pair.push((neuron, c, part, kappa));
+                    bias = None;
+                }
                 DistanceRole::Out(c) => {
                     let class: Vec<&Slot> = prev
                         .slots
@@ -519,6 +650,51 @@ pub fn recognise(
                 }
             }
         }
+        // The label gadget's layer: its step pair, `i`, `b` and register.
+        let closing = label_layer(
+            &LabelLayer {
+                l,
+                layer,
+                roles: &roles[l],
+                prev: &prev,
+                best: best_neuron,
+                gap: gap_neuron,
+                pair: &pair,
+            },
+            &mut expected,
+        )?;
+        let closed_class = match (opened, &closing) {
+            (Some(open), None) if first_close.is_none() => {
+                first_close = Some(open);
+                Some(open.0)
+            }
+            (None, Some(step)) => Some(step.class),
+            (None, None) => None,
+            _ => {
+                return Err(TemplateError::Network(format!(
+                    "layer {l}: the first b and a step pair in one layer"
+                )))
+            }
+        };
+        if label_mode {
+            let step_pair = closing
+                .as_ref()
+                .map(|s| (s.class, [pair_neuron(&pair, 0), pair_neuron(&pair, 1)]));
+            register_layer(&mut registers, l, layer, &register_rows, step_pair).map_err(
+                |(n, e)| TemplateError::Neuron {
+                    layer: l,
+                    neuron: n,
+                    role: roles[l].get(n).map_or(String::new(), ToString::to_string),
+                    message: e,
+                },
+            )?;
+        }
+        cur.best = best_neuron.map(|b| {
+            let mut terms = vec![(b, 1.0)];
+            terms.extend(gap_neuron.map(|i| (i, -1.0)));
+            terms
+        });
+        chain_steps.extend(closing);
         let at = |neuron: usize| -> TemplateError {
             TemplateError::Neuron {
                 layer: l,
@@ -708,6 +884,14 @@ pub fn recognise(
             if last {
                 continue;
             }
+            if Some(c) == closed_class {
+                if aq || tree_level {
+                    return Err(TemplateError::Network(format!(
+                        "layer {l}: class {c} is closed by the label gadget and carried on in one layer"
+                    )));
+                }
+                continue;
+            }
             let before: Vec<(usize, &Slot)> = prev
                 .slots
                 .iter()
@@ -836,29 +1020,53 @@ pub fn recognise(
         values = cur;
     }
     // Outputs.
-    let classes = outputs.len();
     let last = layers.len() - 1;
-    if classes != layers[last].weight.nrows() {
-        return Err(net(format!(
-            "the output layer has {} neurons but names outputs up to o{}",
-            layers[last].weight.nrows(),
-            classes.saturating_sub(1)
-        )));
-    }
-    let outputs: Vec<(usize, usize)> = outputs
-        .into_iter()
-        .enumerate()
-        .map(|(c, o)| o.ok_or_else(|| net(format!("no output o{c}"))))
-        .collect::<Result<_, _>>()?;
-    let beta: Vec<f64> = beta
-        .into_iter()
-        .map(|b| b.expect("with its output"))
-        .collect();
-    for (c, &(slot, _)) in outputs.iter().enumerate() {
-        for &centre in &slot_centres[slot] {
-            centres[centre].class = c;
+    let (classes, chain) = if label_mode {
+        let first =
+            first_close.ok_or_else(|| net("the label network has no best minimum b".into()))?;
+        if registers.rows.last().map(|r| r.part) != Some(3) {
+            return Err(net("the output o0 must read the label register".into()));
         }
-    }
+        let closes: Vec<(usize, usize)> = std::iter::once(first)
+            .chain(chain_steps.iter().map(|s| (s.class, s.slot)))
+            .collect();
+        let classes = closes.len();
+        let mut seen = vec![false; classes];
+        for &(c, slot) in &closes {
+            if c >= classes || std::mem::replace(&mut seen[c], true) {
+                return Err(net(format!(
+                    "the label gadget closes class {c} out of {classes} classes: each of 0 .. {} once",
+                    classes - 1
+                )));
+            }
+            for &centre in &slot_centres[slot] {
+                centres[centre].class = c;
+            }
+        }
+        let chain = Chain {
+            first,
+            steps: chain_steps,
+            rows: registers.rows,
+        };
+        (classes, Some(chain))
+    } else {
+        if outputs.len() != layers[last].weight.nrows() {
+            return Err(net(format!(
+                "the output layer has {} neurons but names outputs up to o{}",
+                layers[last].weight.nrows(),
+                outputs.len().saturating_sub(1)
+            )));
+        }
+        for (c, o) in outputs.iter().enumerate() {
+            let (slot, _) = o.ok_or_else(|| net(format!("no output o{c}")))?;
+            for &centre in &slot_centres[slot] {
+                centres[centre].class = c;
+            }
+        }
+        (outputs.len(), None)
+    };
+    let outputs: Vec<(usize, usize)> = outputs.into_iter().flatten().collect();
+    let beta: Vec<f64> = beta.into_iter().flatten().collect();
     if let Some(centre) = centres.iter().position(|c| c.class == usize::MAX) {
         return Err(net(format!(
             "centre {} is in no slot that an output reads",
@@ -875,10 +1083,145 @@ pub fn recognise(
         steps,
         slots: slot_class.len(),
         slot_class,
+        classes,
         outputs,
-        alpha: alpha.expect("at least one output"),
+        chain,
+        alpha: alpha.unwrap_or(1.0),
         beta,
         depth: layers.len(),
         levels,
     })
+}
+
+/// Slot `(c, s)` of the previous layer, which must be class c's only one
+/// (the label gadget reads a class's minimum once its min tree is done).
+fn only_slot(prev: &Values, c: usize, s: usize) -> Result<&Slot, String> {
+    let count = prev.slots.keys().filter(|(cc, _)| *cc == c).count();
+    match prev.slots.get(&(c, s)) {
+        Some(slot) if count == 1 => Ok(slot),
+        _ => Err(format!(
+            "class {c} has {count} running minima in the previous layer; the label gadget reads a class's only one"
+        )),
+    }
+}
+
+/// The neuron of part `part` of a layer's step pair.
+fn pair_neuron(pair: &[(usize, usize, u8, f64)], part: u8) -> usize {
+    pair.iter().find(|p| p.2 == part).map_or(0, |p| p.0)
+}
+
+/// What [`label_layer`] reads of one layer.
+struct LabelLayer<'a> {
+    l: usize,
+    layer: &'a crate::verify::model::Layer,
+    roles: &'a [DistanceRole],
+    prev: &'a Values,
+    best: Option<usize>,
+    gap: Option<usize>,
+    pair: &'a [(usize, usize, u8, f64)],
+}
+
+/// The label gadget's neurons of one layer besides the register: its step
+/// pair (identical rows `kappa B - kappa R_c`, part 0's bias larger), the
+/// `i` row `B - R_c` (bias 0), and where `b` may appear: the first `b`
+/// alone, later ones only with a step and its `i`.
+fn label_layer(
+    x: &LabelLayer<'_>,
+    expected: &mut Vec<f64>,
+) -> Result<Option<ChainStep>, TemplateError> {
+    let err = |n: usize, m: &str| TemplateError::Neuron {
+        layer: x.l,
+        neuron: n,
+        role: x.roles.get(n).map_or(String::new(), ToString::to_string),
+        message: m.to_string(),
+    };
+    let nnz = |n: usize| x.layer.weight.row(n).iter().filter(|&&w| w != 0.0).count();
+    let mut step = match *x.pair {
+        [] => None,
+        [(n0, c0, 0, kappa), (n1, c1, 1, _)] | [(n1, c1, 1, _), (n0, c0, 0, kappa)] => {
+            if c0 != c1 {
+                return Err(err(
+                    n1,
+                    "the two step neurons of a pair must close one class",
+                ));
+            }
+            if x.layer.weight.row(n0) != x.layer.weight.row(n1) {
+                return Err(err(
+                    n1,
+                    "the two step neurons of a class must have identical weights",
+                ));
+            }
+            let bias = [x.layer.bias[n0], x.layer.bias[n1]];
+            if !(bias[0] > bias[1]) || !bias[1].is_finite() || !bias[0].is_finite() {
+                return Err(err(
+                    n0,
+                    "the bias of step part 0 must exceed that of part 1",
+                ));
+            }
+            let slot = x
+                .prev
+                .slots
+                .iter()
+                .find(|((c, _), _)| *c == c0)
+                .map(|(_, slot)| slot.id)
+                .ok_or_else(|| err(n0, "the class has no running minimum"))?;
+            Some(ChainStep {
+                layer: x.l,
+                class: c0,
+                slot,
+                kappa,
+                bias,
+                terms: nnz(n0) + 1,
+                gap_terms: None,
+            })
+        }
+        _ => {
+            return Err(err(
+                x.pair[0].0,
+                "a layer closes at most one class, with steps h{c}.0 and h{c}.1",
+            ))
+        }
+    };
+    match (x.gap, step.as_mut(), x.prev.best.as_ref()) {
+        (Some(i), Some(st), Some(best)) => {
+            let class = x
+                .prev
+                .slots
+                .iter()
+                .find(|((c, _), _)| *c == st.class)
+                .map(|(_, slot)| slot)
+                .ok_or_else(|| err(i, "the class has no running minimum"))?;
+            expected.clear();
+            expected.resize(x.layer.weight.ncols(), 0.0);
+            for &(n, co) in best {
+                expected[n] += co;
+            }
+            for &(n, co) in &class.terms {
+                expected[n] -= co;
+            }
+            compare_row(
+                x.layer.weight.row(i),
+                x.layer.bias[i],
+                expected,
+                Some(0.0),
+                x.prev,
+            )
+            .map_err(|m| err(i, &m))?;
+            st.gap_terms = Some(nnz(i));
+        }
+        (Some(i), _, _) => return Err(err(i, "an i without the step pair of its class")),
+        _ => {}
+    }
+    match (x.best, x.gap) {
+        (Some(b), _) if x.prev.best.is_some() && step.is_none() => Err(err(
+            b,
+            "after the first b, b is carried only by a layer that closes a class",
+        )),
+        (Some(b), None) if step.is_some() => Err(err(
+            b,
+            "a layer that closes a class and keeps b needs the class's i",
+        )),
+        (None, Some(i)) => Err(err(i, "an i without b")),
+        _ => Ok(step),
+    }
 }
