@@ -76,6 +76,9 @@ fn compile_with(
     compile_output(data, norm, radius, construction, OutputKind::Logits)
 }
 
+/// The label output, for short.
+const LABEL: OutputKind = OutputKind::Label;
+
 fn compile_output(
     data: &Dataset,
     norm: Norm,
@@ -96,18 +99,20 @@ fn compile_output(
     compile(data, &spec, &sep)
 }
 
+/// The network as a float32 ONNX file.
+fn f32_onnx(compiled: &Compiled, output: OutputKind) -> Vec<u8> {
+    let options = OnnxOptions {
+        precision: Precision::F32,
+        output,
+        ..OnnxOptions::default()
+    };
+    write_onnx(&compiled.network, &options).unwrap()
+}
+
 /// Runs every probe of every ball in tract (float32) and returns the
 /// number of probes; panics on the first wrong label.
 fn check_in_tract(data: &Dataset, compiled: &Compiled, norm: Norm, seed: u64) -> usize {
-    let bytes = write_onnx(
-        &compiled.network,
-        &OnnxOptions {
-            precision: Precision::F32,
-            output: OutputKind::Logits,
-            ..OnnxOptions::default()
-        },
-    )
-    .unwrap();
+    let bytes = f32_onnx(compiled, OutputKind::Logits);
     let (inputs, owners) = all_probes(data, compiled, norm, seed);
     let outputs = tract_run_f32(&bytes, &inputs);
     for (row, &i) in outputs.rows().into_iter().zip(&owners) {
@@ -232,26 +237,15 @@ fn slots_trade_width_for_depth_within_the_budget() {
     let sizes = data.class_sizes();
     for compiled in [&narrow, &shallow] {
         let k = compiled.summary.slots_per_label;
-        assert!(
-            compiled.summary.width
-                <= robmem::construct::distance_plan::distance_width(
-                    &sizes,
-                    data.dim(),
-                    robmem::ir::stages::DistanceNorm::Linf,
-                    k,
-                    OutputKind::Logits
-                )
+        let (width, depth) = robmem::construct::distance_plan::distance_shape(
+            &sizes,
+            data.dim(),
+            robmem::ir::stages::DistanceNorm::Linf,
+            k,
+            OutputKind::Logits,
         );
-        assert_eq!(
-            compiled.summary.depth,
-            robmem::construct::distance_plan::distance_depth(
-                &sizes,
-                data.dim(),
-                robmem::ir::stages::DistanceNorm::Linf,
-                k,
-                OutputKind::Logits
-            )
-        );
+        assert!(compiled.summary.width <= width);
+        assert_eq!(compiled.summary.depth, depth);
     }
 }
 
@@ -347,14 +341,9 @@ fn label_distance_networks_output_the_exact_label_on_every_ball_in_tract() {
     let data = raw_table_labelled(11, 120, 4, &[-3.0, 5.0, 12.0, 40.0]);
     for norm in [Norm::L1, Norm::Linf] {
         for radius in [RadiusSpec::Max, RadiusSpec::OfLimit(0.9)] {
-            let compiled = compile_output(
-                &data,
-                norm,
-                radius,
-                ConstructionChoice::Distances,
-                OutputKind::Label,
-            )
-            .unwrap_or_else(|e| panic!("{norm}: {e}"));
+            let compiled =
+                compile_output(&data, norm, radius, ConstructionChoice::Distances, LABEL)
+                    .unwrap_or_else(|e| panic!("{norm}: {e}"));
             let Construction::Distances(stage) = &compiled.program.construction else {
                 panic!("{norm}: not a distance network");
             };
@@ -368,15 +357,7 @@ fn label_distance_networks_output_the_exact_label_on_every_ball_in_tract() {
                 let ratio = compiled.summary.ratio.unwrap();
                 assert!(ratio >= 0.95, "{norm}: ratio {ratio}");
             }
-            let bytes = write_onnx(
-                &compiled.network,
-                &OnnxOptions {
-                    precision: Precision::F32,
-                    output: OutputKind::Label,
-                    ..OnnxOptions::default()
-                },
-            )
-            .unwrap();
+            let bytes = f32_onnx(&compiled, OutputKind::Label);
             let (inputs, owners) = points_and_probes(&data, &compiled, norm, 11);
             assert!(owners.len() > 120 * 8, "{} probes", owners.len());
             let outputs = tract_run_f32(&bytes, &inputs);
@@ -394,7 +375,7 @@ fn big_labels_in_float64_and_the_label_tail_costs_a_layer_per_class() {
             norm,
             RadiusSpec::Max,
             ConstructionChoice::Distances,
-            OutputKind::Label,
+            LABEL,
         )
         .unwrap_or_else(|e| panic!("{norm}: {e}"));
         let (inputs, owners) = points_and_probes(&data, &label, norm, 12);
@@ -418,19 +399,18 @@ fn big_labels_in_float64_and_the_label_tail_costs_a_layer_per_class() {
             compile_with(&data, norm, RadiusSpec::Max, ConstructionChoice::Distances).unwrap();
         assert_eq!(label.summary.depth, logits.summary.depth + 3 + 1, "{norm}");
         let sizes = data.class_sizes();
-        assert_eq!(
-            label.summary.depth,
-            robmem::construct::distance_plan::distance_depth(
-                &sizes,
-                label.summary.m,
-                match norm {
-                    Norm::L1 => robmem::ir::stages::DistanceNorm::L1,
-                    _ => robmem::ir::stages::DistanceNorm::Linf,
-                },
-                1,
-                OutputKind::Label
-            )
+        let (width, depth) = robmem::construct::distance_plan::distance_shape(
+            &sizes,
+            label.summary.m,
+            match norm {
+                Norm::L1 => robmem::ir::stages::DistanceNorm::L1,
+                _ => robmem::ir::stages::DistanceNorm::Linf,
+            },
+            1,
+            OutputKind::Label,
         );
+        assert_eq!(label.summary.depth, depth);
+        assert!(label.summary.width <= width);
     }
 }
 
@@ -443,7 +423,7 @@ fn auto_considers_distances_for_label_output() {
             norm,
             RadiusSpec::Max,
             ConstructionChoice::Auto,
-            OutputKind::Label,
+            LABEL,
         )
         .unwrap();
         assert!(

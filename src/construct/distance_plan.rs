@@ -14,7 +14,7 @@
 //! Shape, with k running minima per class, `L` the longest slot and
 //! `T = ceil(log2 2K)` max-tree levels (l_inf only, 0 for l1):
 //! - width at most `K + sum_c min(k, N_c) * (2K + 2 + tree(K))`, `tree(K)`
-//!   the max-tree neurons in flight (l_inf);
+//!   the max-tree neurons in flight (l_inf); label: at least C + 5;
 //! - depth `1 + (L + 1 + T) + ceil(log2 k') + 1`, k' the most slots of one
 //!   class.
 //!
@@ -256,46 +256,32 @@ pub fn slot_width(k: usize, norm: DistanceNorm) -> usize {
     2 * k + 2 + tree
 }
 
-/// Width of a distance network with `slots` running minima per class. The
-/// label gadget's layers hold at most the other classes' minima and six
-/// neurons (step pair, increase, best, the two halves of a write).
-pub fn distance_width(
+/// Width and depth (affine layers) of a distance network with `slots`
+/// running minima per class. The label gadget adds one layer per class and
+/// one for the last write; its layers hold at most the other classes'
+/// minima and six neurons (step pair, increase, best, a write's halves).
+pub fn distance_shape(
     sizes: &[usize],
     k: usize,
     norm: DistanceNorm,
     slots: usize,
     output: OutputKind,
-) -> usize {
+) -> (usize, usize) {
+    let slots = slots.max(1);
     let total: usize = sizes.iter().map(|&n| n.min(slots)).sum();
     let running = k + total * slot_width(k, norm);
-    match output {
-        OutputKind::Logits => running,
-        OutputKind::Label => running.max(sizes.len() + 5),
-    }
-}
-
-/// Depth (affine layers) of a distance network with `slots` running minima
-/// per class; the label gadget adds one layer per class and one for the
-/// last write.
-pub fn distance_depth(
-    sizes: &[usize],
-    k: usize,
-    norm: DistanceNorm,
-    slots: usize,
-    output: OutputKind,
-) -> usize {
-    let label = match output {
-        OutputKind::Logits => 0,
-        OutputKind::Label => sizes.len() + 1,
+    let (width, label) = match output {
+        OutputKind::Logits => (running, 0),
+        OutputKind::Label => (running.max(sizes.len() + 5), sizes.len() + 1),
     };
-    let slots = slots.max(1);
     let longest = sizes.iter().map(|&n| n.div_ceil(slots)).max().unwrap_or(1);
     let most = sizes.iter().map(|&n| n.min(slots)).max().unwrap_or(1);
     let levels = match norm {
         DistanceNorm::L1 => 0,
         DistanceNorm::Linf => ceil_log2(2 * k),
     };
-    1 + (longest + 1 + levels) + ceil_log2(most) + label + 1
+    let depth = 1 + (longest + 1 + levels) + ceil_log2(most) + label + 1;
+    (width, depth)
 }
 
 fn ceil_log2(n: usize) -> usize {
@@ -317,12 +303,12 @@ fn choose_slots(
     let largest = sizes.iter().copied().max().unwrap_or(1);
     let slots = match request.depth {
         Budget::AtMost(depth) => {
-            let shallowest = distance_depth(sizes, k, norm, largest, request.output);
+            let shallowest = distance_shape(sizes, k, norm, largest, request.output).1;
             if shallowest > depth {
                 return Err(PlanError::DepthTooSmall {
                     depth,
                     needed: shallowest,
-                    width: Some(distance_width(sizes, k, norm, largest, request.output)),
+                    width: Some(distance_shape(sizes, k, norm, largest, request.output).0),
                 });
             }
             // Depth falls as slots grow: the first that fits.
@@ -330,7 +316,7 @@ fn choose_slots(
             let mut hi = largest;
             while lo < hi {
                 let mid = (lo + hi) / 2;
-                if distance_depth(sizes, k, norm, mid, request.output) <= depth {
+                if distance_shape(sizes, k, norm, mid, request.output).1 <= depth {
                     hi = mid;
                 } else {
                     lo = mid + 1;
@@ -341,7 +327,7 @@ fn choose_slots(
         _ => 1,
     };
     if let Budget::AtMost(width) = request.width {
-        let needed = distance_width(sizes, k, norm, slots, request.output);
+        let needed = distance_shape(sizes, k, norm, slots, request.output).0;
         if needed > width {
             return Err(PlanError::WidthTooSmall { width, needed });
         }
@@ -365,18 +351,13 @@ mod tests {
     #[test]
     fn depth_falls_and_width_grows_with_slots() {
         let sizes = [40, 30];
-        let d1 = distance_depth(&sizes, 3, DistanceNorm::L1, 1, OutputKind::Logits);
-        let d4 = distance_depth(&sizes, 3, DistanceNorm::L1, 4, OutputKind::Logits);
+        let (w1, d1) = distance_shape(&sizes, 3, DistanceNorm::L1, 1, OutputKind::Logits);
+        let (w4, d4) = distance_shape(&sizes, 3, DistanceNorm::L1, 4, OutputKind::Logits);
         assert_eq!(d1, 1 + 41 + 1);
         assert_eq!(d4, 1 + 11 + 2 + 1);
         // The label gadget: one layer per class and the last write.
-        assert_eq!(
-            distance_depth(&sizes, 3, DistanceNorm::L1, 1, OutputKind::Label),
-            d1 + 3
-        );
-        assert!(
-            distance_width(&sizes, 3, DistanceNorm::L1, 4, OutputKind::Logits)
-                > distance_width(&sizes, 3, DistanceNorm::L1, 1, OutputKind::Logits)
-        );
+        let (wl, dl) = distance_shape(&sizes, 3, DistanceNorm::L1, 1, OutputKind::Label);
+        assert_eq!((wl, dl), (w1, d1 + 3));
+        assert!(w4 > w1);
     }
 }

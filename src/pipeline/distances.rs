@@ -8,9 +8,7 @@ use super::{
 };
 use crate::analysis::rounding::rounding_check;
 use crate::analysis::separation::Separation;
-use crate::construct::distance_plan::{
-    distance_depth, distance_width, plan_distances, Arithmetic, DistancePlan,
-};
+use crate::construct::distance_plan::{distance_shape, plan_distances, Arithmetic, DistancePlan};
 use crate::construct::distances::{assemble_distances, DistanceAssembly};
 use crate::construct::label_values::check_label_values;
 use crate::construct::plan::{PlanError, Request};
@@ -58,21 +56,12 @@ pub(super) fn estimated_bytes(data: &Dataset, spec: &NetworkSpec, plan: &Distanc
 /// Planned width and depth.
 pub(super) fn planned_shape(data: &Dataset, plan: &DistancePlan) -> (usize, usize) {
     let sizes = data.class_sizes();
-    (
-        distance_width(
-            &sizes,
-            plan.k(),
-            plan.norm,
-            plan.slots_per_class,
-            plan.output,
-        ),
-        distance_depth(
-            &sizes,
-            plan.k(),
-            plan.norm,
-            plan.slots_per_class,
-            plan.output,
-        ),
+    distance_shape(
+        &sizes,
+        plan.k(),
+        plan.norm,
+        plan.slots_per_class,
+        plan.output,
     )
 }
 

@@ -1152,7 +1152,7 @@ fn label_layer(
                 ));
             }
             let bias = [x.layer.bias[n0], x.layer.bias[n1]];
-            if !(bias[0] > bias[1]) || !bias[1].is_finite() || !bias[0].is_finite() {
+            if bias[0] <= bias[1] || !bias[1].is_finite() || !bias[0].is_finite() {
                 return Err(err(
                     n0,
                     "the bias of step part 0 must exceed that of part 1",

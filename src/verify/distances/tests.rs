@@ -142,6 +142,7 @@ fn analyse(case: &Case, net: &net::Net, p: f64) -> DistanceAnalysis {
         PNorm { p },
         q,
         &[Semantics::Float32, Semantics::Float64],
+        None,
     )
     .unwrap_or_else(|e| panic!("{e}"))
 }
@@ -443,6 +444,7 @@ fn try_analyse(c: &Case, net: &net::Net) -> Result<DistanceAnalysis, DistanceErr
         },
         q,
         &[Semantics::Float32],
+        None,
     )
 }
 
