@@ -953,3 +953,26 @@ fn rounding_is_inward_and_outward_exactly_on_random_values() {
     }
     assert!(checked > 100_000, "only {checked} cases were checkable");
 }
+
+#[test]
+fn label_distance_networks_get_the_label_properties() {
+    for (norm, p) in [("linf", f64::INFINITY), ("l1", 1.0)] {
+        let spec = spec(norm, "label", 4).replace(
+            "output = label",
+            "output = label construction = distances",
+        );
+        let (dir, radius) = compile(&spec);
+        let summary = robmem(&["compile", "s.rmem", "--json"], dir.path());
+        assert!(
+            text(&summary.stdout).contains("\"construction\":\"distances\""),
+            "{}",
+            text(&summary.stdout)
+        );
+        let root = dir.path().join("out/net-vnnlib");
+        assert_eq!(
+            check_folder(&root, &pts(), &LABELS, p, radius, 3, true),
+            (6, 4),
+            "{norm}"
+        );
+    }
+}
