@@ -957,10 +957,8 @@ fn rounding_is_inward_and_outward_exactly_on_random_values() {
 #[test]
 fn label_distance_networks_get_the_label_properties() {
     for (norm, p) in [("linf", f64::INFINITY), ("l1", 1.0)] {
-        let spec = spec(norm, "label", 4).replace(
-            "output = label",
-            "output = label construction = distances",
-        );
+        let spec = spec(norm, "label", 4)
+            .replace("output = label", "output = label construction = distances");
         let (dir, radius) = compile(&spec);
         let summary = robmem(&["compile", "s.rmem", "--json"], dir.path());
         assert!(

@@ -430,9 +430,6 @@ fn compile_error(
         CompileError::Plan(PlanError::DistancesNeedPolyhedralNorm { .. }) => program
             .error_at(net.construction_span, "this construction", message)
             .with_help("use `construction = scores` (or `auto`) for this norm, or `norm = l1` / `norm = linf`"),
-        CompileError::Unsupported(_) => program
-            .error_at(net.construction_span, "this construction", message)
-            .with_help("use `construction = scores` (or `auto`, which picks what applies)"),
         CompileError::Assembly(_) => program.error_at(net.span, "this network", message),
         CompileError::LabelValues(e) => {
             let fix = if e.precision == "float32" {
@@ -465,8 +462,7 @@ fn compile_error_kind(e: &CompileError) -> &'static str {
         CompileError::Plan(
             PlanError::DistancesNeedPolyhedralNorm { .. }
             | PlanError::DirectionsTooManyPoints { .. },
-        )
-        | CompileError::Unsupported(_) => "construction",
+        ) => "construction",
         CompileError::Precision { .. } => "precision",
         CompileError::TooLarge { .. } => "too-large",
         CompileError::LabelValues(_) => "labels",

@@ -292,9 +292,6 @@ pub enum CompileError {
     /// more than the label properties' tolerance (checked before planning).
     #[error(transparent)]
     LabelValues(#[from] LabelPrecisionError),
-    /// The construction asked for does not build this kind of network.
-    #[error("{0}")]
-    Unsupported(String),
     /// The network is deeper than the depth budget (label output).
     #[error("the network has depth {depth}, above the budget {budget}: the label output needs about one layer per point; use `output = logits` (whose depth shrinks with width) or raise `depth`")]
     TooDeep {

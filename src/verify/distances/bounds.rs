@@ -465,17 +465,23 @@ fn label_bound(
                 )
             }
         });
-        let x = (Interval::new(b_lo, b_hi) - Interval::new(lo_c, hi_c)).scale(step.kappa);
+        let x = (span(b_lo, b_hi) - span(lo_c, hi_c)).scale(step.kappa);
         let value = step_decision(
             StepBounds {
                 class: step.class,
                 layer: step.layer,
                 bias: step.bias,
                 rnd,
-                upper: x.hi,
+                upper: if x.hi.is_nan() { f64::INFINITY } else { x.hi },
             },
             phase,
-            || x.lo,
+            || {
+                if x.lo.is_nan() {
+                    f64::NEG_INFINITY
+                } else {
+                    x.lo
+                }
+            },
         );
         match value {
             Ok(v) => steps.insert(step.layer, v),
@@ -524,4 +530,13 @@ fn label_bound(
         },
         unbounded: None,
     }
+}
+
+/// An interval holding every value between two bounds computed apart:
+/// a NaN end is unbounded on its side, and bounds that cross (no value
+/// satisfies both) give their hull, which is still sound.
+fn span(lo: f64, hi: f64) -> Interval {
+    let lo = if lo.is_nan() { f64::NEG_INFINITY } else { lo };
+    let hi = if hi.is_nan() { f64::INFINITY } else { hi };
+    Interval::new(lo.min(hi), hi.max(lo))
 }
