@@ -21,6 +21,7 @@ use robmem::pipeline::{compile, CompileError, Compiled};
 use robmem::spec::{
     Budget, ConstructionChoice, OutputKind, Precision, ProjectionChoice, RadiusSpec,
 };
+use robmem::verify::certificate::Semantics;
 use std::collections::HashMap;
 use support::{all_probes, argmax, spec, tract_run_f32};
 
@@ -326,6 +327,50 @@ fn points_and_probes(
     (inputs, owners)
 }
 
+/// The certificate `compile` would write for a label network in
+/// `precision`: every semantics it claims, and the largest certified
+/// distance between an output and its label in `semantics`.
+fn certify_label(
+    data: &Dataset,
+    compiled: &Compiled,
+    precision: Precision,
+    semantics: robmem::verify::certificate::Semantics,
+) -> (Vec<robmem::verify::certificate::Semantics>, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let onnx = dir.path().join("net.onnx");
+    let options = OnnxOptions {
+        precision,
+        output: OutputKind::Label,
+        ..OnnxOptions::default()
+    };
+    robmem::backend::onnx::save_onnx(&compiled.network, &options, &onnx).unwrap();
+    let certified = robmem::backend::certificate::make_certificate(
+        &robmem::backend::certificate::CertificateRequest {
+            network: "test",
+            program: &compiled.program,
+            layers: &compiled.network,
+            data,
+            spec_path: std::path::Path::new("spec.rmem"),
+            onnx_path: &onnx,
+            certificate_path: &onnx.with_extension("cert.json"),
+            search_up_to: None,
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let cert = certified.certificate;
+    assert_eq!(cert.output.kind, "label");
+    assert_eq!(cert.construction.as_deref(), Some("distances"));
+    let most = cert
+        .points
+        .distance
+        .get(&semantics)
+        .unwrap_or_else(|| panic!("{semantics:?} not certified: {:?}", certified.not_claimed))
+        .iter()
+        .cloned()
+        .fold(0.0, f64::max);
+    (cert.semantics, most)
+}
+
 /// Asserts that every output row is exactly its point's label value.
 fn assert_exact_labels(data: &Dataset, outputs: &Array2<f64>, owners: &[usize], what: &str) {
     for (row, &i) in outputs.rows().into_iter().zip(owners) {
@@ -362,6 +407,9 @@ fn label_distance_networks_output_the_exact_label_on_every_ball_in_tract() {
             assert!(owners.len() > 120 * 8, "{} probes", owners.len());
             let outputs = tract_run_f32(&bytes, &inputs);
             assert_exact_labels(&data, &outputs, &owners, &format!("{norm} float32"));
+            // The checker certifies it in float32, as compile planned.
+            let (_, most) = certify_label(&data, &compiled, Precision::F32, Semantics::Float32);
+            assert!(most < 0.5, "{norm}: distance {most}");
         }
     }
 }
@@ -381,6 +429,9 @@ fn big_labels_in_float64_and_the_label_tail_costs_a_layer_per_class() {
         let (inputs, owners) = points_and_probes(&data, &label, norm, 12);
         let outputs = robmem::eval::evaluate(&label.network, inputs.view());
         assert_exact_labels(&data, &outputs, &owners, &format!("{norm} float64"));
+        let (claimed, most) = certify_label(&data, &label, Precision::F64, Semantics::Float64);
+        assert_eq!(claimed, [Semantics::Real, Semantics::Float64], "{norm}");
+        assert!(most < 0.5, "{norm}: distance {most}");
         // float32 cannot carry 20000001: refused with the fix.
         let mut spec32 = spec(
             norm,
