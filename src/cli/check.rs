@@ -73,7 +73,12 @@ pub fn run(args: &CheckArgs) -> i32 {
     }
     for report in &outcome.reports {
         let net = &program.networks[report.network];
-        let reaches = reach(&outcome.datasets[net.data], net.norm, report.delta);
+        let reaches = reach(
+            &outcome.datasets[net.data],
+            net.norm,
+            report.delta,
+            net.output,
+        );
         if args.json {
             let mut value = report.to_json();
             value["reach"] = reaches

@@ -40,8 +40,9 @@ pub struct Reach {
 }
 
 /// The reach of each construction that applies to `data` in `norm`, whose
-/// separation is `delta` (two labels or more).
-pub fn reach(data: &Dataset, norm: Norm, delta: f64) -> Vec<Reach> {
+/// separation is `delta` (two labels or more), for the network's `output`
+/// (the distance label gadget leaves more room for rounding).
+pub fn reach(data: &Dataset, norm: Norm, delta: f64, output: OutputKind) -> Vec<Reach> {
     let limit = delta / 2.0;
     let mut out = Vec::new();
     if data.classes.len() < 2 || limit.is_nan() || limit <= 0.0 || !limit.is_finite() {
@@ -85,7 +86,7 @@ pub fn reach(data: &Dataset, norm: Norm, delta: f64) -> Vec<Reach> {
                     radius: RadiusSpec::Max,
                     width: Budget::Auto,
                     depth: Budget::Auto,
-                    output: OutputKind::Logits,
+                    output,
                     projection: ProjectionChoice::Identity,
                     seed: 0,
                     memory: None,
