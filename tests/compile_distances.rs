@@ -80,6 +80,15 @@ fn compile_with(
 /// The label output, for short.
 const LABEL: OutputKind = OutputKind::Label;
 
+/// A label network at `radius = max`.
+fn label_at_max(
+    data: &Dataset,
+    norm: Norm,
+    c: ConstructionChoice,
+) -> Result<Compiled, CompileError> {
+    compile_output(data, norm, RadiusSpec::Max, c, LABEL)
+}
+
 fn compile_output(
     data: &Dataset,
     norm: Norm,
@@ -418,14 +427,8 @@ fn label_distance_networks_output_the_exact_label_on_every_ball_in_tract() {
 fn big_labels_in_float64_and_the_label_tail_costs_a_layer_per_class() {
     let data = raw_table_labelled(12, 90, 5, &[20000001.0, -3.0, 7.0]);
     for norm in [Norm::L1, Norm::Linf] {
-        let label = compile_output(
-            &data,
-            norm,
-            RadiusSpec::Max,
-            ConstructionChoice::Distances,
-            LABEL,
-        )
-        .unwrap_or_else(|e| panic!("{norm}: {e}"));
+        let label = label_at_max(&data, norm, ConstructionChoice::Distances)
+            .unwrap_or_else(|e| panic!("{norm}: {e}"));
         let (inputs, owners) = points_and_probes(&data, &label, norm, 12);
         let outputs = robmem::eval::evaluate(&label.network, inputs.view());
         assert_exact_labels(&data, &outputs, &owners, &format!("{norm} float64"));
@@ -469,14 +472,7 @@ fn big_labels_in_float64_and_the_label_tail_costs_a_layer_per_class() {
 fn auto_considers_distances_for_label_output() {
     let data = raw_table_labelled(13, 120, 4, &[-3.0, 5.0, 12.0]);
     for norm in [Norm::L1, Norm::Linf] {
-        let auto = compile_output(
-            &data,
-            norm,
-            RadiusSpec::Max,
-            ConstructionChoice::Auto,
-            LABEL,
-        )
-        .unwrap();
+        let auto = label_at_max(&data, norm, ConstructionChoice::Auto).unwrap();
         assert!(
             !auto.summary.construction_reason.contains("output = label"),
             "{}",
