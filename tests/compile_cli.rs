@@ -693,9 +693,11 @@ fn run_with_closed(args: &[&str], close_stdout: bool, close_stderr: bool) -> (i3
     }
     let mut other = String::new();
     if let Some(mut pipe) = stdout {
-        pipe.read_to_string(&mut other).expect("read standard output");
+        pipe.read_to_string(&mut other)
+            .expect("read standard output");
     } else if let Some(mut pipe) = stderr {
-        pipe.read_to_string(&mut other).expect("read standard error");
+        pipe.read_to_string(&mut other)
+            .expect("read standard error");
     }
     let status = child.wait().expect("wait for robmem");
     (status.code().unwrap_or(-1), other)
