@@ -30,8 +30,26 @@ use support::{all_probes, argmax, spec, tract_run_f32};
 /// label are dropped (they could not be memorized at any radius).
 fn raw_table(seed: u64, n: usize, d: usize) -> Dataset {
     assert!(d >= 3);
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let values = [20000001.0, 20000002.0, 7.0];
+    table(seed, n, d, "raw table", |rng| {
+        let mut row = vec![1500.0 + rng.gen_range(0..50) as f64];
+        row.extend((1..d - 1).map(|_| rng.gen_range(0..6) as f64));
+        row.push(7.0);
+        (row, values[rng.gen_range(0..values.len())])
+    })
+}
+
+/// `n` rows of dimension `d`: `fresh` makes a row and its label, every
+/// fifth row repeats an earlier row with its label, and a row equal to an
+/// earlier row of another label is drawn again.
+fn table(
+    seed: u64,
+    n: usize,
+    d: usize,
+    name: &str,
+    mut fresh: impl FnMut(&mut ChaCha8Rng) -> (Vec<f64>, f64),
+) -> Dataset {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut rows: Vec<Vec<f64>> = Vec::new();
     let mut labels: Vec<f64> = Vec::new();
     let mut seen: HashMap<Vec<u64>, f64> = HashMap::new();
@@ -40,10 +58,7 @@ fn raw_table(seed: u64, n: usize, d: usize) -> Dataset {
             let i = rng.gen_range(0..rows.len());
             (rows[i].clone(), labels[i])
         } else {
-            let mut row = vec![1500.0 + rng.gen_range(0..50) as f64];
-            row.extend((1..d - 1).map(|_| rng.gen_range(0..6) as f64));
-            row.push(7.0);
-            (row, values[rng.gen_range(0..values.len())])
+            fresh(&mut rng)
         };
         let key: Vec<u64> = row.iter().map(|v| v.to_bits()).collect();
         match seen.get(&key) {
@@ -58,7 +73,7 @@ fn raw_table(seed: u64, n: usize, d: usize) -> Dataset {
     let points = Array2::from_shape_fn((n, d), |(i, k)| rows[i][k]);
     let raw: Vec<LabelValue> = labels.into_iter().map(LabelValue::Number).collect();
     let provenance = Provenance::Generated {
-        description: format!("raw table {seed}"),
+        description: format!("{name} {seed}"),
     };
     Dataset::from_raw(points, &raw, provenance).unwrap()
 }
@@ -289,45 +304,20 @@ fn construction_errors_name_the_spec_line_and_the_fix() {
 
 /// A wide raw table: column 0 in [1500, 1550) by units, then reals in
 /// [0, 10) (two decimals) and small integers 0..5 in turn, the last column
-/// constant 7, every fifth row a duplicate of an earlier row with its
-/// label; rows equal to an earlier row of another label dropped.
+/// constant 7, duplicates as in [`table`].
 fn wide_table(seed: u64, n: usize, d: usize) -> Dataset {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut rows: Vec<Vec<f64>> = Vec::new();
-    let mut labels: Vec<f64> = Vec::new();
-    let mut seen: HashMap<Vec<u64>, f64> = HashMap::new();
-    while rows.len() < n {
-        let (row, label) = if rows.len() % 5 == 4 {
-            let i = rng.gen_range(0..rows.len());
-            (rows[i].clone(), labels[i])
-        } else {
-            let mut row = vec![1500.0 + rng.gen_range(0..50) as f64];
-            row.extend((1..d - 1).map(|k| {
-                if k % 2 == 1 {
-                    (rng.gen_range(0.0..10.0f64) * 100.0).round() / 100.0
-                } else {
-                    rng.gen_range(0..6) as f64
-                }
-            }));
-            row.push(7.0);
-            (row, rng.gen_range(0..3) as f64)
-        };
-        let key: Vec<u64> = row.iter().map(|v| v.to_bits()).collect();
-        match seen.get(&key) {
-            Some(&l) if l != label => continue,
-            _ => {
-                seen.insert(key, label);
+    table(seed, n, d, "wide table", |rng| {
+        let mut row = vec![1500.0 + rng.gen_range(0..50) as f64];
+        row.extend((1..d - 1).map(|k| {
+            if k % 2 == 1 {
+                (rng.gen_range(0.0..10.0f64) * 100.0).round() / 100.0
+            } else {
+                rng.gen_range(0..6) as f64
             }
-        }
-        rows.push(row);
-        labels.push(label);
-    }
-    let points = Array2::from_shape_fn((n, d), |(i, k)| rows[i][k]);
-    let raw: Vec<LabelValue> = labels.into_iter().map(LabelValue::Number).collect();
-    let provenance = Provenance::Generated {
-        description: format!("wide table {seed}"),
-    };
-    Dataset::from_raw(points, &raw, provenance).unwrap()
+        }));
+        row.push(7.0);
+        (row, rng.gen_range(0..3) as f64)
+    })
 }
 
 /// The parameters of the l_inf distance network over every non-constant

@@ -124,8 +124,8 @@ pub const MAX_DIRECTIONS: usize = 48;
 /// greedy cover selection ([`super::selection`]): the selection when it
 /// certifies a fixed radius with fewer parameters, or, for `radius = max`,
 /// when the identity does not fit the width or depth budget or
-/// protobuf's 2 GiB limit (then the highest of [`SELECTION_TARGETS`] that a
-/// selection within the budgets covers).
+/// protobuf's 2 GiB limit (then the highest target, [`SELECTION_TOP`] or
+/// below, that a selection within the budgets covers).
 pub fn plan_distances(
     request: &Request<'_>,
     arithmetic: Arithmetic,
@@ -190,12 +190,18 @@ pub fn plan_distances(
     identity
 }
 
-/// The targets, as fractions of delta_inf, that `radius = max` tries in
-/// turn for an l_inf selection when the identity map does not fit: every
+/// The target, as a fraction of delta_inf, that `radius = max` first tries
+/// for an l_inf selection when the identity map does not fit: every
 /// differently-labelled pair must differ by the target in a kept
 /// coordinate, and the certified radius is then about the target's
-/// fraction of the limit.
-pub const SELECTION_TARGETS: [f64; 7] = [0.985, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5];
+/// fraction of the limit (0.98 or more here).
+pub const SELECTION_TOP: f64 = 0.985;
+
+/// When no selection within the budgets covers [`SELECTION_TOP`],
+/// `radius = max` bisects the target below it this many times (to within
+/// `0.985 / 64` of delta_inf) and keeps the highest that a selection
+/// covers.
+pub const SELECTION_STEPS: usize = 6;
 
 /// The K x d matrix whose rows are the unit vectors of `kept`.
 fn selection_matrix(dim: usize, kept: &[usize]) -> Array2<f64> {
@@ -388,12 +394,27 @@ impl Planner<'_, '_> {
                 if identity_parameters.is_some() {
                     return None;
                 }
-                SELECTION_TARGETS.iter().find_map(|&fraction| {
-                    match select(fraction * request.delta)? {
-                        (true, Ok(plan)) => Some(Ok(plan)),
-                        _ => None,
+                // The highest target a cover within `max_rows` reaches: the
+                // top one, else a bisection below it.
+                let attempt = |fraction: f64| match select(fraction * request.delta)? {
+                    (true, Ok(plan)) => Some(plan),
+                    _ => None,
+                };
+                if let Some(plan) = attempt(SELECTION_TOP) {
+                    return Some(Ok(plan));
+                }
+                let (mut lo, mut hi, mut best) = (0.0, SELECTION_TOP, None);
+                for _ in 0..SELECTION_STEPS {
+                    let mid = (lo + hi) / 2.0;
+                    match attempt(mid) {
+                        Some(plan) => {
+                            lo = mid;
+                            best = Some(plan);
+                        }
+                        None => hi = mid,
                     }
-                })
+                }
+                best.map(Ok)
             }
             RadiusSpec::Absolute(_) | RadiusSpec::OfLimit(_) => {
                 // Room for the identity's rounding, which bounds the
