@@ -428,6 +428,9 @@ fn compile_error(
         CompileError::Plan(PlanError::DirectionsTooManyPoints { .. }) => program
             .error_at(net.construction_span, "this construction", message)
             .with_help("use `construction = scores` (or `auto`), or `norm = l1` / `norm = linf`"),
+        CompileError::Plan(PlanError::SelectionTooManyPoints { .. }) => program
+            .error_at(net.construction_span, "this construction", message)
+            .with_help("use `construction = scores` (or `auto`), or raise `width` / `depth`"),
         CompileError::Plan(PlanError::DistancesNeedPolyhedralNorm { .. }) => program
             .error_at(net.construction_span, "this construction", message)
             .with_help("use `construction = scores` (or `auto`) for this norm, or `norm = l1` / `norm = linf`"),
@@ -465,7 +468,8 @@ fn compile_error_kind(e: &CompileError) -> &'static str {
         CompileError::Plan(PlanError::Projection(_)) => "projection",
         CompileError::Plan(
             PlanError::DistancesNeedPolyhedralNorm { .. }
-            | PlanError::DirectionsTooManyPoints { .. },
+            | PlanError::DirectionsTooManyPoints { .. }
+            | PlanError::SelectionTooManyPoints { .. },
         )
         | CompileError::Unsupported(_) => "construction",
         CompileError::Precision { .. } => "precision",
