@@ -22,6 +22,7 @@
 //! phase.finish();
 //! ```
 
+use crate::cli::console::errln;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -54,8 +55,8 @@ pub fn note(message: &str) {
     }
     let line = format!("note: {message}");
     match current() {
-        Some(bar) => bar.suspend(|| eprintln!("{line}")),
-        None => eprintln!("{line}"),
+        Some(bar) => bar.suspend(|| errln!("{line}")),
+        None => errln!("{line}"),
     }
 }
 

@@ -668,3 +668,63 @@ fn a_network_without_emit_block_and_without_out_writes_nothing_and_says_so() {
     assert_eq!(files_under(dir.path()), [PathBuf::from("grid.rmem")]);
     assert!(text(&out.stdout).contains("network grid_net"));
 }
+
+/// Runs robmem with standard output and standard error piped, closes the
+/// ends named by `close_stdout` / `close_stderr` before it writes anything,
+/// and returns its exit status and what it wrote to the other stream.
+fn run_with_closed(args: &[&str], close_stdout: bool, close_stderr: bool) -> (i32, String) {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_robmem"))
+        .args(args)
+        .current_dir(manifest_dir())
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run robmem");
+    let mut stdout = child.stdout.take();
+    let mut stderr = child.stderr.take();
+    if close_stdout {
+        drop(stdout.take());
+    }
+    if close_stderr {
+        drop(stderr.take());
+    }
+    let mut other = String::new();
+    if let Some(mut pipe) = stdout {
+        pipe.read_to_string(&mut other)
+            .expect("read standard output");
+    } else if let Some(mut pipe) = stderr {
+        pipe.read_to_string(&mut other)
+            .expect("read standard error");
+    }
+    let status = child.wait().expect("wait for robmem");
+    (status.code().unwrap_or(-1), other)
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_with_status_141_and_no_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    for args in [
+        vec!["check", "examples/tour.rmem"],
+        vec!["check", "examples/xor.rmem", "--json"],
+        vec!["compile", "examples/xor.rmem", "--out", out, "--quiet"],
+    ] {
+        let (status, stderr) = run_with_closed(&args, true, false);
+        assert_eq!(status, 141, "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_closed_stderr_does_not_stop_compile() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let (status, stdout) =
+        run_with_closed(&["compile", "examples/xor.rmem", "--out", out], false, true);
+    assert_eq!(status, 0, "{stdout}");
+    assert!(stdout.contains("xor_net"), "{stdout}");
+    assert!(dir.path().join("out/xor.cert.json").is_file());
+}

@@ -36,6 +36,24 @@ fn raw_table(seed: u64, n: usize, d: usize) -> Dataset {
 /// [`raw_table`] with the label values `values`.
 fn raw_table_labelled(seed: u64, n: usize, d: usize, values: &[f64]) -> Dataset {
     assert!(d >= 3);
+    table(seed, n, d, "raw table", |rng| {
+        let mut row = vec![1500.0 + rng.gen_range(0..50) as f64];
+        row.extend((1..d - 1).map(|_| rng.gen_range(0..6) as f64));
+        row.push(7.0);
+        (row, values[rng.gen_range(0..values.len())])
+    })
+}
+
+/// `n` rows of dimension `d`: `fresh` makes a row and its label, every
+/// fifth row repeats an earlier row with its label, and a row equal to an
+/// earlier row of another label is drawn again.
+fn table(
+    seed: u64,
+    n: usize,
+    d: usize,
+    name: &str,
+    mut fresh: impl FnMut(&mut ChaCha8Rng) -> (Vec<f64>, f64),
+) -> Dataset {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut rows: Vec<Vec<f64>> = Vec::new();
     let mut labels: Vec<f64> = Vec::new();
@@ -45,10 +63,7 @@ fn raw_table_labelled(seed: u64, n: usize, d: usize, values: &[f64]) -> Dataset 
             let i = rng.gen_range(0..rows.len());
             (rows[i].clone(), labels[i])
         } else {
-            let mut row = vec![1500.0 + rng.gen_range(0..50) as f64];
-            row.extend((1..d - 1).map(|_| rng.gen_range(0..6) as f64));
-            row.push(7.0);
-            (row, values[rng.gen_range(0..values.len())])
+            fresh(&mut rng)
         };
         let key: Vec<u64> = row.iter().map(|v| v.to_bits()).collect();
         match seen.get(&key) {
@@ -63,7 +78,7 @@ fn raw_table_labelled(seed: u64, n: usize, d: usize, values: &[f64]) -> Dataset 
     let points = Array2::from_shape_fn((n, d), |(i, k)| rows[i][k]);
     let raw: Vec<LabelValue> = labels.into_iter().map(LabelValue::Number).collect();
     let provenance = Provenance::Generated {
-        description: format!("raw table {seed}"),
+        description: format!("{name} {seed}"),
     };
     Dataset::from_raw(points, &raw, provenance).unwrap()
 }
@@ -482,4 +497,135 @@ fn auto_considers_distances_for_label_output() {
         assert_eq!(auto.summary.construction, "distances", "{norm}");
         assert!(auto.summary.construction_reason.contains("certifies"));
     }
+}
+
+/// A wide raw table: column 0 in [1500, 1550) by units, then reals in
+/// [0, 10) (two decimals) and small integers 0..5 in turn, the last column
+/// constant 7, duplicates as in [`table`].
+fn wide_table(seed: u64, n: usize, d: usize) -> Dataset {
+    table(seed, n, d, "wide table", |rng| {
+        let mut row = vec![1500.0 + rng.gen_range(0..50) as f64];
+        row.extend((1..d - 1).map(|k| {
+            if k % 2 == 1 {
+                (rng.gen_range(0.0..10.0f64) * 100.0).round() / 100.0
+            } else {
+                rng.gen_range(0..6) as f64
+            }
+        }));
+        row.push(7.0);
+        (row, rng.gen_range(0..3) as f64)
+    })
+}
+
+/// The parameters of the l_inf distance network over every non-constant
+/// coordinate (the identity map less the constant column).
+fn identity_parameters(data: &Dataset, slots: usize) -> u64 {
+    robmem::construct::distance_plan::Shape::new(
+        data.dim(),
+        &data.class_sizes(),
+        data.dim() - 1,
+        robmem::ir::stages::DistanceNorm::Linf,
+        slots,
+        OutputKind::Logits,
+    )
+    .parameters()
+}
+
+/// The l_inf separation of the data on the kept coordinates of a
+/// selection (read from the stage program's matrix), by brute force.
+fn separation_on_selection(data: &Dataset, compiled: &Compiled) -> f64 {
+    let matrix = &compiled.program.projection.matrix;
+    let kept: Vec<usize> = matrix
+        .rows()
+        .into_iter()
+        .map(|row| {
+            // A selection row is one unit vector.
+            assert_eq!(row.iter().filter(|&&w| w != 0.0).count(), 1);
+            row.iter().position(|&w| w == 1.0).unwrap()
+        })
+        .collect();
+    let mut smallest = f64::INFINITY;
+    for i in 0..data.len() {
+        for j in i + 1..data.len() {
+            if data.labels[i] != data.labels[j] {
+                let gap = kept
+                    .iter()
+                    .map(|&k| (data.points[[i, k]] - data.points[[j, k]]).abs())
+                    .fold(0.0, f64::max);
+                smallest = smallest.min(gap);
+            }
+        }
+    }
+    smallest
+}
+
+#[test]
+fn linf_selections_narrow_wide_tables_at_a_fixed_radius() {
+    for (seed, n, d) in [(11, 150, 64), (12, 120, 200)] {
+        let data = wide_table(seed, n, d);
+        let compiled = compile_with(
+            &data,
+            Norm::Linf,
+            RadiusSpec::OfLimit(0.5),
+            ConstructionChoice::Distances,
+        )
+        .unwrap_or_else(|e| panic!("d = {d}: {e}"));
+        let summary = &compiled.summary;
+        assert_eq!(summary.projection, "selection", "d = {d}");
+        assert!(summary.m <= (d - 1) / 2, "d = {d}: K = {}", summary.m);
+        assert!((summary.ratio.unwrap() - 0.5).abs() < 1e-12);
+        let identity = identity_parameters(&data, summary.slots_per_label);
+        assert!(
+            (summary.parameters as u64) * 4 < identity,
+            "d = {d}: {} parameters against {identity} for the identity",
+            summary.parameters
+        );
+        // delta'_inf is the exact separation on the kept coordinates (up to
+        // the centring's rounding), and it leaves room for 2 sigma.
+        let exact = separation_on_selection(&data, &compiled);
+        assert!(
+            (summary.delta_projected - exact).abs() <= 1e-9 * exact,
+            "{} against {exact}",
+            summary.delta_projected
+        );
+        assert!(summary.delta_projected > 2.0 * summary.radius.unwrap());
+        let probes = check_in_tract(&data, &compiled, Norm::Linf, seed);
+        assert!(probes > n * 8, "{probes} probes");
+    }
+}
+
+#[test]
+fn a_width_budget_below_the_identity_gets_a_selection_at_radius_max() {
+    let data = wide_table(13, 120, 64);
+    let identity = compile_with(
+        &data,
+        Norm::Linf,
+        RadiusSpec::Max,
+        ConstructionChoice::Distances,
+    )
+    .unwrap();
+    // Radius max keeps every non-constant coordinate when it fits.
+    assert_eq!(identity.summary.m, data.dim() - 1);
+    let mut narrow = spec(
+        Norm::Linf,
+        RadiusSpec::Max,
+        OutputKind::Logits,
+        ProjectionChoice::Auto,
+    );
+    narrow.construction = ConstructionChoice::Distances;
+    narrow.width = Budget::AtMost(identity.summary.width / 3);
+    let sep = separation(data.points.view(), &data.labels, Norm::Linf);
+    let compiled = compile(&data, &narrow, &sep).unwrap();
+    assert_eq!(compiled.summary.projection, "selection");
+    assert!(compiled.summary.width <= identity.summary.width / 3);
+    assert!(compiled.summary.parameters * 4 < identity.summary.parameters);
+    let ratio = compiled.summary.ratio.unwrap();
+    assert!(ratio > 0.4, "ratio {ratio}");
+    check_in_tract(&data, &compiled, Norm::Linf, 13);
+    // A budget no selection fits is refused with the width needed.
+    narrow.width = Budget::AtMost(5);
+    let err = compile(&data, &narrow, &sep)
+        .map(|c| c.summary.width)
+        .expect_err("width 5 fits no distance network");
+    assert!(err.to_string().contains("width 5"), "{err}");
 }

@@ -207,3 +207,46 @@ fn negative_zero_and_zero_labels_are_one_class() {
     // The class is +0, so the label output never shows a negative zero.
     assert!(matches!(ds.classes.values[0], LabelValue::Number(x) if x.is_sign_positive()));
 }
+
+/// The file is read in chunks (streamed, not loaded whole); line numbers
+/// stay exact across chunk boundaries, blank lines and quoted fields that
+/// span lines, for every row of a file much larger than one chunk.
+#[test]
+fn line_numbers_stay_exact_across_chunks_of_a_large_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("large.csv");
+    let mut text = String::from("x,y,label\n");
+    let mut line = 1;
+    let mut expected_lines = Vec::new();
+    for i in 0..60_000 {
+        if i % 997 == 0 {
+            text.push_str("\n   \n");
+            line += 2;
+        }
+        line += 1;
+        expected_lines.push(line);
+        if i % 1_231 == 0 {
+            // A quoted label spanning two lines: the row starts on `line`.
+            text.push_str(&format!("{i}, {}.5 ,\"class\n{}\"\n", i % 7, i % 3));
+            line += 1;
+        } else {
+            text.push_str(&format!("{i}, {}.5 ,class{}\n", i % 7, i % 3));
+        }
+    }
+    std::fs::write(&path, &text).unwrap();
+    let ds = csv::load(&path, &ColumnRef::Name("label".into()), true, b',').unwrap();
+    assert_eq!(ds.points.nrows(), 60_000);
+    let Provenance::Csv { lines, .. } = &ds.provenance else {
+        panic!("CSV provenance expected");
+    };
+    assert_eq!(lines, &expected_lines);
+
+    // A bad row near the end is reported on its own line.
+    text.push_str("1,2\n");
+    std::fs::write(&path, &text).unwrap();
+    let err = csv::load(&path, &ColumnRef::Name("label".into()), true, b',').unwrap_err();
+    assert!(
+        matches!(err, DataError::CsvFieldCount { line: l, .. } if l == line + 1),
+        "{err:?}"
+    );
+}

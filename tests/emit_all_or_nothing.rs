@@ -307,3 +307,57 @@ fn a_folder_robmem_made_is_replaced_on_the_next_run() {
     assert!(!dir.path().join("inst/stale.txt").exists());
     assert!(hidden(&snapshot(dir.path())).is_empty());
 }
+
+/// An interrupt while the outputs are being written (SIGINT, as Ctrl-C sends)
+/// exits with 130 and removes the temporaries and the folders robmem made
+/// for them, leaving the folder as it was. The signal is sent when a
+/// temporary first appears; the 4,000-file VNN-LIB folder keeps the process
+/// writing well after that, and a run that finishes first anyway is retried.
+#[test]
+fn an_interrupt_while_writing_removes_temporaries_and_the_folders_made_for_them() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("sig.rmem"),
+        "dataset big = blobs(points = 4000, dim = 20, labels = 5, seed = 3)\n\
+         network big_net { data = big  norm = l2  radius = 0.5 of limit  construction = scores }\n\
+         emit big_net { onnx = \"made/deeper/net.onnx\"  vnnlib = \"made/deeper/props\" }\n",
+    )
+    .unwrap();
+    let before = snapshot(dir.path());
+    let writing = |dir: &Path| {
+        std::fs::read_dir(dir.join("made/deeper")).is_ok_and(|mut entries| {
+            entries.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".tmp")))
+        })
+    };
+    for attempt in 0..3 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_robmem"))
+            .args(["compile", "sig.rmem", "--quiet"])
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while !writing(dir.path()) && start.elapsed() < Duration::from_secs(120) {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let sent = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = child.wait().unwrap();
+        if sent.success() && status.code() == Some(130) {
+            assert_eq!(snapshot(dir.path()), before, "attempt {attempt}");
+            return;
+        }
+        // The run ended before the signal: start again from a clean folder.
+        assert_eq!(status.code(), Some(0), "attempt {attempt}");
+        std::fs::remove_dir_all(dir.path().join("made")).unwrap();
+    }
+    panic!("three runs finished before the interrupt reached them");
+}

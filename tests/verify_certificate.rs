@@ -649,3 +649,74 @@ fn a_score_certificate_claiming_distances_is_rejected() {
     assert_eq!(code, 1, "{report}");
     assert!(!failed.is_empty());
 }
+
+/// The coordinates an l_inf selection keeps: the column of each layer-0
+/// row's only non-zero weight.
+fn kept_coordinates(compiled: &Compiled) -> Vec<usize> {
+    let (net, _) = read_onnx(&std::fs::read(compiled.path("net.onnx")).unwrap()).unwrap();
+    net.layers[0]
+        .weight
+        .rows()
+        .into_iter()
+        .map(|row| {
+            assert_eq!(row.iter().filter(|&&w| w != 0.0).count(), 1, "{row}");
+            row.iter().position(|&w| w == 1.0).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn linf_selection_certificates_verify_and_reject_a_wider_row_or_a_hidden_pair() {
+    let selection = || {
+        compile(
+            &random_csv(61, 90, 64, 3),
+            "    norm = linf\n    radius = 0.5 of limit\n    construction = distances",
+        )
+    };
+    let compiled = selection();
+    let cert = compiled.certificate();
+    assert_eq!(cert["construction"], "distances");
+    // ||V||_{inf->inf} = 1, rounded up.
+    let bound = cert["projection"]["norm_bound"].as_f64().unwrap();
+    assert!((1.0..1.0 + 1e-6).contains(&bound), "{bound}");
+    let kept = kept_coordinates(&compiled);
+    assert!(kept.len() < 32, "K = {}", kept.len());
+    assert_eq!(cert["projection"]["m"], kept.len());
+    assert_eq!(
+        cert["semantics"],
+        serde_json::json!(["real", "float32", "float64"])
+    );
+    assert_holds(&compiled);
+
+    // A kept row that also reads a dropped coordinate: ||V||_{inf->inf}
+    // grows past the certificate's bound of 1.
+    let compiled = selection();
+    tamper_model(&compiled, |net| {
+        let weight = &mut net.layers[0].weight;
+        let dropped = (0..weight.ncols())
+            .find(|&k| weight[[0, k]] == 0.0)
+            .unwrap();
+        weight[[0, dropped]] = 0.5;
+    });
+    assert_rejected(&compiled, &["projection bound"]);
+
+    // A point moved onto another label's point in the kept coordinates
+    // only (it still differs from it in the dropped ones): the network
+    // cannot tell them apart, and the margins see it.
+    let compiled = selection();
+    let kept = kept_coordinates(&compiled);
+    tamper_data(&compiled, |lines| {
+        let label = |line: &String| line.rsplit(',').next().unwrap().to_string();
+        let j = (2..lines.len())
+            .find(|&j| label(&lines[j]) != label(&lines[1]))
+            .unwrap();
+        let source: Vec<String> = lines[j].split(',').map(String::from).collect();
+        let mut fields: Vec<String> = lines[1].split(',').map(String::from).collect();
+        for &k in &kept {
+            fields[k] = source[k].clone();
+        }
+        assert_ne!(fields[..64], source[..64], "a dropped coordinate differs");
+        lines[1] = fields.join(",");
+    });
+    assert_rejected(&compiled, &["margins"]);
+}

@@ -25,6 +25,10 @@ use std::sync::Mutex;
 /// signal handler can remove them.
 static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
+/// Every folder some uncommitted [`Staging`] of this process created, in
+/// creation order, so that a signal handler can remove the ones left empty.
+static LIVE_FOLDERS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
 /// A failure to stage or commit, with the path it concerns.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot write {path}: {source}")]
@@ -121,7 +125,10 @@ impl Staging {
         }
         for f in missing.into_iter().rev() {
             match std::fs::create_dir(&f) {
-                Ok(()) => self.created.push(f),
+                Ok(()) => {
+                    register_in(&LIVE_FOLDERS, &f);
+                    self.created.push(f);
+                }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                 Err(source) => return Err(StagingError { path: f, source }),
             }
@@ -163,7 +170,9 @@ impl Staging {
                     let _ = remove_any(old);
                 }
                 live.retain(|p| !entries.iter().any(|e| &e.temporary == p));
-                self.created.clear();
+                for folder in std::mem::take(&mut self.created) {
+                    unregister_in(&LIVE_FOLDERS, &folder);
+                }
                 Ok(entries.into_iter().map(|e| e.target).collect())
             }
             Err(e) => {
@@ -191,19 +200,28 @@ impl Drop for Staging {
         }
         for folder in self.created.iter().rev() {
             let _ = std::fs::remove_dir(folder);
+            unregister_in(&LIVE_FOLDERS, folder);
         }
     }
 }
 
-/// Removes every temporary of every live [`Staging`] of this process (for a
-/// signal handler: the process is about to exit without unwinding).
+/// Removes every temporary of every live [`Staging`] of this process, then
+/// the folders they created that are empty again (for a signal handler: the
+/// process is about to exit without unwinding).
 pub fn remove_live_temporaries() {
-    let paths = match LIVE.lock() {
+    for path in take_all(&LIVE) {
+        let _ = remove_any(&path);
+    }
+    for folder in take_all(&LIVE_FOLDERS).iter().rev() {
+        let _ = std::fs::remove_dir(folder);
+    }
+}
+
+/// Empties a registry, even one a panicking thread left poisoned.
+fn take_all(registry: &Mutex<Vec<PathBuf>>) -> Vec<PathBuf> {
+    match registry.lock() {
         Ok(mut live) => std::mem::take(&mut *live),
         Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
-    };
-    for path in paths {
-        let _ = remove_any(&path);
     }
 }
 
@@ -226,15 +244,25 @@ fn remove_any(path: &Path) -> io::Result<()> {
 }
 
 fn register(path: &Path) {
-    if let Ok(mut live) = LIVE.lock() {
+    register_in(&LIVE, path);
+}
+
+fn unregister(path: &Path) {
+    unregister_in(&LIVE, path);
+}
+
+fn register_in(registry: &Mutex<Vec<PathBuf>>, path: &Path) {
+    if let Ok(mut live) = registry.lock() {
         live.push(path.to_path_buf());
     }
 }
 
-fn unregister(path: &Path) {
-    if let Ok(mut live) = LIVE.lock() {
-        if let Some(i) = live.iter().position(|p| p == path) {
-            live.swap_remove(i);
+/// Removes `path` from a registry, keeping the order of the others (folders
+/// are removed innermost first, by reverse creation order).
+fn unregister_in(registry: &Mutex<Vec<PathBuf>>, path: &Path) {
+    if let Ok(mut live) = registry.lock() {
+        if let Some(i) = live.iter().rposition(|p| p == path) {
+            live.remove(i);
         }
     }
 }
@@ -322,5 +350,27 @@ mod tests {
         drop(staging);
         assert!(!live(&temp));
         assert!(listing(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn created_folders_are_registered_for_the_signal_handler_until_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let outer = dir.path().join("made");
+        let inner = outer.join("by-robmem");
+        let registered = |p: &Path| LIVE_FOLDERS.lock().unwrap().iter().any(|q| q == p);
+        let mut staging = Staging::new();
+        let temp = staging.file(&inner.join("x.onnx")).unwrap();
+        assert!(registered(&outer) && registered(&inner));
+        std::fs::write(&temp, "model").unwrap();
+        staging.commit().unwrap();
+        assert!(!registered(&outer) && !registered(&inner));
+        assert!(inner.join("x.onnx").is_file());
+
+        let mut dropped = Staging::new();
+        let other = dir.path().join("never-written");
+        dropped.file(&other.join("y.onnx")).unwrap();
+        assert!(registered(&other));
+        drop(dropped);
+        assert!(!registered(&other) && !other.exists());
     }
 }

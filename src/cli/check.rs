@@ -2,6 +2,7 @@
 //! data set, and report per network the data's separation delta_p, the limit
 //! delta_p / 2 and whether the requested radius is below it.
 
+use super::console::{out, outln};
 use super::print_diagnostic;
 use crate::analysis::report::{check_program, show, NetworkReport};
 use crate::construct::reach::{reach, Reach};
@@ -94,9 +95,9 @@ pub fn run(args: &CheckArgs) -> i32 {
                 })
                 .collect::<Vec<_>>()
                 .into();
-            println!("{value}");
+            outln!("{value}");
         } else {
-            print!("{}{}", text_report(report), reach_text(&reaches));
+            out!("{}{}", text_report(report), reach_text(&reaches));
         }
     }
     for d in &outcome.diagnostics {

@@ -2,6 +2,7 @@
 //! check the spec, compile each network and write the files its `emit`
 //! block names.
 
+use super::console::{errln, out, outln};
 use super::instances::differently_labelled_pairs;
 use super::outputs::{check_outputs, output_path, replaceable_folder, FOLDER_MANIFEST};
 use super::print_diagnostic;
@@ -143,11 +144,11 @@ fn compile_all(args: &CompileArgs, worst_code: &mut i32) -> Result<(), SpecError
         |program, index, compiled, data, report| {
             match args.emit {
                 Some(Listing::Ir) => {
-                    print!("{}", compiled.program);
+                    out!("{}", compiled.program);
                     return Ok(());
                 }
                 Some(Listing::Layers) => {
-                    print!("{}", layers_report(&compiled.network));
+                    out!("{}", layers_report(&compiled.network));
                     return Ok(());
                 }
                 None => {}
@@ -160,9 +161,9 @@ fn compile_all(args: &CompileArgs, worst_code: &mut i32) -> Result<(), SpecError
                 seconds: write_started.elapsed().as_secs_f64(),
             });
             if args.json {
-                println!("{}", summary_json(&compiled.summary, &emitted));
+                outln!("{}", summary_json(&compiled.summary, &emitted));
             } else {
-                print!("{}", summary_text(&compiled.summary, report, &emitted));
+                out!("{}", summary_text(&compiled.summary, report, &emitted));
             }
             Ok(())
         },
@@ -170,7 +171,7 @@ fn compile_all(args: &CompileArgs, worst_code: &mut i32) -> Result<(), SpecError
             print_diagnostic(&error);
             worst.set(worst.get().max(error.exit_code()));
             if args.json {
-                println!("{}", error_json(program, index, &error));
+                outln!("{}", error_json(program, index, &error));
             }
         },
     );
@@ -427,6 +428,9 @@ fn compile_error(
         CompileError::Plan(PlanError::DirectionsTooManyPoints { .. }) => program
             .error_at(net.construction_span, "this construction", message)
             .with_help("use `construction = scores` (or `auto`), or `norm = l1` / `norm = linf`"),
+        CompileError::Plan(PlanError::SelectionTooManyPoints { .. }) => program
+            .error_at(net.construction_span, "this construction", message)
+            .with_help("use `construction = scores` (or `auto`), or raise `width` / `depth`"),
         CompileError::Plan(PlanError::DistancesNeedPolyhedralNorm { .. }) => program
             .error_at(net.construction_span, "this construction", message)
             .with_help("use `construction = scores` (or `auto`) for this norm, or `norm = l1` / `norm = linf`"),
@@ -461,7 +465,8 @@ fn compile_error_kind(e: &CompileError) -> &'static str {
         CompileError::Plan(PlanError::Projection(_)) => "projection",
         CompileError::Plan(
             PlanError::DistancesNeedPolyhedralNorm { .. }
-            | PlanError::DirectionsTooManyPoints { .. },
+            | PlanError::DirectionsTooManyPoints { .. }
+            | PlanError::SelectionTooManyPoints { .. },
         ) => "construction",
         CompileError::Precision { .. } => "precision",
         CompileError::TooLarge { .. } => "too-large",
@@ -700,7 +705,7 @@ fn certify(
     let base = cert_path.parent().unwrap_or(Path::new(""));
     certified.certificate.model.path = relative_path(base, model.named);
     for (semantics, why) in &certified.not_claimed {
-        eprintln!(
+        errln!(
             "warning: network `{}`: the certificate does not claim {semantics} evaluation: {why}",
             net.name
         );
@@ -825,7 +830,7 @@ pub(crate) fn write_vnnlib(
         ));
     }
     if !real {
-        eprintln!(
+        errln!(
             "warning: network `{}`: the checker does not confirm the robust instances in {} (no real-arithmetic claim): do not rely on their `unsat` answers",
             net.name,
             dir.display()

@@ -3,6 +3,7 @@
 //! instance folder (specs/vnnlib.md), with one summary line per network.
 
 use super::compile::{for_each_compiled, staging_error, write_vnnlib, OnnxWrites};
+use super::console::{errln, outln};
 use super::print_diagnostic;
 use crate::backend::staging::Staging;
 use crate::backend::vnnlib::DEFAULT_TIMEOUT_SECONDS;
@@ -128,7 +129,7 @@ fn write_all(args: &InstancesArgs, worst: &mut i32) -> Result<(), SpecError> {
             let pairs = differently_labelled_pairs(&data.class_sizes());
             let planted = asked.min(pairs);
             if planted < asked {
-                eprintln!(
+                errln!(
                     "warning: network `{}`: {asked} planted instances asked for, but the data has only {pairs} differently-labelled pairs; writing {pairs}",
                     program.networks[index].name
                 );
@@ -145,7 +146,7 @@ fn write_all(args: &InstancesArgs, worst: &mut i32) -> Result<(), SpecError> {
                 args.timeout,
             )?;
             staging.commit().map_err(staging_error)?;
-            println!(
+            outln!(
                 "{}: {} instances ({} robust, {} planted) in {}",
                 program.networks[index].name,
                 w.instances(),

@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod compile;
+pub mod console;
 pub mod instances;
 pub mod outputs;
 pub mod verify;
@@ -34,6 +35,8 @@ Exit codes:
   0  success
   1  the spec is invalid, or a check failed (e.g. the radius is not below the limit)
   2  a file cannot be read (the spec or a data file), or the command line is wrong
+  130  interrupted (SIGINT, SIGTERM, SIGHUP); unfinished outputs are removed
+  141  standard output was closed by its reader (e.g. piped into `head`)
 
 Examples:
   robmem check examples/xor.rmem           report separation, limit and radius
@@ -96,5 +99,5 @@ pub fn run(cli: Cli) -> i32 {
 
 /// Prints a diagnostic (and its related ones) to standard error.
 pub fn print_diagnostic(err: &SpecError) {
-    eprint!("{}", err.render());
+    console::write_stderr(format_args!("{}", err.render()));
 }

@@ -3,6 +3,7 @@
 //! (crate::verify). Exit 0 when every claim holds, 1 when one fails, 2 when
 //! an input cannot be read.
 
+use super::console::{errln, out, outln};
 use crate::data::{self, ColumnRef, Dataset};
 use crate::diagnostics::SpecError;
 use crate::resolve::{load_dataset, load_program};
@@ -145,9 +146,9 @@ pub fn run(args: &VerifyArgs) -> i32 {
             "held": outcome.holds(),
             "claims": outcome.claims,
         });
-        println!("{value}");
+        outln!("{value}");
     } else {
-        print!("{}", report(&args.certificate, &certificate, &outcome));
+        out!("{}", report(&args.certificate, &certificate, &outcome));
     }
     if outcome.holds() {
         0
@@ -226,12 +227,12 @@ fn run_generic(
                 }),
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"model_hash_matches": hash_ok, "held": held, "failed": failed.len(), "unknown": unknown, "points": points})
         );
     } else {
-        println!(
+        outln!(
             "generic check of {} (model hash {}), radius {} in {}: {held} held, {} failed, {unknown} unknown of {} points",
             args.certificate.display(),
             if hash_ok { "matches" } else { "DOES NOT match" },
@@ -246,7 +247,7 @@ fn run_generic(
                 output,
             } = &verdicts[i]
             {
-                println!("  point {i}: FAILED at {counterexample:?}, outputs {output:?}");
+                outln!("  point {i}: FAILED at {counterexample:?}, outputs {output:?}");
             }
         }
     }
@@ -260,7 +261,7 @@ fn run_generic(
 }
 
 fn unreadable(message: &str, help: &str) -> i32 {
-    eprintln!("error: {message}\n  help: {help}");
+    errln!("error: {message}\n  help: {help}");
     2
 }
 

@@ -7,7 +7,11 @@
 //! coordinates constant on the data (a selection): `r = sigma` and
 //! `delta'_q = delta_p`, so every radius below the limit is reachable up to
 //! the rounding allowance of [`distance_rounding`], which is first order in
-//! the coordinates. For l2 it is unit directions along the closest pairs'
+//! the coordinates. For l_inf a smaller selection (a greedy cover of the
+//! differently-labelled pairs, [`super::selection`]) keeps `r = sigma` with
+//! `delta'_inf` the exact separation on the kept coordinates: it replaces
+//! the identity when it certifies a fixed radius with fewer parameters,
+//! or, for `radius = max`, when the identity does not fit the budgets. For l2 it is unit directions along the closest pairs'
 //! differences ([`super::directions`], q = inf): `r = sigma`, and
 //! `delta'_inf` grows towards `delta_2` with the number of rows.
 //!
@@ -24,9 +28,11 @@
 use super::directions::{pair_directions, MAX_POINTS as DIRECTIONS_MAX_POINTS};
 use super::distances::distance_separation;
 use super::plan::{PlanError, Request};
-use crate::analysis::rounding::{distance_rounding, DistanceRounding};
+use super::selection::{cover_pairs, MAX_POINTS as SELECTION_MAX_POINTS};
+use crate::analysis::rounding::{distance_rounding, DistanceRounding, F32_UNIT_ROUNDOFF};
 use crate::ir::stages::DistanceNorm;
 use crate::norm::Norm;
+use crate::pipeline::ONNX_MAX_BYTES;
 use crate::spec::{Budget, OutputKind, RadiusSpec};
 use ndarray::{Array1, Array2, Axis};
 
@@ -44,13 +50,26 @@ pub struct Arithmetic {
     pub unit: f64,
 }
 
+impl Arithmetic {
+    /// Bytes per stored number: 4 for float32 (u = 2^-24), 8 for
+    /// anything finer.
+    pub fn element_bytes(&self) -> u64 {
+        if self.unit >= F32_UNIT_ROUNDOFF {
+            4
+        } else {
+            8
+        }
+    }
+}
+
 /// The planner's choices for a distance network.
 #[derive(Clone, Debug)]
 pub struct DistancePlan {
     /// q.
     pub norm: DistanceNorm,
-    /// The map's strategy: `identity`, `selection` when coordinates
-    /// constant on the data are left out, or `directions` (l2).
+    /// The map's strategy: `identity`, `selection` when coordinates are
+    /// left out (constant on the data, or not in an l_inf cover), or
+    /// `directions` (l2).
     pub strategy: &'static str,
     /// V, K x d.
     pub matrix: Array2<f64>,
@@ -79,6 +98,18 @@ impl DistancePlan {
     pub fn k(&self) -> usize {
         self.matrix.nrows()
     }
+
+    /// The planned shape for data with class sizes `sizes` and dimension `dim`.
+    pub fn shape(&self, dim: usize, sizes: &[usize]) -> Shape {
+        Shape::new(
+            dim,
+            sizes,
+            self.k(),
+            self.norm,
+            self.slots_per_class,
+            self.output,
+        )
+    }
 }
 
 /// The distance norm q the construction uses for balls of `norm`, if it
@@ -97,6 +128,13 @@ pub const MAX_DIRECTIONS: usize = 48;
 
 /// Chooses the map, the radius and the slots of a distance network for
 /// `request`, certified in `arithmetic`.
+///
+/// For l_inf the map is the identity (less the constant coordinates) or a
+/// greedy cover selection ([`super::selection`]): the selection when it
+/// certifies a fixed radius with fewer parameters, or, for `radius = max`,
+/// when the identity does not fit the width or depth budget or
+/// protobuf's 2 GiB limit (then the highest target, [`SELECTION_TOP`] or
+/// below, that a selection within the budgets covers).
 pub fn plan_distances(
     request: &Request<'_>,
     arithmetic: Arithmetic,
@@ -109,133 +147,389 @@ pub fn plan_distances(
     if sizes.len() < 2 {
         return Err(PlanError::NoLimit);
     }
-    let limit = request.delta / 2.0;
     let centre = data
         .points
         .mean_axis(Axis(0))
         .unwrap_or_else(|| Array1::zeros(data.dim()));
     let centred = &data.points - &centre;
-    let (matrix, strategy) = match request.norm {
-        Norm::L2 => {
-            // Directions until every pair differs enough in some row: for
-            // a fixed radius 2 sigma with room for rounding, for `max`
-            // nearly delta_2.
-            let target = match request.radius {
-                RadiusSpec::Max => 0.98 * request.delta,
-                RadiusSpec::Absolute(sigma) => (2.05 * sigma).min(request.delta),
-                RadiusSpec::OfLimit(fraction) => {
-                    (1.025 * fraction * request.delta).min(request.delta)
-                }
-            };
-            let found = pair_directions(centred.view(), &data.labels, target, MAX_DIRECTIONS)
-                .ok_or(PlanError::DirectionsTooManyPoints {
-                    points: data.len(),
-                    max: DIRECTIONS_MAX_POINTS,
-                })?;
-            (found.matrix, "directions")
-        }
-        _ => {
-            // A coordinate constant on the data separates nothing: leave it
-            // out (a selection keeps ||V||_{p->q} = 1 and every distance
-            // between data points).
-            let kept: Vec<usize> = (0..data.dim())
-                .filter(|&k| {
-                    let column = data.points.column(k);
-                    column.iter().any(|&x| x != column[0])
-                })
-                .collect();
-            let matrix = Array2::from_shape_fn((kept.len(), data.dim()), |(row, k)| {
-                if kept[row] == k {
-                    1.0
-                } else {
-                    0.0
-                }
-            });
-            let strategy = if kept.len() == data.dim() {
-                "identity"
-            } else {
-                "selection"
-            };
-            (matrix, strategy)
-        }
-    };
-    let kept = matrix.nrows();
-    let mapped = centred.dot(&matrix.t());
-    let delta_prime = if strategy == "directions" {
-        distance_separation(&mapped, &data.labels, norm)
-    } else {
-        // A selection drops only coordinates constant on the data, so the
-        // mapped pairs' distances are the data's: delta_p, less the
-        // rounding of the centring (each coordinate of x - mu is within
-        // one f64 rounding of its value, K of them in l1).
-        let reach = mapped.iter().fold(0.0f64, |m, y| m.max(y.abs()));
-        let terms = match norm {
-            DistanceNorm::L1 => kept as f64,
-            DistanceNorm::Linf => 1.0,
-        };
-        request.delta - 4.0 * f64::EPSILON * reach * terms
-    };
-    // ||V||_{p->q}: 1 for a selection (p = q); the largest row l2 norm for
-    // directions (p = 2, q = inf).
-    let norm_bound = matrix
-        .rows()
-        .into_iter()
-        .map(|row| row.dot(&row).sqrt())
-        .fold(0.0f64, f64::max)
-        .max(if strategy == "directions" { 0.0 } else { 1.0 });
-    let slots_per_class = choose_slots(request, &sizes, kept, norm)?;
-    // The allowance at the largest radius the map could reach bounds it at
-    // every smaller radius (magnitudes grow with the radius).
-    let largest_coordinate = data.points.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-    let reach = delta_prime / 2.0;
-    let shift = mapped
-        .axis_iter(Axis(1))
-        .map(|column| 1.0 + reach - column.iter().copied().fold(f64::INFINITY, f64::min))
-        .collect::<Array1<f64>>();
-    let bias = &shift - &matrix.dot(&centre);
-    let centres = &mapped + &shift;
-    let rounding = distance_rounding(&DistanceRounding {
-        matrix: &matrix,
-        bias: &bias,
-        centres: &centres,
+    let planner = Planner {
+        request,
+        arithmetic,
         norm,
-        input_bound: largest_coordinate + reach,
-        projected_radius: reach,
-        slots_per_class,
-        unit: arithmetic.unit,
-        label: (request.output == OutputKind::Label).then_some(sizes.len()),
-    });
-    let sigma_max = ((delta_prime - rounding) / (2.0 * norm_bound)).min(limit);
-    let radius = match request.radius {
-        RadiusSpec::Max => MAX_FRACTION_DISTANCES * sigma_max,
-        RadiusSpec::Absolute(sigma) => sigma,
-        RadiusSpec::OfLimit(fraction) => fraction * limit,
-    };
-    if radius >= limit {
-        return Err(PlanError::RadiusAtLimit { radius, limit });
-    }
-    if sigma_max <= 0.0 || radius >= sigma_max {
-        return Err(PlanError::RadiusNotCertified {
-            radius,
-            width: None,
-            best_radius: sigma_max.max(0.0),
-            smallest_width: None,
-        });
-    }
-    Ok(DistancePlan {
-        norm,
-        strategy,
-        matrix,
+        sizes,
         centre,
-        mapped,
-        norm_bound,
-        delta_prime,
-        radius,
-        sigma_max,
-        rounding,
-        slots_per_class,
-        output: request.output,
-    })
+        centred,
+    };
+    if request.norm == Norm::L2 {
+        // Directions until every pair differs enough in some row: for a
+        // fixed radius 2 sigma with room for rounding, for `max` nearly
+        // delta_2.
+        let target = match request.radius {
+            RadiusSpec::Max => 0.98 * request.delta,
+            RadiusSpec::Absolute(sigma) => (2.05 * sigma).min(request.delta),
+            RadiusSpec::OfLimit(fraction) => (1.025 * fraction * request.delta).min(request.delta),
+        };
+        let found = pair_directions(planner.centred.view(), &data.labels, target, MAX_DIRECTIONS)
+            .ok_or(PlanError::DirectionsTooManyPoints {
+            points: data.len(),
+            max: DIRECTIONS_MAX_POINTS,
+        })?;
+        return planner.finish(found.matrix, "directions");
+    }
+    // A coordinate constant on the data separates nothing: leave it out (a
+    // selection keeps ||V||_{p->q} = 1 and every distance between data
+    // points).
+    let kept: Vec<usize> = (0..data.dim())
+        .filter(|&k| {
+            let column = data.points.column(k);
+            column.iter().any(|&x| x != column[0])
+        })
+        .collect();
+    let strategy = if kept.len() == data.dim() {
+        "identity"
+    } else {
+        "selection"
+    };
+    let identity = planner.finish(selection_matrix(data.dim(), &kept), strategy);
+    if norm == DistanceNorm::Linf {
+        if let Some(selected) = planner.linf_selection(&kept, &identity) {
+            return selected;
+        }
+    }
+    identity
+}
+
+/// The target, as a fraction of delta_inf, that `radius = max` first tries
+/// for an l_inf selection when the identity map does not fit: every
+/// differently-labelled pair must differ by the target in a kept
+/// coordinate, and the certified radius is then about the target's
+/// fraction of the limit (0.98 or more here).
+pub const SELECTION_TOP: f64 = 0.985;
+
+/// When no selection within the budgets covers [`SELECTION_TOP`],
+/// `radius = max` bisects the target below it this many times (to within
+/// `0.985 / 64` of delta_inf) and keeps the highest that a selection
+/// covers.
+pub const SELECTION_STEPS: usize = 6;
+
+/// The K x d matrix whose rows are the unit vectors of `kept`.
+fn selection_matrix(dim: usize, kept: &[usize]) -> Array2<f64> {
+    Array2::from_shape_fn(
+        (kept.len(), dim),
+        |(row, k)| {
+            if kept[row] == k {
+                1.0
+            } else {
+                0.0
+            }
+        },
+    )
+}
+
+/// What every candidate map of one request shares.
+struct Planner<'r, 'a> {
+    request: &'r Request<'a>,
+    arithmetic: Arithmetic,
+    norm: DistanceNorm,
+    sizes: Vec<usize>,
+    centre: Array1<f64>,
+    centred: Array2<f64>,
+}
+
+impl Planner<'_, '_> {
+    /// The plan with map `matrix`: its separation, slots, rounding
+    /// allowance and radius.
+    fn finish(
+        &self,
+        matrix: Array2<f64>,
+        strategy: &'static str,
+    ) -> Result<DistancePlan, PlanError> {
+        let request = self.request;
+        let data = request.data;
+        let norm = self.norm;
+        let limit = request.delta / 2.0;
+        let kept = matrix.nrows();
+        let mapped = self.centred.dot(&matrix.t());
+        let selection = strategy != "directions";
+        let delta_prime = if selection && kept == data.dim() - constant_columns(data) {
+            // Only coordinates constant on the data are dropped, so the
+            // mapped pairs' distances are the data's: delta_p, less the
+            // rounding of the centring (each coordinate of x - mu is within
+            // one f64 rounding of its value, K of them in l1).
+            let reach = mapped.iter().fold(0.0f64, |m, y| m.max(y.abs()));
+            let terms = match norm {
+                DistanceNorm::L1 => kept as f64,
+                DistanceNorm::Linf => 1.0,
+            };
+            request.delta - 4.0 * f64::EPSILON * reach * terms
+        } else {
+            // Directions or a cover selection: the exact separation of the
+            // mapped points.
+            distance_separation(&mapped, &data.labels, norm)
+        };
+        // ||V||_{p->q}: 1 for a selection (p = q); the largest row l2 norm
+        // for directions (p = 2, q = inf).
+        let norm_bound = matrix
+            .rows()
+            .into_iter()
+            .map(|row| row.dot(&row).sqrt())
+            .fold(0.0f64, f64::max)
+            .max(if selection { 1.0 } else { 0.0 });
+        let slots_per_class = choose_slots(request, &self.sizes, kept, norm)?;
+        let rounding = self.allowance(&matrix, &mapped, delta_prime, slots_per_class);
+        let sigma_max = ((delta_prime - rounding) / (2.0 * norm_bound)).min(limit);
+        let radius = match request.radius {
+            RadiusSpec::Max => MAX_FRACTION_DISTANCES * sigma_max,
+            RadiusSpec::Absolute(sigma) => sigma,
+            RadiusSpec::OfLimit(fraction) => fraction * limit,
+        };
+        if radius >= limit {
+            return Err(PlanError::RadiusAtLimit { radius, limit });
+        }
+        if sigma_max.is_nan() || sigma_max <= 0.0 || radius >= sigma_max {
+            return Err(PlanError::RadiusNotCertified {
+                radius,
+                width: None,
+                best_radius: sigma_max.max(0.0),
+                smallest_width: None,
+            });
+        }
+        Ok(DistancePlan {
+            norm,
+            strategy,
+            matrix,
+            centre: self.centre.clone(),
+            mapped,
+            norm_bound,
+            delta_prime,
+            radius,
+            sigma_max,
+            rounding,
+            slots_per_class,
+            output: request.output,
+        })
+    }
+
+    /// The rounding allowance of the map `matrix` (distance units), at the
+    /// largest radius it could reach: it bounds the allowance at every
+    /// smaller radius (magnitudes grow with the radius).
+    fn allowance(
+        &self,
+        matrix: &Array2<f64>,
+        mapped: &Array2<f64>,
+        delta_prime: f64,
+        slots_per_class: usize,
+    ) -> f64 {
+        let largest_coordinate = self
+            .request
+            .data
+            .points
+            .iter()
+            .fold(0.0f64, |m, x| m.max(x.abs()));
+        let reach = delta_prime / 2.0;
+        let shift = mapped
+            .axis_iter(Axis(1))
+            .map(|column| 1.0 + reach - column.iter().copied().fold(f64::INFINITY, f64::min))
+            .collect::<Array1<f64>>();
+        let bias = &shift - &matrix.dot(&self.centre);
+        let centres = mapped + &shift;
+        distance_rounding(&DistanceRounding {
+            matrix,
+            bias: &bias,
+            centres: &centres,
+            norm: self.norm,
+            input_bound: largest_coordinate + reach,
+            projected_radius: reach,
+            slots_per_class,
+            unit: self.arithmetic.unit,
+            label: (self.request.output == OutputKind::Label).then_some(self.sizes.len()),
+        })
+    }
+
+    /// Whether a network with a map of `k` rows fits the depth and width
+    /// budgets and protobuf's limit, and its estimated parameters.
+    fn fits(&self, k: usize) -> Option<u64> {
+        let slots = choose_slots(self.request, &self.sizes, k, self.norm).ok()?;
+        let shape = Shape::new(
+            self.request.data.dim(),
+            &self.sizes,
+            k,
+            self.norm,
+            slots,
+            self.request.output,
+        );
+        (shape.bytes(self.arithmetic.element_bytes()) <= ONNX_MAX_BYTES).then(|| shape.parameters())
+    }
+
+    /// The l_inf cover selection to use instead of `identity` (the
+    /// identity or constant-free selection over `kept`), if any; `None`
+    /// keeps `identity`.
+    fn linf_selection(
+        &self,
+        kept: &[usize],
+        identity: &Result<DistancePlan, PlanError>,
+    ) -> Option<Result<DistancePlan, PlanError>> {
+        let request = self.request;
+        let data = request.data;
+        if kept.len() < 2 {
+            return None;
+        }
+        if data.len() > SELECTION_MAX_POINTS {
+            // The identity's own error, unless a selection was the way out.
+            return match identity {
+                Err(PlanError::WidthTooSmall { .. } | PlanError::DepthTooSmall { .. }) => {
+                    Some(Err(PlanError::SelectionTooManyPoints {
+                        points: data.len(),
+                        max: SELECTION_MAX_POINTS,
+                    }))
+                }
+                _ => None,
+            };
+        }
+        // The most rows within the budgets (fewer rows: narrower, and the
+        // max trees are shallower).
+        self.fits(1)?;
+        let (mut lo, mut hi) = (1, kept.len() - 1);
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if self.fits(mid).is_some() {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        let max_rows = lo;
+        let identity_parameters = identity.as_ref().ok().and_then(|plan| self.fits(plan.k()));
+        let select = |target: f64| {
+            let cover = cover_pairs(data.points.view(), &data.labels, kept, target, max_rows)?;
+            Some((
+                cover.complete,
+                self.finish(selection_matrix(data.dim(), &cover.kept), "selection"),
+            ))
+        };
+        match request.radius {
+            RadiusSpec::Max => {
+                if identity_parameters.is_some() {
+                    return None;
+                }
+                // The highest target a cover within `max_rows` reaches: the
+                // top one, else a bisection below it.
+                let attempt = |fraction: f64| match select(fraction * request.delta)? {
+                    (true, Ok(plan)) => Some(plan),
+                    _ => None,
+                };
+                if let Some(plan) = attempt(SELECTION_TOP) {
+                    return Some(Ok(plan));
+                }
+                let (mut lo, mut hi, mut best) = (0.0, SELECTION_TOP, None);
+                for _ in 0..SELECTION_STEPS {
+                    let mid = (lo + hi) / 2.0;
+                    match attempt(mid) {
+                        Some(plan) => {
+                            lo = mid;
+                            best = Some(plan);
+                        }
+                        None => hi = mid,
+                    }
+                }
+                best.map(Ok)
+            }
+            RadiusSpec::Absolute(_) | RadiusSpec::OfLimit(_) => {
+                // Room for the identity's rounding, which bounds the
+                // selection's (fewer rows, the same coordinates).
+                let allowance = match identity {
+                    Ok(plan) => plan.rounding,
+                    Err(_) => {
+                        let matrix = selection_matrix(data.dim(), kept);
+                        let mapped = self.centred.dot(&matrix.t());
+                        let largest = self.sizes.iter().copied().max().unwrap_or(1);
+                        self.allowance(&matrix, &mapped, request.delta, largest)
+                    }
+                };
+                let sigma = match request.radius {
+                    RadiusSpec::Absolute(sigma) => sigma,
+                    RadiusSpec::OfLimit(fraction) => fraction * request.delta / 2.0,
+                    RadiusSpec::Max => return None,
+                };
+                let target = 2.0 * sigma + 2.0 * allowance;
+                if target.is_nan() || target >= request.delta {
+                    return None;
+                }
+                let (_, selected) = select(target)?;
+                match (selected, identity_parameters) {
+                    (Ok(plan), Some(parameters)) => self
+                        .fits(plan.k())
+                        .is_some_and(|p| p < parameters)
+                        .then_some(Ok(plan)),
+                    (Ok(plan), None) => Some(Ok(plan)),
+                    // The identity's own error, unless the selection was
+                    // the way out of a budget.
+                    (Err(error), None) if identity.is_err() => Some(Err(error)),
+                    _ => None,
+                }
+            }
+        }
+    }
+}
+
+/// Number of coordinates constant on the data.
+fn constant_columns(data: &crate::data::Dataset) -> usize {
+    (0..data.dim())
+        .filter(|&k| {
+            let column = data.points.column(k);
+            column.iter().all(|&x| x == column[0])
+        })
+        .count()
+}
+
+/// The planned shape of a distance network, for size estimates.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Shape {
+    /// d, the input dimension.
+    pub dim: usize,
+    /// K, the map's rows.
+    pub k: usize,
+    /// Width ([`distance_shape`]).
+    pub width: usize,
+    /// Depth ([`distance_shape`]).
+    pub depth: usize,
+}
+
+impl Shape {
+    /// The shape with `k` rows and `slots` running minima per class, for
+    /// `output`.
+    pub fn new(
+        dim: usize,
+        sizes: &[usize],
+        k: usize,
+        norm: DistanceNorm,
+        slots: usize,
+        output: OutputKind,
+    ) -> Shape {
+        let (width, depth) = distance_shape(sizes, k, norm, slots, output);
+        Shape {
+            dim,
+            k,
+            width,
+            depth,
+        }
+    }
+
+    /// Weights plus biases, every layer after the first counted as a dense
+    /// `width x width` layer.
+    pub fn parameters(&self) -> u64 {
+        let (width, depth) = (self.width as u64, self.depth as u64);
+        let first = (self.dim as u64 + 1) * self.k as u64;
+        first + depth.saturating_sub(1) * width * (width + 1)
+    }
+
+    /// The ONNX file's size with `element` bytes per number, plus 200
+    /// bytes of nodes and names per layer.
+    pub fn bytes(&self, element: u64) -> u64 {
+        self.parameters()
+            .saturating_mul(element)
+            .saturating_add(200 * self.depth as u64)
+    }
 }
 
 /// Neurons one slot holds in a layer at most: 2K halves, the accumulator

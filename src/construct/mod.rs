@@ -8,6 +8,8 @@
 //! - [`distance_plan`]: the map, radius and slots of a distance network,
 //!   planned for the arithmetic it must be certified in (section 8);
 //! - [`directions`]: the distance construction's map for l2 balls;
+//! - [`selection`]: its coordinate selection for l_inf balls (a greedy
+//!   cover of the differently-labelled pairs);
 //! - [`distances`]: the constants of the distance construction (section 8);
 //! - [`reach`]: what each construction reaches on a data set, for `check`;
 //! - [`label_values`]: whether the label gadget's values fit the network's
@@ -21,3 +23,4 @@ pub mod label_values;
 pub mod plan;
 pub mod projection;
 pub mod reach;
+pub mod selection;

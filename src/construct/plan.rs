@@ -137,6 +137,15 @@ pub enum PlanError {
         /// The most it handles.
         max: usize,
     },
+    /// The identity map does not fit the budgets, and the l_inf coordinate
+    /// selection that would narrow the network handles fewer points.
+    #[error("the identity map does not fit the width or depth budget, and the linf coordinate selection that would narrow the network handles at most {max} points (the data has {points}): raise `width` or `depth`, or use construction = scores")]
+    SelectionTooManyPoints {
+        /// N.
+        points: usize,
+        /// The most it handles.
+        max: usize,
+    },
 }
 
 fn not_certified(

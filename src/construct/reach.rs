@@ -11,7 +11,7 @@
 //!   rounding only lowers it, and another projection may reach more or
 //!   less (compile searches them), so it is an estimate, not a promise.
 
-use super::distance_plan::{distance_norm_for, plan_distances, Arithmetic};
+use super::distance_plan::{distance_norm_for, plan_distances, Arithmetic, DistancePlan};
 use super::plan::Request;
 use crate::analysis::rounding::{F32_UNIT_ROUNDOFF, F64_UNIT_ROUNDOFF};
 use crate::analysis::separation::separation;
@@ -93,18 +93,25 @@ pub fn reach(data: &Dataset, norm: Norm, delta: f64, output: OutputKind) -> Vec<
                 },
                 Arithmetic { unit },
             )
-            .map(|plan| plan.sigma_max / limit)
         };
         let (float32, float64) = (at(F32_UNIT_ROUNDOFF), at(F64_UNIT_ROUNDOFF));
-        let how = match (&float32, norm) {
-            (Err(e), _) => format!("not planned: {e}"),
-            (Ok(_), Norm::L2) => "planned: unit directions; radius = max takes 0.999 of it".into(),
-            (Ok(_), _) => "planned: identity map; radius = max takes 0.999 of it".into(),
+        let ratio =
+            |plan: &Result<DistancePlan, _>| plan.as_ref().ok().map(|p| p.sigma_max / limit);
+        let how = match &float32 {
+            Err(e) => format!("not planned: {e}"),
+            Ok(plan) => format!(
+                "planned: {}; radius = max takes 0.999 of it",
+                match plan.strategy {
+                    "directions" => format!("{} unit directions", plan.k()),
+                    "selection" => format!("a selection of {} coordinates", plan.k()),
+                    _ => "identity map".to_string(),
+                }
+            ),
         };
         out.push(Reach {
             construction: "distances",
-            float32: float32.ok(),
-            float64: float64.ok(),
+            float32: ratio(&float32),
+            float64: ratio(&float64),
             exact: true,
             how,
         });

@@ -7,6 +7,8 @@
 
 use super::{ColumnRef, DataError, Dataset, LabelValue, Provenance};
 use ndarray::Array2;
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 /// Loads a CSV file: one point per row, the label in column `label`.
@@ -29,48 +31,45 @@ pub fn load(
         path: path.to_path_buf(),
         reason,
     };
-    let mut bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+    let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
+    let mut input = BufReader::with_capacity(1 << 16, file);
     // A UTF-8 byte-order mark is not part of the first column's name.
-    if bytes.starts_with(b"\xEF\xBB\xBF") {
-        bytes.drain(..3);
+    let bom = input
+        .fill_buf()
+        .map_err(|e| unreadable(e.to_string()))?
+        .starts_with(b"\xEF\xBB\xBF");
+    if bom {
+        input.consume(3);
     }
-    // The `csv` crate's line counter skips blank lines; count them from the
-    // record's byte offset instead.
-    let line_starts: Vec<usize> = std::iter::once(0).chain(memchr_lines(&bytes)).collect();
-    // A record's offset may point at blank lines before it: skip whitespace.
-    let line_of = |byte: usize| {
-        let first = bytes[byte.min(bytes.len())..]
-            .iter()
-            .position(|b| !b.is_ascii_whitespace())
-            .map_or(bytes.len(), |k| byte + k);
-        line_starts.partition_point(|&start| start <= first)
-    };
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
         .trim(::csv::Trim::All)
-        .from_reader(bytes.as_slice());
+        .from_reader(LineTracker::new(input));
 
-    let mut records = reader.records();
+    let mut record = ::csv::StringRecord::new();
     let mut next_row = || -> Result<Option<(usize, ::csv::StringRecord)>, DataError> {
-        for result in records.by_ref() {
-            let record = result.map_err(|e| {
-                let line = match e.kind() {
-                    ::csv::ErrorKind::Utf8 { pos: Some(pos), .. } => {
-                        Some(line_of(pos.byte() as usize))
-                    }
-                    _ => e.position().map(|p| line_of(p.byte() as usize)),
+        loop {
+            let more = reader.read_record(&mut record).map_err(|e| {
+                let byte = match e.kind() {
+                    ::csv::ErrorKind::Utf8 { pos: Some(pos), .. } => Some(pos.byte()),
+                    _ => e.position().map(::csv::Position::byte),
                 };
+                let line = byte.map(|b| reader.get_mut().line_of(b));
                 unreadable(csv_reason(&e, line))
             })?;
+            if !more {
+                return Ok(None);
+            }
             if record.len() == 1 && record[0].is_empty() {
                 continue;
             }
-            let line = record.position().map_or(0, |p| line_of(p.byte() as usize));
-            return Ok(Some((line, record)));
+            let line = record
+                .position()
+                .map_or(0, |p| reader.get_mut().line_of(p.byte()));
+            return Ok(Some((line, std::mem::take(&mut record))));
         }
-        Ok(None)
     };
 
     let names: Option<Vec<String>> = if header {
@@ -228,13 +227,66 @@ fn closest(wanted: &str, names: &[String]) -> Option<String> {
         })
 }
 
-/// Byte offsets where lines 2, 3, ... start.
-fn memchr_lines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    bytes
-        .iter()
-        .enumerate()
-        .filter(|(_, &b)| b == b'\n')
-        .map(|(i, _)| i + 1)
+/// The file as the `csv` reader reads it, remembering where each run of
+/// non-blank text starts and on which line, for the bytes read ahead and not
+/// yet asked about. A record's byte offset then gives its line, counting
+/// only `\n` as a line end, without the whole file in memory: the memory
+/// is bounded by the reader's buffer, not by the file.
+struct LineTracker<R> {
+    inner: R,
+    /// Offset of the next byte to be read.
+    offset: u64,
+    /// 1-based line of the next byte.
+    line: usize,
+    /// The last byte read was ASCII whitespace (or nothing was read yet).
+    after_space: bool,
+    /// `(offset, line)` of each non-whitespace byte that follows whitespace,
+    /// in order, from the last query on.
+    starts: VecDeque<(u64, usize)>,
+}
+
+impl<R: Read> LineTracker<R> {
+    fn new(inner: R) -> LineTracker<R> {
+        LineTracker {
+            inner,
+            offset: 0,
+            line: 1,
+            after_space: true,
+            starts: VecDeque::new(),
+        }
+    }
+
+    /// The line of the first non-whitespace byte at or after `byte` (a
+    /// record's offset may point at blank lines before it). Queries must
+    /// come in increasing order of `byte`.
+    fn line_of(&mut self, byte: u64) -> usize {
+        while self
+            .starts
+            .front()
+            .is_some_and(|&(offset, _)| offset < byte)
+        {
+            self.starts.pop_front();
+        }
+        self.starts.front().map_or(self.line, |&(_, line)| line)
+    }
+}
+
+impl<R: Read> Read for LineTracker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                self.line += 1;
+            }
+            let space = b.is_ascii_whitespace();
+            if self.after_space && !space {
+                self.starts.push_back((self.offset, self.line));
+            }
+            self.after_space = space;
+            self.offset += 1;
+        }
+        Ok(n)
+    }
 }
 
 /// The reason of a `csv` error, with its 1-based line when known.

@@ -8,7 +8,7 @@ use super::{
 };
 use crate::analysis::rounding::rounding_check;
 use crate::analysis::separation::Separation;
-use crate::construct::distance_plan::{distance_shape, plan_distances, Arithmetic, DistancePlan};
+use crate::construct::distance_plan::{plan_distances, Arithmetic, DistancePlan};
 use crate::construct::distances::{assemble_distances, DistanceAssembly};
 use crate::construct::label_values::check_label_values;
 use crate::construct::plan::{PlanError, Request};
@@ -43,26 +43,17 @@ pub(super) fn plan_for(
 /// The ONNX file's size, estimated from the planned shape as for score
 /// networks (every layer a dense `width x width` layer).
 pub(super) fn estimated_bytes(data: &Dataset, spec: &NetworkSpec, plan: &DistancePlan) -> u64 {
-    let (width, depth) = planned_shape(data, plan);
     let element = match spec.precision {
         Precision::F32 => 4,
         Precision::F64 => 8,
     };
-    let first = (data.dim() as u64 + 1) * plan.k() as u64;
-    let rest = (depth as u64).saturating_sub(1) * width as u64 * (width as u64 + 1);
-    (first + rest) * element + 200 * depth as u64
+    plan.shape(data.dim(), &data.class_sizes()).bytes(element)
 }
 
 /// Planned width and depth.
 pub(super) fn planned_shape(data: &Dataset, plan: &DistancePlan) -> (usize, usize) {
-    let sizes = data.class_sizes();
-    distance_shape(
-        &sizes,
-        plan.k(),
-        plan.norm,
-        plan.slots_per_class,
-        plan.output,
-    )
+    let shape = plan.shape(data.dim(), &data.class_sizes());
+    (shape.width, shape.depth)
 }
 
 /// Builds the network `plan` describes.
