@@ -97,11 +97,23 @@ pub fn rounding_check(
             score_rounding(program, scores, reduction, depth, input_bound, unit)
         }
         Construction::Distances(stage) => {
+            let centre_ranges: Vec<(f64, f64)> = stage
+                .centres
+                .columns()
+                .into_iter()
+                .map(|column| {
+                    column
+                        .iter()
+                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &c| {
+                            (lo.min(c), hi.max(c))
+                        })
+                })
+                .collect();
             let bound = distance_rounding(&DistanceRounding {
-                matrix: &program.projection.matrix,
+                rows: &row_sizes(&program.projection.matrix),
                 bias: &(&program.projection.shift
                     - &program.projection.matrix.dot(&program.projection.centre)),
-                centres: &stage.centres,
+                centre_ranges: &centre_ranges,
                 norm: stage.norm,
                 input_bound,
                 projected_radius: program.projection.projected_radius,
@@ -198,16 +210,37 @@ fn score_rounding(
     }
 }
 
+/// The size of one row of a first layer, as its rounding depends on it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RowSize {
+    /// Non-zero weights (the bias is one more term).
+    pub terms: usize,
+    /// The sum of the weights' magnitudes.
+    pub l1: f64,
+}
+
+/// The [`RowSize`] of every row of `matrix`.
+pub fn row_sizes(matrix: &Array2<f64>) -> Vec<RowSize> {
+    matrix
+        .rows()
+        .into_iter()
+        .map(|row| RowSize {
+            terms: row.iter().filter(|w| **w != 0.0).count(),
+            l1: row.iter().map(|w| w.abs()).sum(),
+        })
+        .collect()
+}
+
 /// What [`distance_rounding`] needs: the first layer, the centres (as they
 /// will be stored) and the shape of the reduction.
 #[derive(Clone, Copy, Debug)]
 pub struct DistanceRounding<'a> {
-    /// V, K x d.
-    pub matrix: &'a Array2<f64>,
+    /// Each row of V, K x d, by its size.
+    pub rows: &'a [RowSize],
     /// The first layer's bias `t - V mu`.
     pub bias: &'a Array1<f64>,
-    /// The centres c_j, N x K.
-    pub centres: &'a Array2<f64>,
+    /// Per coordinate k, the least and largest stored centre c_jk.
+    pub centre_ranges: &'a [(f64, f64)],
     /// q.
     pub norm: DistanceNorm,
     /// A bound on `|x_l|` over every ball.
@@ -249,44 +282,33 @@ pub struct DistanceRounding<'a> {
 /// step row's, so the bound is four times that sum, doubled.
 pub fn distance_rounding(inputs: &DistanceRounding<'_>) -> f64 {
     let u = inputs.unit;
-    let k_count = inputs.matrix.nrows();
+    let k_count = inputs.rows.len();
     let q = |v: &[f64]| inputs.norm.length(v.iter().copied());
     // First layer: computed error and the storing of V and b.
     // A dot product's rounding counts only its non-zero terms (adding an
     // exact zero is exact), so the identity map's rows have two.
     let first: Vec<f64> = inputs
-        .matrix
-        .rows()
-        .into_iter()
+        .rows
+        .iter()
         .zip(inputs.bias)
         .map(|(row, b)| {
-            let terms = row.iter().filter(|w| **w != 0.0).count() + 1;
-            let size = row.iter().map(|w| w.abs()).sum::<f64>() * inputs.input_bound + b.abs();
-            (growth(terms, u) + 2.0 * u) * size
+            let size = row.l1 * inputs.input_bound + b.abs();
+            (growth(row.terms + 1, u) + 2.0 * u) * size
         })
         .collect();
     let widening = q(&first);
     // Storing the centres.
     let largest_centre: Vec<f64> = inputs
-        .centres
-        .columns()
-        .into_iter()
-        .map(|column| u * column.iter().fold(0.0f64, |m, c| m.max(c.abs())))
+        .centre_ranges
+        .iter()
+        .map(|&(lo, hi)| u * lo.abs().max(hi.abs()))
         .collect();
     let stored = q(&largest_centre);
     // The largest distance any neuron holds on any ball.
     let spread: Vec<f64> = inputs
-        .centres
-        .columns()
-        .into_iter()
-        .map(|column| {
-            let (lo, hi) = column
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &c| {
-                    (lo.min(c), hi.max(c))
-                });
-            hi - lo
-        })
+        .centre_ranges
+        .iter()
+        .map(|&(lo, hi)| hi - lo)
         .collect();
     let largest = q(&spread) + 2.0 * (inputs.projected_radius + widening + stored);
     let halves = u * largest;

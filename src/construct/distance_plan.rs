@@ -29,12 +29,14 @@ use super::directions::{pair_directions, MAX_POINTS as DIRECTIONS_MAX_POINTS};
 use super::distances::distance_separation;
 use super::plan::{PlanError, Request};
 use super::selection::{cover_pairs, MAX_POINTS as SELECTION_MAX_POINTS};
-use crate::analysis::rounding::{distance_rounding, DistanceRounding, F32_UNIT_ROUNDOFF};
+use crate::analysis::rounding::{
+    distance_rounding, row_sizes, DistanceRounding, RowSize, F32_UNIT_ROUNDOFF,
+};
 use crate::ir::stages::DistanceNorm;
 use crate::norm::Norm;
 use crate::pipeline::ONNX_MAX_BYTES;
 use crate::spec::{Budget, OutputKind, RadiusSpec};
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{s, Array1, Array2, Axis};
 
 /// `radius = max` certifies this fraction of the largest radius the map
 /// certifies in the arithmetic (which already leaves twice the planned
@@ -71,8 +73,9 @@ pub struct DistancePlan {
     /// left out (constant on the data, or not in an l_inf cover), or
     /// `directions` (l2).
     pub strategy: &'static str,
-    /// V, K x d.
-    pub matrix: Array2<f64>,
+    /// V, K x d, held as indices for a selection: a wide table's identity
+    /// is never built densely unless the network is built.
+    pub map: DistanceMap,
     /// mu, the data mean.
     pub centre: Array1<f64>,
     /// y_i = V (x_i - mu), N x K.
@@ -96,7 +99,7 @@ pub struct DistancePlan {
 impl DistancePlan {
     /// K.
     pub fn k(&self) -> usize {
-        self.matrix.nrows()
+        self.map.rows()
     }
 
     /// The planned shape for data with class sizes `sizes` and dimension `dim`.
@@ -151,14 +154,12 @@ pub fn plan_distances(
         .points
         .mean_axis(Axis(0))
         .unwrap_or_else(|| Array1::zeros(data.dim()));
-    let centred = &data.points - &centre;
     let planner = Planner {
         request,
         arithmetic,
         norm,
         sizes,
         centre,
-        centred,
     };
     if request.norm == Norm::L2 {
         // Directions until every pair differs enough in some row: for a
@@ -169,12 +170,13 @@ pub fn plan_distances(
             RadiusSpec::Absolute(sigma) => (2.05 * sigma).min(request.delta),
             RadiusSpec::OfLimit(fraction) => (1.025 * fraction * request.delta).min(request.delta),
         };
-        let found = pair_directions(planner.centred.view(), &data.labels, target, MAX_DIRECTIONS)
+        // Directions depend on differences of points only: no centring.
+        let found = pair_directions(data.points.view(), &data.labels, target, MAX_DIRECTIONS)
             .ok_or(PlanError::DirectionsTooManyPoints {
-            points: data.len(),
-            max: DIRECTIONS_MAX_POINTS,
-        })?;
-        return planner.finish(found.matrix, "directions");
+                points: data.len(),
+                max: DIRECTIONS_MAX_POINTS,
+            })?;
+        return planner.finish(DistanceMap::Dense(found.matrix), "directions");
     }
     // A coordinate constant on the data separates nothing: leave it out (a
     // selection keeps ||V||_{p->q} = 1 and every distance between data
@@ -190,7 +192,7 @@ pub fn plan_distances(
     } else {
         "selection"
     };
-    let identity = planner.finish(selection_matrix(data.dim(), &kept), strategy);
+    let identity = planner.finish(planner.selection(&kept), strategy);
     if norm == DistanceNorm::Linf {
         if let Some(selected) = planner.linf_selection(&kept, &identity) {
             return selected;
@@ -212,19 +214,81 @@ pub const SELECTION_TOP: f64 = 0.985;
 /// covers.
 pub const SELECTION_STEPS: usize = 6;
 
-/// The K x d matrix whose rows are the unit vectors of `kept`.
-fn selection_matrix(dim: usize, kept: &[usize]) -> Array2<f64> {
-    Array2::from_shape_fn(
-        (kept.len(), dim),
-        |(row, k)| {
-            if kept[row] == k {
-                1.0
-            } else {
-                0.0
-            }
-        },
-    )
+/// The map V of a distance plan.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DistanceMap {
+    /// Row r is the unit vector of coordinate `columns[r]` of `dim`: the
+    /// identity, less some coordinates. Kept as indices, so that planning
+    /// on a table with tens of thousands of columns never allocates a
+    /// d x d matrix.
+    Selection {
+        /// The kept coordinates, increasing.
+        columns: Vec<usize>,
+        /// d.
+        dim: usize,
+    },
+    /// Dense rows (unit directions for l2 balls), K x d.
+    Dense(Array2<f64>),
 }
+
+impl DistanceMap {
+    /// K, the number of rows.
+    pub fn rows(&self) -> usize {
+        match self {
+            DistanceMap::Selection { columns, .. } => columns.len(),
+            DistanceMap::Dense(matrix) => matrix.nrows(),
+        }
+    }
+
+    /// V as a dense K x d matrix (the first layer's weights).
+    pub fn to_matrix(&self) -> Array2<f64> {
+        match self {
+            DistanceMap::Selection { columns, dim } => {
+                let mut matrix = Array2::zeros((columns.len(), *dim));
+                for (row, &k) in columns.iter().enumerate() {
+                    matrix[[row, k]] = 1.0;
+                }
+                matrix
+            }
+            DistanceMap::Dense(matrix) => matrix.clone(),
+        }
+    }
+
+    /// V v.
+    fn image(&self, v: &Array1<f64>) -> Array1<f64> {
+        match self {
+            DistanceMap::Selection { columns, .. } => v.select(Axis(0), columns),
+            DistanceMap::Dense(matrix) => matrix.dot(v),
+        }
+    }
+
+    /// Each row's non-zero terms and l1 norm, for the rounding allowance.
+    fn row_sizes(&self) -> Vec<RowSize> {
+        match self {
+            DistanceMap::Selection { columns, .. } => {
+                vec![RowSize { terms: 1, l1: 1.0 }; columns.len()]
+            }
+            DistanceMap::Dense(matrix) => row_sizes(matrix),
+        }
+    }
+
+    /// ||V||_{p->q}: 1 for a selection (p = q); the largest row l2 norm for
+    /// directions (p = 2, q = inf).
+    fn norm_bound(&self) -> f64 {
+        match self {
+            DistanceMap::Selection { .. } => 1.0,
+            DistanceMap::Dense(matrix) => matrix
+                .rows()
+                .into_iter()
+                .map(|row| row.dot(&row).sqrt())
+                .fold(0.0f64, f64::max),
+        }
+    }
+}
+
+/// Rows of centred points per block when a dense map is applied, so that
+/// no centred copy of the whole data set is made.
+const MAP_BLOCK_ROWS: usize = 1024;
 
 /// What every candidate map of one request shares.
 struct Planner<'r, 'a> {
@@ -233,24 +297,64 @@ struct Planner<'r, 'a> {
     norm: DistanceNorm,
     sizes: Vec<usize>,
     centre: Array1<f64>,
-    centred: Array2<f64>,
 }
 
 impl Planner<'_, '_> {
-    /// The plan with map `matrix`: its separation, slots, rounding
-    /// allowance and radius.
-    fn finish(
-        &self,
-        matrix: Array2<f64>,
-        strategy: &'static str,
-    ) -> Result<DistancePlan, PlanError> {
+    /// The selection of the coordinates `kept`.
+    fn selection(&self, kept: &[usize]) -> DistanceMap {
+        DistanceMap::Selection {
+            columns: kept.to_vec(),
+            dim: self.request.data.dim(),
+        }
+    }
+
+    /// The images `V (x_i - mu)` of the data, N x K, without a centred copy
+    /// of the data: a selection picks columns (the same values as centring
+    /// first), a dense map is applied block by block.
+    fn apply(&self, map: &DistanceMap) -> Array2<f64> {
+        let points = &self.request.data.points;
+        match map {
+            DistanceMap::Selection { columns, .. } => {
+                let mut mapped = points.select(Axis(1), columns);
+                mapped -= &self.centre.select(Axis(0), columns);
+                mapped
+            }
+            DistanceMap::Dense(matrix) => {
+                let mut mapped = Array2::zeros((points.nrows(), matrix.nrows()));
+                for start in (0..points.nrows()).step_by(MAP_BLOCK_ROWS) {
+                    let end = (start + MAP_BLOCK_ROWS).min(points.nrows());
+                    let centred = &points.slice(s![start..end, ..]) - &self.centre;
+                    mapped
+                        .slice_mut(s![start..end, ..])
+                        .assign(&centred.dot(&matrix.t()));
+                }
+                mapped
+            }
+        }
+    }
+
+    /// Per kept coordinate, the least and largest `x_k - mu_k` over the
+    /// data: [`column_ranges`] of the selection's images, without them.
+    fn selection_ranges(&self, kept: &[usize]) -> Vec<(f64, f64)> {
+        let points = &self.request.data.points;
+        kept.iter()
+            .map(|&k| {
+                let (lo, hi) = extremes(points.column(k).iter().copied());
+                (lo - self.centre[k], hi - self.centre[k])
+            })
+            .collect()
+    }
+
+    /// The plan with map `map`: its separation, slots, rounding allowance
+    /// and radius.
+    fn finish(&self, map: DistanceMap, strategy: &'static str) -> Result<DistancePlan, PlanError> {
         let request = self.request;
         let data = request.data;
         let norm = self.norm;
         let limit = request.delta / 2.0;
-        let kept = matrix.nrows();
-        let mapped = self.centred.dot(&matrix.t());
-        let selection = strategy != "directions";
+        let kept = map.rows();
+        let mapped = self.apply(&map);
+        let selection = matches!(map, DistanceMap::Selection { .. });
         let delta_prime = if selection && kept == data.dim() - constant_columns(data) {
             // Only coordinates constant on the data are dropped, so the
             // mapped pairs' distances are the data's: delta_p, less the
@@ -267,16 +371,9 @@ impl Planner<'_, '_> {
             // mapped points.
             distance_separation(&mapped, &data.labels, norm)
         };
-        // ||V||_{p->q}: 1 for a selection (p = q); the largest row l2 norm
-        // for directions (p = 2, q = inf).
-        let norm_bound = matrix
-            .rows()
-            .into_iter()
-            .map(|row| row.dot(&row).sqrt())
-            .fold(0.0f64, f64::max)
-            .max(if selection { 1.0 } else { 0.0 });
+        let norm_bound = map.norm_bound();
         let slots_per_class = choose_slots(request, &self.sizes, kept, norm)?;
-        let rounding = self.allowance(&matrix, &mapped, delta_prime, slots_per_class);
+        let rounding = self.allowance(&map, &column_ranges(&mapped), delta_prime, slots_per_class);
         let sigma_max = ((delta_prime - rounding) / (2.0 * norm_bound)).min(limit);
         let radius = match request.radius {
             RadiusSpec::Max => MAX_FRACTION_DISTANCES * sigma_max,
@@ -297,7 +394,7 @@ impl Planner<'_, '_> {
         Ok(DistancePlan {
             norm,
             strategy,
-            matrix,
+            map,
             centre: self.centre.clone(),
             mapped,
             norm_bound,
@@ -310,13 +407,14 @@ impl Planner<'_, '_> {
         })
     }
 
-    /// The rounding allowance of the map `matrix` (distance units), at the
-    /// largest radius it could reach: it bounds the allowance at every
-    /// smaller radius (magnitudes grow with the radius).
+    /// The rounding allowance of the map (distance units), whose images of
+    /// the data span `ranges` per row, at the largest radius it could
+    /// reach: it bounds the allowance at every smaller radius (magnitudes
+    /// grow with the radius).
     fn allowance(
         &self,
-        matrix: &Array2<f64>,
-        mapped: &Array2<f64>,
+        map: &DistanceMap,
+        ranges: &[(f64, f64)],
         delta_prime: f64,
         slots_per_class: usize,
     ) -> f64 {
@@ -327,16 +425,20 @@ impl Planner<'_, '_> {
             .iter()
             .fold(0.0f64, |m, x| m.max(x.abs()));
         let reach = delta_prime / 2.0;
-        let shift = mapped
-            .axis_iter(Axis(1))
-            .map(|column| 1.0 + reach - column.iter().copied().fold(f64::INFINITY, f64::min))
+        let shift = ranges
+            .iter()
+            .map(|&(lo, _)| 1.0 + reach - lo)
             .collect::<Array1<f64>>();
-        let bias = &shift - &matrix.dot(&self.centre);
-        let centres = mapped + &shift;
+        let bias = &shift - &map.image(&self.centre);
+        let centre_ranges: Vec<(f64, f64)> = ranges
+            .iter()
+            .zip(&shift)
+            .map(|(&(lo, hi), t)| (lo + t, hi + t))
+            .collect();
         distance_rounding(&DistanceRounding {
-            matrix,
+            rows: &map.row_sizes(),
             bias: &bias,
-            centres: &centres,
+            centre_ranges: &centre_ranges,
             norm: self.norm,
             input_bound: largest_coordinate + reach,
             projected_radius: reach,
@@ -404,7 +506,7 @@ impl Planner<'_, '_> {
             let cover = cover_pairs(data.points.view(), &data.labels, kept, target, max_rows)?;
             Some((
                 cover.complete,
-                self.finish(selection_matrix(data.dim(), &cover.kept), "selection"),
+                self.finish(self.selection(&cover.kept), "selection"),
             ))
         };
         match request.radius {
@@ -440,10 +542,9 @@ impl Planner<'_, '_> {
                 let allowance = match identity {
                     Ok(plan) => plan.rounding,
                     Err(_) => {
-                        let matrix = selection_matrix(data.dim(), kept);
-                        let mapped = self.centred.dot(&matrix.t());
+                        let ranges = self.selection_ranges(kept);
                         let largest = self.sizes.iter().copied().max().unwrap_or(1);
-                        self.allowance(&matrix, &mapped, request.delta, largest)
+                        self.allowance(&self.selection(kept), &ranges, request.delta, largest)
                     }
                 };
                 let sigma = match request.radius {
@@ -627,6 +728,22 @@ fn choose_slots(
         }
     }
     Ok(slots)
+}
+
+/// Per column of `mapped`, its least and largest entry.
+fn column_ranges(mapped: &Array2<f64>) -> Vec<(f64, f64)> {
+    mapped
+        .columns()
+        .into_iter()
+        .map(|column| extremes(column.iter().copied()))
+        .collect()
+}
+
+/// The least and largest of `values` (infinite for none).
+fn extremes(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+        (lo.min(x), hi.max(x))
+    })
 }
 
 #[cfg(test)]

@@ -104,7 +104,7 @@ pub(super) fn compile_planned(
         distance_norm: plan.norm,
         radius: plan.radius,
         strategy: plan.strategy,
-        matrix: &plan.matrix,
+        matrix: &plan.map.to_matrix(),
         centre: &plan.centre,
         norm_bound: plan.norm_bound,
         mapped: &plan.mapped,
