@@ -96,8 +96,8 @@ fn scores(rng: &mut ChaCha8Rng, family: Family, scale: Scale, n: usize) -> Vec<S
     let c_step = 1.0 / 4096.0;
     let shared: Vec<f64> = (0..M).map(|_| grid(rng, scale.weight, w_step)).collect();
     (0..n)
-        .map(|j| {
-            let j = j as f64;
+        .map(|index: usize| {
+            let j = index as f64;
             let (w, c) = match family {
                 Family::Random => (
                     (0..M).map(|_| grid(rng, scale.weight, w_step)).collect(),
@@ -108,7 +108,7 @@ fn scores(rng: &mut ChaCha8Rng, family: Family, scale: Scale, n: usize) -> Vec<S
                 Family::Increasing => (shared.clone(), scale.base + j * c_step),
                 Family::Decreasing => (shared.clone(), scale.base - j * c_step),
                 Family::Alternating => {
-                    let sign = if j as usize % 2 == 0 { 1.0 } else { -1.0 };
+                    let sign = if index.is_multiple_of(2) { 1.0 } else { -1.0 };
                     (shared.clone(), scale.base + sign * j * c_step)
                 }
                 Family::NearTies => (
@@ -266,12 +266,56 @@ fn network(chain: &[Score], other: &Score, cancel: bool) -> Net {
     }
 }
 
-/// The checker's float32 error bound on output 0 (`recognise`'s).
-fn checker_bound(net: &Net) -> f64 {
+/// The checker's float32 error bounds on outputs 0 and 1 (`recognise`'s).
+fn checker_bounds(net: &Net) -> [f64; 2] {
     let roles = parse_roles(&net.roles).expect("roles parse");
     let structure =
         recognise(&net.model, &roles, &[X_MAX; M], None, &[U32]).expect("gadgets recognised");
-    structure.output_error[0][0]
+    [structure.output_error[0][0], structure.output_error[1][0]]
+}
+
+/// The checker's float32 error bound on output 0.
+fn checker_bound(net: &Net) -> f64 {
+    checker_bounds(net)[0]
+}
+
+/// The exact maximum of `chain` at `x`.
+fn exact_max(chain: &[Score], x: &[f64]) -> f64 {
+    chain.iter().map(|s| s.at(x)).fold(f64::MIN, f64::max)
+}
+
+/// A chain of `n` scores of `family` and one score of class 1, with the
+/// random stream that made them.
+fn case(seed: u64, family: Family, scale: Scale, n: usize) -> (ChaCha8Rng, Vec<Score>, Score) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let chain = scores(&mut rng, family, scale, n);
+    let other = scores(&mut rng, Family::Random, scale, 1).remove(0);
+    (rng, chain, other)
+}
+
+/// Evaluates `net` at `trials` random inputs in every fixed order and
+/// asserts output 0 within `bound` of the exact maximum, and, with
+/// `theorem`, section 6.1's claim with the observed errors at every layer.
+fn assert_within(
+    net: &Net,
+    chain: &[Score],
+    rng: &mut ChaCha8Rng,
+    trials: usize,
+    bound: f64,
+    theorem: bool,
+) {
+    for trial in 0..trials {
+        let x = input(rng);
+        for order in ORDERS {
+            let run = evaluate(net, chain, &x, Some(order), rng);
+            let what = format!("trial {trial}, {order:?}");
+            if theorem {
+                assert_theorem(&run, &what);
+            }
+            let error = (run.outputs[0] - exact_max(chain, &x)).abs();
+            assert!(error <= bound, "{what}: error {error:e} above {bound:e}");
+        }
+    }
 }
 
 /// How a dot product is summed in float32.
@@ -371,7 +415,7 @@ fn evaluate(
             let a = roles.iter().position(|r| *r == "a0.0").unwrap();
             let q = roles.iter().position(|r| r.starts_with('q')).unwrap();
             let t = f64::from(next[a]) + f64::from(next[q]);
-            let f = chain[..=l].iter().map(|s| s.at(x)).fold(f64::MIN, f64::max);
+            let f = exact_max(&chain[..=l], x);
             trace.push((t, comparison_error, f));
         }
         values = next;
@@ -418,11 +462,11 @@ fn running_maxima_stay_within_the_depth_free_bound_in_every_summation_order() {
             let chain = scores(&mut rng, family, scale, 120);
             let other = scores(&mut rng, Family::Random, scale, 1).remove(0);
             let net = network(&chain, &other, false);
-            let bound = checker_bound(&net);
+            let [bound, other_bound] = checker_bounds(&net);
             assert!(bound.is_finite() && bound > 0.0);
             for trial in 0..6 {
                 let x = input(&mut rng);
-                let exact = chain.iter().map(|s| s.at(&x)).fold(f64::MIN, f64::max);
+                let exact = exact_max(&chain, &x);
                 let orders = ORDERS.iter().map(|&o| Some(o)).chain([None]);
                 for order in orders {
                     let run = evaluate(&net, &chain, &x, order, &mut rng);
@@ -434,19 +478,11 @@ fn running_maxima_stay_within_the_depth_free_bound_in_every_summation_order() {
                         "{what}: output error {error:e} above the checker's bound {bound:e}"
                     );
                     let other_error = (run.outputs[1] - other.at(&x)).abs();
-                    assert!(other_error <= checker_other_bound(&net), "{what}: class 1");
+                    assert!(other_error <= other_bound, "{what}: class 1");
                 }
             }
         }
     }
-}
-
-/// The checker's float32 error bound on output 1.
-fn checker_other_bound(net: &Net) -> f64 {
-    let roles = parse_roles(&net.roles).expect("roles parse");
-    let structure =
-        recognise(&net.model, &roles, &[X_MAX; M], None, &[U32]).expect("gadgets recognised");
-    structure.output_error[1][0]
 }
 
 #[test]
@@ -454,21 +490,9 @@ fn near_ties_that_update_every_layer_do_not_accumulate() {
     // Increasing scores one grid step apart at large magnitude: every
     // comparison updates, so every layer rounds (eta != 0); the exact max is
     // the last score. The error must stay within the observed bound.
-    let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let scale = SCALES[1];
-    let chain = scores(&mut rng, Family::Increasing, scale, 300);
-    let other = scores(&mut rng, Family::Random, scale, 1).remove(0);
+    let (mut rng, chain, other) = case(7, Family::Increasing, SCALES[1], 300);
     let net = network(&chain, &other, false);
-    let bound = checker_bound(&net);
-    for _ in 0..20 {
-        let x = input(&mut rng);
-        for order in ORDERS {
-            let run = evaluate(&net, &chain, &x, Some(order), &mut rng);
-            assert_theorem(&run, &format!("increasing, {order:?}"));
-            let exact = chain.iter().map(|s| s.at(&x)).fold(f64::MIN, f64::max);
-            assert!((run.outputs[0] - exact).abs() <= bound);
-        }
-    }
+    assert_within(&net, &chain, &mut rng, 20, checker_bound(&net), true);
 }
 
 #[test]
@@ -505,10 +529,7 @@ fn a_carried_row_that_is_not_exactly_one_one_falls_back_to_the_per_layer_count()
     // function in real arithmetic, but the computed sum need not be
     // fl(a + q) any more: the checker must not use section 6.1 there. Its
     // bound is then the per-layer one, larger, and still holds.
-    let mut rng = ChaCha8Rng::seed_from_u64(17);
-    let scale = SCALES[1];
-    let chain = scores(&mut rng, Family::NearTies, scale, 150);
-    let other = scores(&mut rng, Family::Random, scale, 1).remove(0);
+    let (mut rng, chain, other) = case(17, Family::NearTies, SCALES[1], 150);
     let exact_rows = checker_bound(&network(&chain, &other, false));
     let tampered = network(&chain, &other, true);
     let fallback = checker_bound(&tampered);
@@ -516,22 +537,12 @@ fn a_carried_row_that_is_not_exactly_one_one_falls_back_to_the_per_layer_count()
         fallback > 3.0 * exact_rows,
         "tampered rows {fallback:e} vs exact rows {exact_rows:e}"
     );
-    for _ in 0..10 {
-        let x = input(&mut rng);
-        let exact = chain.iter().map(|s| s.at(&x)).fold(f64::MIN, f64::max);
-        for order in ORDERS {
-            let run = evaluate(&tampered, &chain, &x, Some(order), &mut rng);
-            assert!((run.outputs[0] - exact).abs() <= fallback);
-        }
-    }
+    assert_within(&tampered, &chain, &mut rng, 10, fallback, false);
 }
 
 #[test]
 fn a_carried_row_with_a_bias_or_a_weight_off_one_is_not_a_running_maximum() {
-    let mut rng = ChaCha8Rng::seed_from_u64(5);
-    let scale = SCALES[0];
-    let chain = scores(&mut rng, Family::Random, scale, 6);
-    let other = scores(&mut rng, Family::Random, scale, 1).remove(0);
+    let (_, chain, other) = case(5, Family::Random, SCALES[0], 6);
     let roles_of = |net: &Net| parse_roles(&net.roles).unwrap();
     // Layer 3's a0.0 reads layer 2's a0.0 and q: weight (1, 1 + 2^-20), then bias 2^-20.
     let carried = |net: &Net| {

@@ -28,7 +28,11 @@
 //! are the same real expression of the previous layer has error
 //! `max(e_M, e_X) + rnd(A)`, since `max` is 1-Lipschitz in each argument
 //! jointly. Without that sharing the errors add (sound, but they double per
-//! layer).
+//! layer). The per-layer rule still adds `rnd(A)` per layer; where every
+//! carried accumulator row is exactly `1 x A + 1 x q` (or `1 x A`), bias 0,
+//! and each comparison subtracts exactly those neurons, the running maximum
+//! errs by at most its largest entered error plus `2 u M` at any depth
+//! (specs/construction.md section 6.1), and the smaller bound is kept.
 
 use super::interval::{add_up, div_up, gamma, mul_up, sub_down};
 use super::model::Model;
