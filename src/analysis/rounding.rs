@@ -211,8 +211,9 @@ fn score_rounding(
 
 /// The part of a running maximum's error bound that is not the entered
 /// error (specs/construction.md section 6.1), for values at most
-/// `score_bound`: `2 u M` per running maximum, one rounding `u M` per
-/// max-tree level, and for the label gadget the best score's own chain,
+/// `score_bound`: `2 u M` per running maximum; per max-tree level the
+/// merge row's rounding `g_4 2 M` (it enters the other maximum) and one
+/// carry `u M`; for the label gadget the best score's own chain,
 /// whose entered values (a group's maximum compared in a four-term row)
 /// add `g_4 2 M`; plus `3 u M` for the output row, as the per-layer count.
 fn tight_running_max(reduction: &Reduction, unit: f64, score_bound: f64) -> f64 {
@@ -224,7 +225,8 @@ fn tight_running_max(reduction: &Reduction, unit: f64, score_bound: f64) -> f64 
                 .map(|c| slots.iter().filter(|s| s.class as usize == c).count())
                 .max()
                 .unwrap_or(1);
-            chain + ceil_log2(most) as f64 * unit * score_bound + output
+            let level = (growth(4, unit) * 2.0 + unit) * score_bound;
+            chain + ceil_log2(most) as f64 * level + output
         }
         Reduction::LabelGroups { .. } => {
             chain + (growth(4, unit) * 2.0 * score_bound + chain) + output
