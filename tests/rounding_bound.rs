@@ -64,3 +64,51 @@ fn refused_precision_names_float32_and_the_figures() {
     );
     assert!(err.contains("gamma ="), "{err}");
 }
+
+#[test]
+fn the_bound_does_not_grow_with_depth() {
+    // The same points repeated four times (same labels): the same
+    // separation, projection and scores, four times the running maxima's
+    // depth. Section 6.1 makes the bound depth-free; one rounding per layer
+    // would multiply its depth term by about four.
+    use robmem::data::{Dataset, LabelValue, Provenance};
+    let base = random_data(41, 150, 3, 2, false);
+    let times = 4;
+    let points = ndarray::concatenate(ndarray::Axis(0), &vec![base.points.view(); times]).unwrap();
+    let raw: Vec<LabelValue> = (0..times)
+        .flat_map(|_| base.labels.iter())
+        .map(|&l| base.classes.values[l as usize].clone())
+        .collect();
+    let repeated = Dataset::from_raw(
+        points,
+        &raw,
+        Provenance::Generated {
+            description: "repeated".into(),
+        },
+    )
+    .unwrap();
+    let s = spec(
+        Norm::L2,
+        RadiusSpec::OfLimit(0.5),
+        OutputKind::Logits,
+        ProjectionChoice::Identity,
+    );
+    let compile_one = |data: &Dataset| {
+        let sep = separation(data.points.view(), &data.labels, Norm::L2);
+        compile(data, &s, &sep).unwrap()
+    };
+    let (shallow, deep) = (compile_one(&base), compile_one(&repeated));
+    assert!(
+        deep.network.depth() >= 3 * shallow.network.depth(),
+        "depths {} and {}",
+        shallow.network.depth(),
+        deep.network.depth()
+    );
+    let (a, b) = (shallow.summary.rounding_bound, deep.summary.rounding_bound);
+    assert!(
+        (b - a).abs() <= 1e-12 * a,
+        "depth {}: {a:e}, depth {}: {b:e}",
+        shallow.network.depth(),
+        deep.network.depth()
+    );
+}

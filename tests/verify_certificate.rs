@@ -318,6 +318,46 @@ fn one_ulp_in_a_score_is_judged_by_recomputed_margins() {
     assert!(held("gadgets") && held("delta'") && held("2r"), "{report}");
 }
 
+/// The first carried accumulator row `1 x a + 1 x q` (exactly two weights,
+/// both 1, bias 0) after layer 1: (layer, neuron, the two inputs).
+fn carried_accumulator(net: &robmem::ir::layers::LayerNetwork) -> (usize, usize, [usize; 2]) {
+    for (l, layer) in net.layers.iter().enumerate().skip(2) {
+        for n in 0..layer.weight.nrows() {
+            let inputs: Vec<usize> = (0..layer.weight.ncols())
+                .filter(|&i| layer.weight[[n, i]] != 0.0)
+                .collect();
+            if let [a, q] = inputs[..] {
+                if layer.weight[[n, a]] == 1.0
+                    && layer.weight[[n, q]] == 1.0
+                    && layer.bias[n] == 0.0
+                {
+                    return (l, n, [a, q]);
+                }
+            }
+        }
+    }
+    panic!("no carried accumulator");
+}
+
+#[test]
+fn a_carried_running_maximum_off_by_one_ulp_or_biased_is_rejected() {
+    // Section 6.1's depth-free rounding bound holds only for carried rows
+    // exactly (1, 1) with bias 0; a row (1, 1 + ulp) or a tiny bias is not
+    // the gadget at all, so the checker refuses it rather than apply either
+    // rounding rule.
+    for tamper in 0..2 {
+        let compiled = deep();
+        tamper_model(&compiled, |net| {
+            let (l, n, [_, q]) = carried_accumulator(net);
+            match tamper {
+                0 => net.layers[l].weight[[n, q]] = f64::from((1.0f32).next_up()),
+                _ => net.layers[l].bias[n] = f64::from(f32::EPSILON),
+            }
+        });
+        assert_rejected(&compiled, &["gadgets"]);
+    }
+}
+
 #[test]
 fn raised_radius_is_rejected() {
     // radius = max: the certificate states the largest radius the checker

@@ -21,9 +21,13 @@
 //!    `M_s` bound `|u_k|` and every score on the (widened) balls.
 //! 3. A running maximum `V' = A' + q'` with `A' = fl(A + q)` and
 //!    `q' = relu(fl(s - A - q))` equals `max(V, s + eta) + delta` with
-//!    `|eta| <= e_s` and `|delta| <= u M_s`; max is 1-Lipschitz, so after
-//!    L layers `e_V <= e_s + L u M_s`. Max-tree levels and the carried best
-//!    score of the label gadget add one such term per layer too.
+//!    `|eta| <= e_s` and `|delta| <= u M_s`. Since A never decreases and
+//!    `delta = 0` whenever the previous comparison was 0, the error stays
+//!    within `e_s + 2 u M_s` at any depth (specs/construction.md section
+//!    6.1), not `e_s + L u M_s` as max's Lipschitz bound alone gives after
+//!    L layers. Max-tree levels add one rounding each; the label gadget's
+//!    best score is a second running maximum over the groups' maxima. The
+//!    check keeps the smaller of this and the per-layer count.
 //! 4. Decisions, with `gamma_eff` for gamma: logits stay right when
 //!    `2 e_V < gamma` (every logit is a
 //!    running maximum, scaled alike); the label gadget's step
@@ -186,10 +190,18 @@ fn score_rounding(
         })
         .fold(0.0, f64::max);
 
-    // 3. Running maxima: at most one rounding of a value <= M_s per layer
-    // (a generous count: the network's depth), plus the output layer's
-    // scaling and two-term sum.
-    let bound = score_error + (depth as f64 + 3.0) * unit * score_bound;
+    // 3. Running maxima. Counted per layer, one rounding of a value <= M_s
+    // per layer (a generous count: the network's depth), plus the output
+    // layer's scaling and two-term sum. Counted as in section 6.1, a running
+    // maximum errs by at most its largest entered error plus `2 u M_s` at
+    // any depth; a max-tree level enters another running maximum and adds
+    // one rounding; the label gadget's best score B is a running maximum
+    // whose entered values are the groups' maxima G (each within the
+    // slot bound) compared in a four-term row. Both counts bound the same
+    // error; the smaller is kept.
+    let per_layer = score_error + (depth as f64 + 3.0) * unit * score_bound;
+    let tight = score_error + tight_running_max(reduction, unit, score_bound);
+    let bound = per_layer.min(tight);
 
     // 4. What the decisions tolerate (nothing when the widened balls touch
     // or the first layer's ReLUs could switch off).
@@ -229,6 +241,32 @@ pub fn row_sizes(matrix: &Array2<f64>) -> Vec<RowSize> {
             l1: row.iter().map(|w| w.abs()).sum(),
         })
         .collect()
+}
+
+/// The part of a running maximum's error bound that is not the entered
+/// error (specs/construction.md section 6.1), for values at most
+/// `score_bound`: `2 u M` per running maximum; per max-tree level the
+/// merge row's rounding `g_4 2 M` (it enters the other maximum) and one
+/// carry `u M`; for the label gadget the best score's own chain,
+/// whose entered values (a group's maximum compared in a four-term row)
+/// add `g_4 2 M`; plus `3 u M` for the output row, as the per-layer count.
+fn tight_running_max(reduction: &Reduction, unit: f64, score_bound: f64) -> f64 {
+    let chain = 2.0 * unit * score_bound;
+    let output = 3.0 * unit * score_bound;
+    match reduction {
+        Reduction::RunningMax { slots, classes, .. } => {
+            let most = (0..*classes)
+                .map(|c| slots.iter().filter(|s| s.class as usize == c).count())
+                .max()
+                .unwrap_or(1);
+            let level = (growth(4, unit) * 2.0 + unit) * score_bound;
+            chain + ceil_log2(most) as f64 * level + output
+        }
+        Reduction::LabelGroups { .. } => {
+            chain + (growth(4, unit) * 2.0 * score_bound + chain) + output
+        }
+        Reduction::Constant => 0.0,
+    }
 }
 
 /// What [`distance_rounding`] needs: the first layer, the centres (as they

@@ -28,9 +28,13 @@
 //! are the same real expression of the previous layer has error
 //! `max(e_M, e_X) + rnd(A)`, since `max` is 1-Lipschitz in each argument
 //! jointly. Without that sharing the errors add (sound, but they double per
-//! layer).
+//! layer). The per-layer rule still adds `rnd(A)` per layer; where every
+//! carried accumulator row is exactly `1 x A + 1 x q` (or `1 x A`), bias 0,
+//! and each comparison subtracts exactly those neurons, the running maximum
+//! errs by at most its largest entered error plus `2 u M` at any depth
+//! (specs/construction.md section 6.1), and the smaller bound is kept.
 
-use super::interval::gamma;
+use super::interval::{add_up, div_up, gamma, mul_up, sub_down};
 use super::model::Model;
 use std::collections::HashMap;
 
@@ -285,6 +289,12 @@ struct Neuron {
     pre_key: Key,
     /// Max neurons: this neuron's own rounding.
     rnd: Vec<f64>,
+    /// Accumulators whose row is exactly `1 x T` for a carried maximum T of
+    /// the previous layer (one or two neurons of weight 1, nothing else,
+    /// bias 0): per unit, the largest error of a value that entered T's
+    /// running maximum (specs/construction.md section 6.1). `None` for any
+    /// other neuron.
+    chain: Option<Vec<f64>>,
 }
 
 #[derive(Clone, Debug)]
@@ -294,6 +304,9 @@ struct Term {
     kind: Meaning,
     err: Vec<f64>,
     key: Key,
+    /// `Max` terms that are the value T of a confirmed running maximum
+    /// (section 6.1): per unit, the largest error of a value that entered it.
+    chain: Option<Vec<f64>>,
 }
 
 /// A row in canonical form.
@@ -308,6 +321,8 @@ struct Form {
     rnd: Vec<f64>,
     /// Upper bound on the sum of `|w| |v|` and `|bias|` over the region.
     total: f64,
+    /// Non-zero weights and bias of the row.
+    nonzeros: usize,
 }
 
 impl Form {
@@ -457,6 +472,7 @@ impl Pass<'_> {
                     kind: p.meaning.clone(),
                     err: p.err.iter().map(|e| w.abs() * e).collect(),
                     key,
+                    chain: p.chain.clone(),
                 }),
             }
         }
@@ -479,6 +495,7 @@ impl Pass<'_> {
             exact,
             rnd,
             total,
+            nonzeros: count,
         };
         self.pair_up(&mut form, prev);
         // A sum of two values rounds once: its error is at most u |result|,
@@ -530,6 +547,20 @@ impl Pass<'_> {
             let acc_neuron = &prev[acc.key[0].0];
             let shared = acc_neuron.pre_key == m_key;
             let c = acc.coeff.abs();
+            let node = self.join(m, x);
+            // Section 6.1: when the accumulator's row was exactly 1 x (the
+            // previous pair) and the gap compared with that same pair, T =
+            // A + relu(X - M) continues a running maximum, whose error stays
+            // within the largest entered error plus 2 u M at any depth.
+            let chain: Option<Vec<f64>> = match &acc_neuron.chain {
+                Some(entered) if shared => {
+                    Some(entered.iter().zip(&e_x).map(|(a, b)| a.max(*b)).collect())
+                }
+                _ => None,
+            };
+            let tight = chain
+                .as_ref()
+                .map(|entered| self.chain_bound(node, entered));
             let err = (0..self.units.len())
                 .map(|i| {
                     let unshared = if shared {
@@ -537,10 +568,11 @@ impl Pass<'_> {
                     } else {
                         acc_neuron.pre_err[i] + e_m[i]
                     };
-                    c * (e_m[i].max(e_x[i]) + acc_neuron.rnd[i] + unshared)
+                    let per_layer = e_m[i].max(e_x[i]) + acc_neuron.rnd[i] + unshared;
+                    let bound = tight.as_ref().map_or(per_layer, |t| per_layer.min(t[i]));
+                    c * bound
                 })
                 .collect();
-            let node = self.join(m, x);
             let mut key: Key = acc.key.iter().chain(&gap.key).cloned().collect();
             key.sort_unstable();
             let merged = Term {
@@ -548,6 +580,7 @@ impl Pass<'_> {
                 kind: Meaning::Max(node),
                 err,
                 key,
+                chain,
             };
             let (first, second) = (a.min(g), a.max(g));
             form.terms.remove(second);
@@ -583,6 +616,7 @@ impl Pass<'_> {
             pre_err: self.zeros(),
             pre_key: Vec::new(),
             rnd: self.zeros(),
+            chain: None,
         }
     }
 
@@ -611,6 +645,7 @@ impl Pass<'_> {
                 pre_err: self.zeros(),
                 pre_key: Vec::new(),
                 rnd: form.rnd.clone(),
+                chain: None,
             });
         }
         let [term] = form.terms.as_slice() else {
@@ -631,14 +666,56 @@ impl Pass<'_> {
                     .into(),
             );
         }
+        let mut err: Vec<f64> = term.err.iter().zip(&form.rnd).map(|(e, r)| e + r).collect();
+        // Section 6.1 needs the row to be exactly 1 x A (+ 1 x q): every
+        // other weight an exact zero, so that any summation order, FMA
+        // included, computes fl(A + q), and A never decreases.
+        let chain = (form.nonzeros == term.key.len()).then(|| {
+            let entered: Vec<f64> = match &term.chain {
+                Some(entered) => entered
+                    .iter()
+                    .zip(&term.err)
+                    .map(|(a, b)| a.min(*b))
+                    .collect(),
+                None => term.err.clone(),
+            };
+            for (e, t) in err.iter_mut().zip(self.chain_bound(node, &entered)) {
+                *e = e.min(t);
+            }
+            entered
+        });
         Ok(Neuron {
             meaning: Meaning::Max(node),
             mag: self.node_mag[node],
-            err: term.err.iter().zip(&form.rnd).map(|(e, r)| e + r).collect(),
+            err,
             pre_err: term.err.clone(),
             pre_key: key_of(&[term]),
             rnd: form.rnd.clone(),
+            chain,
         })
+    }
+
+    /// Per unit u, the error bound of section 6.1 for a running maximum
+    /// over `node` whose entered values err by at most `entered`:
+    /// `E + 2 u M` with `M = (|F| + E) / (1 - 2 u)`, F the node's maximum.
+    /// Every computed value T of the chain is >= 0 and at most
+    /// `F + E + 2 u max(T so far)`, so M bounds them all (by induction).
+    /// The unit is raised by 1e-6 relative, which also covers a two-term
+    /// sum rounded twice (through a wider format first).
+    fn chain_bound(&self, node: NodeId, entered: &[f64]) -> Vec<f64> {
+        self.units
+            .iter()
+            .zip(entered)
+            .map(|(&u, &e)| {
+                if u == 0.0 {
+                    return e;
+                }
+                let u = mul_up(u, 1.0 + 1e-6);
+                let twice = mul_up(2.0, u);
+                let top = div_up(add_up(self.node_mag[node], e), sub_down(1.0, twice));
+                add_up(e, mul_up(twice, top))
+            })
+            .collect()
     }
 
     /// `u{k}` after the first layer: exactly 1 x u_k, bias 0.
@@ -761,6 +838,7 @@ impl Pass<'_> {
             pre_err: self.zeros(),
             pre_key: Vec::new(),
             rnd: form.rnd.clone(),
+            chain: None,
         }
     }
 
@@ -897,6 +975,7 @@ impl Pass<'_> {
             pre_err: self.zeros(),
             pre_key: Vec::new(),
             rnd: self.zeros(),
+            chain: None,
         }
     }
 
