@@ -484,12 +484,19 @@ fn certificates_are_announced_and_vnnlib_is_written() {
     let out = robmem(&["compile", "examples/tour.rmem", "--out", s(dir.path())]);
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
     let err = flat_stderr(&out);
-    assert!(
-        err.contains(
-            "certificate for `xor_net`: radius 0.45 (l2), holds in real, float32, float64"
-        ),
-        "{err}"
+    let announced = format!(
+        "certificate for `xor_net` ({}): radius 0.45 (l2), holds in real, float32, float64",
+        dir.path().join("out/xor.cert.json").display()
     );
+    assert!(err.contains(&announced), "{err}");
+    // One note per certificate written: each names its own file.
+    let stderr = text(&out.stderr);
+    let notes: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("note: certificate for"))
+        .collect();
+    let distinct: BTreeSet<&&str> = notes.iter().collect();
+    assert_eq!(distinct.len(), notes.len(), "{notes:?}");
     assert!(!err.contains("not written"), "{err}");
     let files = files_under(dir.path());
     assert!(files.contains(&PathBuf::from("out/xor.onnx")), "{files:?}");

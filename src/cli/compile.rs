@@ -562,6 +562,7 @@ fn write_outputs(
             &cert_temporary,
         )? {
             Ok(c) => {
+                announce(&net.name, &c, &cert_path);
                 certified.get_or_insert((c.radius, c.semantics.clone()));
                 continue;
             }
@@ -638,7 +639,7 @@ struct StagedModel<'a> {
 
 /// Makes the certificate of network `index` about `model`
 /// (specs/certificate.md), to be renamed to `cert_path`, writes it to
-/// `cert_temporary` and announces what it claims. `Ok(Err(why))` for a
+/// `cert_temporary`. `Ok(Err(why))` for a
 /// network certificates do not cover (nothing written).
 fn certify(
     program: &Program,
@@ -712,11 +713,16 @@ fn certify(
     }
     std::fs::write(cert_temporary, certified.certificate.to_json())
         .map_err(|e| write_error(cert_path, &e.to_string()))?;
-    let c = certified.certificate;
+    Ok(Ok(certified.certificate))
+}
+
+/// The `note:` line saying what the certificate `c` of network `name`
+/// claims, written at `path`.
+fn announce(name: &str, c: &Certificate, path: &Path) {
     let names: Vec<&str> = c.semantics.iter().map(|s| s.name()).collect();
     note(&format!(
-        "certificate for `{}`: radius {} ({}), holds in {}",
-        net.name,
+        "certificate for `{name}` ({}): radius {} ({}), holds in {}",
+        path.display(),
         show(c.radius),
         c.norm,
         if names.is_empty() {
@@ -725,7 +731,6 @@ fn certify(
             names.join(", ")
         }
     ));
-    Ok(Ok(c))
 }
 
 /// Stages the VNN-LIB instance folder `dir` of network `index`
@@ -793,6 +798,7 @@ pub(crate) fn write_vnnlib(
             program, index, compiled, data, model, &cert_path, &cert_path,
         ) {
             Ok(Ok(c)) => {
+                announce(&net.name, &c, &dir.join(&cert_name));
                 real = c.semantics.contains(&Semantics::Real);
                 Ok(Some(Backing::from_certificate(&c, &cert_name)))
             }
