@@ -36,7 +36,7 @@ use crate::ir::stages::DistanceNorm;
 use crate::norm::Norm;
 use crate::pipeline::ONNX_MAX_BYTES;
 use crate::spec::{Budget, OutputKind, RadiusSpec};
-use ndarray::{s, Array1, Array2, Axis};
+use ndarray::{s, Array1, Array2, ArrayView2, Axis};
 
 /// `radius = max` certifies this fraction of the largest radius the map
 /// certifies in the arithmetic (which already leaves twice the planned
@@ -78,8 +78,6 @@ pub struct DistancePlan {
     pub map: DistanceMap,
     /// mu, the data mean.
     pub centre: Array1<f64>,
-    /// y_i = V (x_i - mu), N x K.
-    pub mapped: Array2<f64>,
     /// ||V||_{p->q}.
     pub norm_bound: f64,
     /// delta'_q.
@@ -254,6 +252,30 @@ impl DistanceMap {
         }
     }
 
+    /// The images `y_i = V (x_i - mu)` of `points`, N x K, without a
+    /// centred copy of them: a selection picks columns (the same values as
+    /// centring first), a dense map is applied block by block.
+    pub fn apply(&self, points: ArrayView2<'_, f64>, centre: &Array1<f64>) -> Array2<f64> {
+        match self {
+            DistanceMap::Selection { columns, .. } => {
+                let mut mapped = points.select(Axis(1), columns);
+                mapped -= &centre.select(Axis(0), columns);
+                mapped
+            }
+            DistanceMap::Dense(matrix) => {
+                let mut mapped = Array2::zeros((points.nrows(), matrix.nrows()));
+                for start in (0..points.nrows()).step_by(MAP_BLOCK_ROWS) {
+                    let end = (start + MAP_BLOCK_ROWS).min(points.nrows());
+                    let centred = &points.slice(s![start..end, ..]) - centre;
+                    mapped
+                        .slice_mut(s![start..end, ..])
+                        .assign(&centred.dot(&matrix.t()));
+                }
+                mapped
+            }
+        }
+    }
+
     /// V v.
     fn image(&self, v: &Array1<f64>) -> Array1<f64> {
         match self {
@@ -308,31 +330,6 @@ impl Planner<'_, '_> {
         }
     }
 
-    /// The images `V (x_i - mu)` of the data, N x K, without a centred copy
-    /// of the data: a selection picks columns (the same values as centring
-    /// first), a dense map is applied block by block.
-    fn apply(&self, map: &DistanceMap) -> Array2<f64> {
-        let points = &self.request.data.points;
-        match map {
-            DistanceMap::Selection { columns, .. } => {
-                let mut mapped = points.select(Axis(1), columns);
-                mapped -= &self.centre.select(Axis(0), columns);
-                mapped
-            }
-            DistanceMap::Dense(matrix) => {
-                let mut mapped = Array2::zeros((points.nrows(), matrix.nrows()));
-                for start in (0..points.nrows()).step_by(MAP_BLOCK_ROWS) {
-                    let end = (start + MAP_BLOCK_ROWS).min(points.nrows());
-                    let centred = &points.slice(s![start..end, ..]) - &self.centre;
-                    mapped
-                        .slice_mut(s![start..end, ..])
-                        .assign(&centred.dot(&matrix.t()));
-                }
-                mapped
-            }
-        }
-    }
-
     /// Per kept coordinate, the least and largest `x_k - mu_k` over the
     /// data: [`column_ranges`] of the selection's images, without them.
     fn selection_ranges(&self, kept: &[usize]) -> Vec<(f64, f64)> {
@@ -353,27 +350,36 @@ impl Planner<'_, '_> {
         let norm = self.norm;
         let limit = request.delta / 2.0;
         let kept = map.rows();
-        let mapped = self.apply(&map);
-        let selection = matches!(map, DistanceMap::Selection { .. });
-        let delta_prime = if selection && kept == data.dim() - constant_columns(data) {
-            // Only coordinates constant on the data are dropped, so the
-            // mapped pairs' distances are the data's: delta_p, less the
-            // rounding of the centring (each coordinate of x - mu is within
-            // one f64 rounding of its value, K of them in l1).
-            let reach = mapped.iter().fold(0.0f64, |m, y| m.max(y.abs()));
-            let terms = match norm {
-                DistanceNorm::L1 => kept as f64,
-                DistanceNorm::Linf => 1.0,
-            };
-            request.delta - 4.0 * f64::EPSILON * reach * terms
-        } else {
-            // Directions or a cover selection: the exact separation of the
-            // mapped points.
-            distance_separation(&mapped, &data.labels, norm)
+        let (delta_prime, ranges) = match &map {
+            DistanceMap::Selection { columns, .. }
+                if kept == data.dim() - constant_columns(data) =>
+            {
+                // Only coordinates constant on the data are dropped, so
+                // the mapped pairs' distances are the data's: delta_p, less
+                // the rounding of the centring (each coordinate of x - mu
+                // is within one f64 rounding of its value, K of them in
+                // l1). Nothing is mapped: a wide table is not copied.
+                let ranges = self.selection_ranges(columns);
+                let reach = ranges
+                    .iter()
+                    .fold(0.0f64, |m, &(lo, hi)| m.max(lo.abs()).max(hi.abs()));
+                let terms = match norm {
+                    DistanceNorm::L1 => kept as f64,
+                    DistanceNorm::Linf => 1.0,
+                };
+                (request.delta - 4.0 * f64::EPSILON * reach * terms, ranges)
+            }
+            _ => {
+                // Directions or a cover selection (few rows): the exact
+                // separation of the mapped points.
+                let mapped = map.apply(data.points.view(), &self.centre);
+                let delta_prime = distance_separation(&mapped, &data.labels, norm);
+                (delta_prime, column_ranges(&mapped))
+            }
         };
         let norm_bound = map.norm_bound();
         let slots_per_class = choose_slots(request, &self.sizes, kept, norm)?;
-        let rounding = self.allowance(&map, &column_ranges(&mapped), delta_prime, slots_per_class);
+        let rounding = self.allowance(&map, &ranges, delta_prime, slots_per_class);
         let sigma_max = ((delta_prime - rounding) / (2.0 * norm_bound)).min(limit);
         let radius = match request.radius {
             RadiusSpec::Max => MAX_FRACTION_DISTANCES * sigma_max,
@@ -396,7 +402,6 @@ impl Planner<'_, '_> {
             strategy,
             map,
             centre: self.centre.clone(),
-            mapped,
             norm_bound,
             delta_prime,
             radius,

@@ -107,7 +107,7 @@ pub(super) fn compile_planned(
         matrix: &plan.map.to_matrix(),
         centre: &plan.centre,
         norm_bound: plan.norm_bound,
-        mapped: &plan.mapped,
+        mapped: &plan.map.apply(data.points.view(), &plan.centre),
         delta_prime: plan.delta_prime,
         slots_per_class: plan.slots_per_class,
         output: spec.output,
