@@ -151,3 +151,16 @@ fn non_chains_and_non_constant_operands_are_refused() {
     let error = read_onnx(&bytes).unwrap_err().to_string();
     assert!(error.contains("takes 3 inputs but receives 2"), "{error}");
 }
+
+/// Found by the fuzzing harness (tests/fuzz): an initializer whose
+/// dimensions multiply past `usize::MAX` made the reader panic (multiply with
+/// overflow). It is an error naming the initializer.
+#[test]
+fn initializer_dimensions_whose_product_overflows_are_refused() {
+    let bytes = include_bytes!("fixtures/fuzz/onnx_dims_overflow.onnx");
+    let error = read_onnx(bytes).unwrap_err();
+    assert!(
+        matches!(&error, OnnxError::Unsupported(m) if m.contains("more values than any file holds")),
+        "{error}"
+    );
+}

@@ -235,7 +235,16 @@ fn tensor_values(tensor: &TensorProto) -> Result<(Vec<usize>, Vec<f64>), OnnxErr
                 tensor.name
             ))
         })?;
-    let count: usize = dims.iter().product();
+    // Dimensions whose product overflows cannot match any data.
+    let count = dims
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| {
+            unsupported(format!(
+                "initializer `{}` has shape {:?}, more values than any file holds",
+                tensor.name, dims
+            ))
+        })?;
     let precision = tensor_precision(tensor)?;
     let size = match precision {
         Precision::F32 => 4,
