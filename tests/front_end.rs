@@ -607,3 +607,27 @@ fn front_separation_is_per_norm() {
     assert_eq!(outcome.reports[1].limit, 0.5);
     assert!(outcome.passes());
 }
+
+/// Found by the fuzzing harness (tests/fuzz): a 220 KB spec repeating four
+/// keys 1,145 times gave 4,582 errors, each holding a copy of the spec (1 GB
+/// in all), and took more than 10 s to resolve and print on a loaded machine.
+/// At most `MAX_ERRORS` are reported, then a count of the others.
+#[test]
+fn errors_past_the_limit_are_counted_not_kept() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fuzz/spec_4581_errors.rmem");
+    let err = robmem::resolve::load_program(&path).unwrap_err();
+    let related = err.related_list();
+    assert_eq!(related.len(), robmem::resolve::MAX_ERRORS);
+    assert_eq!(
+        related.last().unwrap().message(),
+        "4482 more errors not shown (at most 100 are reported)"
+    );
+    let shown = err.render();
+    assert!(shown.contains("4482 more errors not shown"), "{shown}");
+    // Each shown error names the key in its message and in its label.
+    assert!(
+        shown.matches("is given twice").count() <= 2 * 100,
+        "{shown}"
+    );
+}
