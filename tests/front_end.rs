@@ -631,3 +631,28 @@ fn errors_past_the_limit_are_counted_not_kept() {
         "{shown}"
     );
 }
+
+/// Found by the fuzzing harness (tests/fuzz): a number glued to a name right
+/// after a byte-order mark (`\u{feff}1in`, `=\u{feff}19915885767674labelof`)
+/// panicked in the parser's error path (a byte index inside the 3-byte mark).
+/// The error points at the word, which starts after the mark.
+#[test]
+fn a_glued_number_after_a_multibyte_character_is_an_error() {
+    for (file, word) in [
+        (
+            "spec_bom_before_glued_number_1.rmem",
+            "`1in` is not a number",
+        ),
+        (
+            "spec_bom_before_glued_number_2.rmem",
+            "`19915885767674labelof` is not a number",
+        ),
+    ] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/fuzz")
+            .join(file);
+        let err = load_program(&path).unwrap_err();
+        assert!(err.message().contains(word), "{file}: {}", err.message());
+        let _ = err.render();
+    }
+}

@@ -118,9 +118,13 @@ fn pest_error(name: &str, text: &str, e: pest::error::Error<Rule>) -> SpecError 
             .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
         && text[..start].ends_with(|c: char| c.is_ascii_digit() || c == '.');
     if glued {
+        // The word starts after the last other character, which may be
+        // several bytes long (a byte-order mark, a letter with an accent).
         let begin = text[..start]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '_'))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '.' || c == '_'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let word_end = start
             + text[start..]
                 .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
