@@ -656,3 +656,24 @@ fn a_glued_number_after_a_multibyte_character_is_an_error() {
         let _ = err.render();
     }
 }
+
+/// Found by the fuzzing harness (tests/fuzz): 5,000 nested calls
+/// (`dataset d = f(f(f(...)))`, 20 KB) overflowed the stack and aborted.
+/// Calls nest at most `MAX_NESTING` deep; the error points at the first `(`
+/// past the limit.
+#[test]
+fn calls_nested_too_deep_are_an_error() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz/spec_nested_5000.rmem");
+    let err = load_program(&path).unwrap_err();
+    assert_eq!(err.message(), "calls are nested more than 64 deep");
+    assert_eq!(err.place().unwrap().rsplit_once(':').unwrap().1, "142");
+    let _ = err.render();
+    let ok = format!("dataset d = {}{}", "f(".repeat(64), ")".repeat(64));
+    let err = resolve_text(Path::new("x.rmem"), &ok).unwrap_err();
+    assert!(
+        err.message().contains("unknown data source"),
+        "{}",
+        err.message()
+    );
+}
