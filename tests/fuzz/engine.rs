@@ -125,6 +125,12 @@ fn start_watchdog() {
 /// Runs one input under the detectors; `Err` holds the panic message.
 pub fn execute(target: &Target, input: &[u8]) -> Result<String, String> {
     start_watchdog();
+    // A stack overflow aborts before anything can be saved: with
+    // ROBMEM_FUZZ_LAST=FILE every input is written there first (slow; for
+    // re-running a seed that overflowed).
+    if let Some(last) = std::env::var_os("ROBMEM_FUZZ_LAST") {
+        let _ = std::fs::write(last, input);
+    }
     *TARGET.lock().unwrap_or_else(|e| e.into_inner()) = target.name;
     CURRENT_LEN.store(input.len(), Ordering::SeqCst);
     CURRENT.store(input.as_ptr() as *mut u8, Ordering::SeqCst);
