@@ -12,7 +12,9 @@
 //! ```
 //!
 //! A failing input is saved under `tests/fuzz/TARGET/crashes/` with the
-//! command that runs it again.
+//! command that runs it again. A stack overflow aborts before anything is
+//! saved: re-run the seed with `ROBMEM_FUZZ_LAST=FILE`, which writes each
+//! input to FILE before running it.
 //!
 //! Why a self-contained harness rather than cargo-afl or cargo-fuzz:
 //! cargo-fuzz needs a nightly toolchain (this machine has stable 1.95 only);
