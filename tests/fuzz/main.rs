@@ -115,6 +115,7 @@ fn main() {
             run_all(&chosen("all"), 0, || Budget::Inputs(SMOKE_INPUTS), false)
         }
     };
+    targets::remove_scratch();
     if !clean {
         std::process::exit(1);
     }

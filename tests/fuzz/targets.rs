@@ -62,6 +62,12 @@ fn scratch(name: &str) -> PathBuf {
     .join(name)
 }
 
+/// Removes the temporary folder (a static is never dropped, so `main` calls
+/// this before it returns).
+pub fn remove_scratch() {
+    let _ = std::fs::remove_dir_all(scratch(""));
+}
+
 /// Writes `bytes` to the scratch file `name` and returns its path.
 fn write(name: &str, bytes: &[u8]) -> PathBuf {
     let path = scratch(name);
