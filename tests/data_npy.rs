@@ -106,3 +106,19 @@ fn errors_name_dtype_shape_and_length() {
         DataError::Unreadable { .. }
     ));
 }
+
+/// Found by the fuzzing harness (tests/fuzz): a 133-byte version-2 file whose
+/// header-length field claims 1,685,782,646 bytes made the reader allocate
+/// them. It is refused before any allocation, naming both lengths.
+#[test]
+fn a_header_length_past_the_end_of_the_file_is_refused() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fuzz/npy_header_length_4g.npy");
+    let err = npy::load(&path, &path).unwrap_err();
+    assert!(
+        matches!(&err, DataError::BadNpy { path: p, reason } if p == &path
+            && reason.contains("1685782646 bytes of header text")
+            && reason.contains("the file is 133 bytes long")),
+        "{err}"
+    );
+}

@@ -607,3 +607,73 @@ fn front_separation_is_per_norm() {
     assert_eq!(outcome.reports[1].limit, 0.5);
     assert!(outcome.passes());
 }
+
+/// Found by the fuzzing harness (tests/fuzz): a 220 KB spec repeating four
+/// keys 1,145 times gave 4,582 errors, each holding a copy of the spec (1 GB
+/// in all), and took more than 10 s to resolve and print on a loaded machine.
+/// At most `MAX_ERRORS` are reported, then a count of the others.
+#[test]
+fn errors_past_the_limit_are_counted_not_kept() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fuzz/spec_4581_errors.rmem");
+    let err = robmem::resolve::load_program(&path).unwrap_err();
+    let related = err.related_list();
+    assert_eq!(related.len(), robmem::resolve::MAX_ERRORS);
+    assert_eq!(
+        related.last().unwrap().message(),
+        "4482 more errors not shown (at most 100 are reported)"
+    );
+    let shown = err.render();
+    assert!(shown.contains("4482 more errors not shown"), "{shown}");
+    // Each shown error names the key in its message and in its label.
+    assert!(
+        shown.matches("is given twice").count() <= 2 * 100,
+        "{shown}"
+    );
+}
+
+/// Found by the fuzzing harness (tests/fuzz): a number glued to a name right
+/// after a byte-order mark (`\u{feff}1in`, `=\u{feff}19915885767674labelof`)
+/// panicked in the parser's error path (a byte index inside the 3-byte mark).
+/// The error points at the word, which starts after the mark.
+#[test]
+fn a_glued_number_after_a_multibyte_character_is_an_error() {
+    for (file, word) in [
+        (
+            "spec_bom_before_glued_number_1.rmem",
+            "`1in` is not a number",
+        ),
+        (
+            "spec_bom_before_glued_number_2.rmem",
+            "`19915885767674labelof` is not a number",
+        ),
+    ] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/fuzz")
+            .join(file);
+        let err = load_program(&path).unwrap_err();
+        assert!(err.message().contains(word), "{file}: {}", err.message());
+        let _ = err.render();
+    }
+}
+
+/// Found by a hand-written probe while triaging the fuzzing runs: 5,000 nested calls
+/// (`dataset d = f(f(f(...)))`, 20 KB) overflowed the stack and aborted.
+/// Calls nest at most `MAX_NESTING` deep; the error points at the first `(`
+/// past the limit.
+#[test]
+fn calls_nested_too_deep_are_an_error() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz/spec_nested_5000.rmem");
+    let err = load_program(&path).unwrap_err();
+    assert_eq!(err.message(), "calls are nested more than 64 deep");
+    assert_eq!(err.place().unwrap().rsplit_once(':').unwrap().1, "142");
+    let _ = err.render();
+    let ok = format!("dataset d = {}{}", "f(".repeat(64), ")".repeat(64));
+    let err = resolve_text(Path::new("x.rmem"), &ok).unwrap_err();
+    assert!(
+        err.message().contains("unknown data source"),
+        "{}",
+        err.message()
+    );
+}

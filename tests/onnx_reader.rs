@@ -151,3 +151,33 @@ fn non_chains_and_non_constant_operands_are_refused() {
     let error = read_onnx(&bytes).unwrap_err().to_string();
     assert!(error.contains("takes 3 inputs but receives 2"), "{error}");
 }
+
+/// Found by the fuzzing harness (tests/fuzz): an initializer whose
+/// dimensions multiply past `usize::MAX` made the reader panic (multiply with
+/// overflow). It is an error naming the initializer.
+#[test]
+fn initializer_dimensions_whose_product_overflows_are_refused() {
+    let bytes = include_bytes!("fixtures/fuzz/onnx_dims_overflow.onnx");
+    let error = read_onnx(bytes).unwrap_err();
+    assert!(
+        matches!(&error, OnnxError::Unsupported(m) if m.contains("more values than any file holds")),
+        "{error}"
+    );
+}
+
+/// Found by the fuzzing harness (tests/fuzz, a stack overflow of the onnx
+/// target, seed 2): protobuf 3.4 skips unknown groups recursively without a
+/// limit (RUSTSEC-2024-0437), so a file of nested start-group tags overflowed
+/// the stack. Nesting past `MAX_GROUP_DEPTH` is refused before parsing. The
+/// input is 1,000,000 start-group tags of field 9 (which overflowed an 8 MB
+/// stack; the fuzzer's own input was not saved: a stack overflow aborts
+/// first).
+#[test]
+fn deeply_nested_protobuf_groups_are_refused() {
+    let bytes = vec![0x4Bu8; 1_000_000];
+    let error = read_onnx(&bytes).unwrap_err();
+    assert!(
+        matches!(&error, OnnxError::Unsupported(m) if m.contains("nests protobuf groups more than 32 deep")),
+        "{error}"
+    );
+}

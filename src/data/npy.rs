@@ -89,17 +89,7 @@ fn descriptor(bytes: &[u8]) -> String {
 /// starts, or `None` when the header cannot be read (the reader then reports
 /// the problem).
 fn header_shape(bytes: &[u8]) -> Option<(Vec<u64>, u64, usize)> {
-    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
-        return None;
-    }
-    let (len, start) = match bytes[6] {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10usize),
-        _ => (
-            u32::from_le_bytes(bytes.get(8..12)?.try_into().ok()?) as usize,
-            12,
-        ),
-    };
-    let end = start.checked_add(len)?;
+    let (start, end) = header_extent(bytes)?;
     let header = std::str::from_utf8(bytes.get(start..end)?).ok()?;
     let after = &header[header.find("'shape'")? + 7..];
     let open = after.find('(')? + 1;
@@ -119,10 +109,39 @@ fn header_shape(bytes: &[u8]) -> Option<(Vec<u64>, u64, usize)> {
     Some((shape, item, end))
 }
 
-/// Refuses a header whose shape needs more bytes than the file holds,
-/// before anything is allocated for it (a 200-byte file may claim an array
-/// of 10^18 elements).
+/// Where the header text starts and ends, as its length field says, or
+/// `None` when the file does not start like a `.npy` file.
+fn header_extent(bytes: &[u8]) -> Option<(usize, usize)> {
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return None;
+    }
+    let (len, start) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10usize),
+        _ => (
+            u32::from_le_bytes(bytes.get(8..12)?.try_into().ok()?) as usize,
+            12,
+        ),
+    };
+    Some((start, start.checked_add(len)?))
+}
+
+/// Refuses a header longer than the file, or whose shape needs more bytes
+/// than the file holds, before anything is allocated for it (a 200-byte
+/// file may claim a 4 GB header or an array of 10^18 elements).
 fn check_size(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
+    if let Some((start, end)) = header_extent(bytes) {
+        if end > bytes.len() {
+            return Err(bad(
+                path,
+                format!(
+                    "the header claims {} bytes of header text, but the file is {} bytes long: \
+                     the file is truncated or its header is wrong",
+                    end - start,
+                    bytes.len()
+                ),
+            ));
+        }
+    }
     let Some((shape, item, data_start)) = header_shape(bytes) else {
         return Ok(());
     };

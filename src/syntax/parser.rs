@@ -13,6 +13,53 @@ use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
 use pest::Parser as _;
 
+/// The deepest nesting of calls a spec may have. The parser, the lowering
+/// and the AST's drop all recurse once per level: 5,000 nested `f(` in a
+/// 10 KB spec overflowed the stack (found by a hand-written probe while
+/// triaging the fuzzing runs).
+pub const MAX_NESTING: usize = 64;
+
+/// The byte offset of the first `(` nested deeper than [`MAX_NESTING`],
+/// outside strings and comments, if any.
+fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                // Skip the string (a backslash escapes the next byte).
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < bytes.len() && !bytes[i..].starts_with(b"*/") {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'(' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// The pest parser generated from `grammar/robmem.pest`.
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/robmem.pest"]
@@ -20,6 +67,16 @@ pub struct RmemParser;
 
 /// Parses a spec. `name` is the file name shown in diagnostics.
 pub fn parse(name: &str, text: &str) -> Result<File, SpecError> {
+    if let Some(at) = too_deep(text) {
+        return Err(
+            SpecError::new(format!("calls are nested more than {MAX_NESTING} deep"))
+                .with_source(name, text)
+                .with_label(SourceSpan::new(at.into(), 1), "too deep")
+                .with_help(
+                    "a spec nests calls only a few levels (`csv(...)`, `l(1.5)`, `random(m = 8)`)",
+                ),
+        );
+    }
     // A valid spec parses without tracking attempts (pest's default; the
     // tracking costs a third of the parse time); an invalid one is parsed
     // again recording the tokens tried at the furthest position, for
@@ -118,9 +175,13 @@ fn pest_error(name: &str, text: &str, e: pest::error::Error<Rule>) -> SpecError 
             .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
         && text[..start].ends_with(|c: char| c.is_ascii_digit() || c == '.');
     if glued {
+        // The word starts after the last other character, which may be
+        // several bytes long (a byte-order mark, a letter with an accent).
         let begin = text[..start]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '_'))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '.' || c == '_'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let word_end = start
             + text[start..]
                 .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))

@@ -61,6 +61,11 @@ impl OnnxMetadata {
 
 /// Reads a model from bytes.
 pub fn read_onnx(bytes: &[u8]) -> Result<(LayerNetwork, OnnxMetadata), OnnxError> {
+    if deep_groups(bytes, 0) {
+        return Err(unsupported(format!(
+            "the file nests protobuf groups more than {MAX_GROUP_DEPTH} deep (ONNX uses no groups)"
+        )));
+    }
     let model = ModelProto::parse_from_bytes(bytes)?;
     // onnx.checker refuses a domain imported twice (`ai.onnx` is the default
     // domain's other name).
@@ -154,6 +159,72 @@ pub fn read_onnx(bytes: &[u8]) -> Result<(LayerNetwork, OnnxMetadata), OnnxError
     Ok((network, metadata))
 }
 
+/// The deepest nesting of protobuf groups [`read_onnx`] hands to the
+/// protobuf crate, whose version 3.4 skips unknown groups recursively
+/// without a limit (RUSTSEC-2024-0437): 1 MB of start-group tags overflowed
+/// the stack (found by the fuzzing harness). ONNX itself uses no groups.
+pub const MAX_GROUP_DEPTH: usize = 32;
+
+/// Whether `bytes`, read as protobuf wire format from the start, nests
+/// start-group tags more than [`MAX_GROUP_DEPTH`] deep, also inside
+/// length-delimited fields (read as messages, up to protobuf's 100 levels),
+/// before the first byte that is not wire format.
+fn deep_groups(bytes: &[u8], level: usize) -> bool {
+    let mut i = 0;
+    let mut depth = 0usize;
+    while i < bytes.len() {
+        let Some(tag) = varint(bytes, &mut i) else {
+            return false;
+        };
+        let step = match tag & 7 {
+            0 => varint(bytes, &mut i).map(|_| 0),
+            1 => Some(8),
+            5 => Some(4),
+            2 => match varint(bytes, &mut i).and_then(|n| usize::try_from(n).ok()) {
+                Some(len) if len <= bytes.len() - i => {
+                    if level < 100 && deep_groups(&bytes[i..i + len], level + 1) {
+                        return true;
+                    }
+                    Some(len)
+                }
+                _ => None,
+            },
+            3 => {
+                depth += 1;
+                if depth > MAX_GROUP_DEPTH {
+                    return true;
+                }
+                Some(0)
+            }
+            4 => depth.checked_sub(1).map(|d| {
+                depth = d;
+                0
+            }),
+            _ => None,
+        };
+        match step {
+            Some(n) if tag >> 3 != 0 && n <= bytes.len() - i => i += n,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Reads a base-128 varint at `*i`, advancing `*i`; `None` when truncated
+/// or longer than 10 bytes.
+fn varint(bytes: &[u8], i: &mut usize) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in 0..10 {
+        let byte = *bytes.get(*i)?;
+        *i += 1;
+        value |= u64::from(byte & 0x7f) << (7 * shift);
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
 /// Reads a model from a file.
 pub fn read_onnx_file(path: &Path) -> Result<(LayerNetwork, OnnxMetadata), OnnxError> {
     let bytes = std::fs::read(path).map_err(|source| OnnxError::Io {
@@ -235,7 +306,16 @@ fn tensor_values(tensor: &TensorProto) -> Result<(Vec<usize>, Vec<f64>), OnnxErr
                 tensor.name
             ))
         })?;
-    let count: usize = dims.iter().product();
+    // Dimensions whose product overflows cannot match any data.
+    let count = dims
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| {
+            unsupported(format!(
+                "initializer `{}` has shape {:?}, more values than any file holds",
+                tensor.name, dims
+            ))
+        })?;
     let precision = tensor_precision(tensor)?;
     let size = match precision {
         Precision::F32 => 4,
