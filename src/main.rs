@@ -6,5 +6,8 @@ fn main() {
         robmem::backend::staging::remove_live_temporaries();
         std::process::exit(130);
     });
-    std::process::exit(robmem::cli::main());
+    let status = robmem::cli::main();
+    // An interrupt whose clean-up has begun decides the status (130).
+    robmem::backend::staging::yield_to_interrupt();
+    std::process::exit(status);
 }

@@ -15,6 +15,12 @@
 //!
 //! Folders that staging had to create for a temporary (the parents of an
 //! output) are removed again on rollback when they are still empty.
+//!
+//! The signal handler runs on its own thread while the writer goes on, so
+//! every file or folder created inside a temporary goes through
+//! [`guarded`]: the handler closes that gate before it removes anything,
+//! and keeps it closed until the process exits, so nothing is created
+//! after the clean-up (a write in progress finishes first).
 
 use std::ffi::OsString;
 use std::io;
@@ -28,6 +34,34 @@ static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// Every folder some uncommitted [`Staging`] of this process created, in
 /// creation order, so that a signal handler can remove the ones left empty.
 static LIVE_FOLDERS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// The gate between writers and the interrupt's clean-up: `true` once
+/// [`remove_live_temporaries`] has begun (it then keeps the lock).
+static GATE: Mutex<bool> = Mutex::new(false);
+
+/// Runs `write`, which creates or fills files or folders inside a staged
+/// temporary, unless an interrupt's clean-up has begun: then the caller
+/// waits for the process to exit (or, were the gate ever reopened, gets
+/// an `Interrupted` error). A clean-up waits for a write in progress.
+pub fn guarded<T>(write: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+    let interrupted = GATE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if *interrupted {
+        return Err(io::Error::new(
+            io::ErrorKind::Interrupted,
+            "interrupted: the outputs are being removed",
+        ));
+    }
+    write()
+}
+
+/// Returns at once unless an interrupt's clean-up has begun; then waits
+/// for the process to exit (with the interrupt's status). Called before
+/// anything is printed and before the process exits, so that an error
+/// caused by the clean-up itself (a temporary removed under a reader) is
+/// neither reported nor allowed to replace the interrupt's exit status.
+pub fn yield_to_interrupt() {
+    let _ = guarded(|| Ok(()));
+}
 
 /// A failure to stage or commit, with the path it concerns.
 #[derive(Debug, thiserror::Error)]
@@ -73,7 +107,7 @@ impl Staging {
     /// Fill it; [`Staging::commit`] renames it to `target`.
     pub fn folder(&mut self, target: &Path) -> Result<PathBuf, StagingError> {
         let temporary = self.stage(target)?;
-        std::fs::create_dir(&temporary).map_err(|source| StagingError {
+        guarded(|| std::fs::create_dir(&temporary)).map_err(|source| StagingError {
             path: target.to_path_buf(),
             source,
         })?;
@@ -124,11 +158,15 @@ impl Staging {
             current = f.parent();
         }
         for f in missing.into_iter().rev() {
-            match std::fs::create_dir(&f) {
-                Ok(()) => {
-                    register_in(&LIVE_FOLDERS, &f);
-                    self.created.push(f);
-                }
+            // Registered under the gate, so a clean-up sees every folder
+            // made before it began.
+            let made = guarded(|| {
+                std::fs::create_dir(&f)?;
+                register_in(&LIVE_FOLDERS, &f);
+                Ok(())
+            });
+            match made {
+                Ok(()) => self.created.push(f),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                 Err(source) => return Err(StagingError { path: f, source }),
             }
@@ -208,7 +246,13 @@ impl Drop for Staging {
 /// Removes every temporary of every live [`Staging`] of this process, then
 /// the folders they created that are empty again (for a signal handler: the
 /// process is about to exit without unwinding).
+///
+/// It closes the gate of [`guarded`] first and never reopens it: nothing
+/// is created inside a temporary after this call.
 pub fn remove_live_temporaries() {
+    let mut gate = GATE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    *gate = true;
+    std::mem::forget(gate);
     for path in take_all(&LIVE) {
         let _ = remove_any(&path);
     }

@@ -801,7 +801,8 @@ fn reference_json(set: &InstanceSet, half: f64, planted: &[Planted]) -> String {
 
 /// Writes a file, naming it in the error.
 fn write_file(path: &Path, text: impl AsRef<[u8]>) -> Result<(), VnnlibError> {
-    std::fs::write(path, text).map_err(|source| io_error(path, source))
+    crate::backend::staging::guarded(|| std::fs::write(path, text))
+        .map_err(|source| io_error(path, source))
 }
 
 fn io_error(path: &Path, source: io::Error) -> VnnlibError {
@@ -846,7 +847,8 @@ fn fill(
     }
     for sub in ["onnx", "vnnlib", "counterexamples"] {
         let p = root.join(sub);
-        std::fs::create_dir_all(&p).map_err(|e| io_error(&p, e))?;
+        crate::backend::staging::guarded(|| std::fs::create_dir_all(&p))
+            .map_err(|e| io_error(&p, e))?;
     }
     let onnx_rel = format!("onnx/{}.onnx", set.name);
     write_file(&root.join(&onnx_rel), set.onnx)?;

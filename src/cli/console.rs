@@ -19,6 +19,7 @@ pub const CLOSED_PIPE_STATUS: i32 = 141;
 /// what happens when the reader has gone. Any other write error is reported
 /// on standard error once and then ignored, as `print!` cannot report it.
 pub fn write_stdout(args: fmt::Arguments<'_>) {
+    crate::backend::staging::yield_to_interrupt();
     let mut stdout = std::io::stdout().lock();
     let result = stdout.write_fmt(args).and_then(|()| stdout.flush());
     match result {
@@ -48,6 +49,7 @@ macro_rules! outln {
 /// Writes a message to standard error, ignoring a closed or failing stream
 /// (there is nowhere left to report that).
 pub fn write_stderr(args: fmt::Arguments<'_>) {
+    crate::backend::staging::yield_to_interrupt();
     let mut stderr = std::io::stderr().lock();
     let _ = stderr.write_fmt(args);
 }

@@ -421,9 +421,12 @@ pub fn write_onnx_file(
         path: path.display().to_string(),
         source,
     };
-    let file = std::fs::File::create(path).map_err(io_error)?;
-    let mut writer = BufWriter::with_capacity(1 << 20, file);
-    plan.write(&mut writer).map_err(io_error)?;
-    let file = writer.into_inner().map_err(|e| io_error(e.into_error()))?;
-    file.sync_all().map_err(io_error)
+    crate::backend::staging::guarded(|| {
+        let file = std::fs::File::create(path)?;
+        let mut writer = BufWriter::with_capacity(1 << 20, file);
+        plan.write(&mut writer)?;
+        let file = writer.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()
+    })
+    .map_err(io_error)
 }
