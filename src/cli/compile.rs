@@ -12,7 +12,7 @@ use crate::backend::certificate::{
 };
 use crate::backend::onnx::{write_onnx, write_onnx_file, OnnxOptions};
 use crate::backend::report::layers_report;
-use crate::backend::staging::{Staging, StagingError};
+use crate::backend::staging::{self, Staging, StagingError};
 use crate::backend::vnnlib::{
     write_instances_with, Backing, InstanceSet, Outputs, VnnlibError, Written,
     DEFAULT_TIMEOUT_SECONDS,
@@ -393,6 +393,38 @@ fn compile_error(
         CompileError::Plan(PlanError::Projection(_)) => program
             .error_at(net.span, "this network", message)
             .with_help("choose another `projection` (auto picks one that applies)"),
+        CompileError::Plan(PlanError::NotInArithmetic {
+            precision,
+            best_radius,
+            smallest_width,
+            ..
+        }) => {
+            let mut fixes = Vec::new();
+            if best_radius > 0.0 {
+                fixes.push(format!(
+                    "ask for a radius up to {} ({} of the limit), or `radius = max`",
+                    show(best_radius),
+                    show(best_radius / report.limit)
+                ));
+            }
+            if let Some(w) = smallest_width {
+                fixes.push(format!("raise `width` to {w}"));
+            }
+            if precision == "float32" {
+                fixes.push("use `precision = f64`".to_string());
+            }
+            if crate::construct::distance_plan::distance_norm_for(net.norm).is_some()
+                && net.construction != crate::spec::ConstructionChoice::Distances
+            {
+                fixes.push(
+                    "use `construction = distances` (its rounding error does not grow with the data's scale)"
+                        .to_string(),
+                );
+            }
+            program
+                .error_at(net.radius_span, "this radius", message)
+                .with_help(fixes.join("; or "))
+        }
         CompileError::Precision { precision, .. } => {
             let fix = if precision == "float32" {
                 "use `precision = f64`, a smaller radius, or a larger width (a larger m separates the projected points more)"
@@ -468,7 +500,9 @@ fn compile_error_kind(e: &CompileError) -> &'static str {
             | PlanError::DirectionsTooManyPoints { .. }
             | PlanError::SelectionTooManyPoints { .. },
         ) => "construction",
-        CompileError::Precision { .. } => "precision",
+        CompileError::Precision { .. } | CompileError::Plan(PlanError::NotInArithmetic { .. }) => {
+            "precision"
+        }
         CompileError::TooLarge { .. } => "too-large",
         CompileError::LabelValues(_) => "labels",
         CompileError::Assembly(_) => "assembly",
@@ -711,7 +745,7 @@ fn certify(
             net.name
         );
     }
-    std::fs::write(cert_temporary, certified.certificate.to_json())
+    staging::guarded(|| std::fs::write(cert_temporary, certified.certificate.to_json()))
         .map_err(|e| write_error(cert_path, &e.to_string()))?;
     Ok(Ok(certified.certificate))
 }
@@ -776,7 +810,7 @@ pub(crate) fn write_vnnlib(
         "network": net.name,
         "about": "robmem replaces this folder on its next run; it refuses to replace a folder without this file",
     });
-    std::fs::write(temporary.join(FOLDER_MANIFEST), format!("{manifest:#}\n"))
+    staging::guarded(|| std::fs::write(temporary.join(FOLDER_MANIFEST), format!("{manifest:#}\n")))
         .map_err(|e| write_error(dir, &e.to_string()))?;
     // The folder's certificate of its own ONNX copy, at the instances'
     // radius, is made inside the folder being built (a sibling of `dir`, so

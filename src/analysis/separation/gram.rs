@@ -44,10 +44,17 @@ use ndarray::{s, Array2, ArrayView2};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-/// Rows per parallel task (one Gram tile's height).
+/// Rows per parallel task (one Gram tile's height), at most.
 const ROW_BLOCK: usize = 256;
+/// f32 values a task's row block may hold: fewer rows than [`ROW_BLOCK`]
+/// for very wide data (8 MiB).
+const ROW_FLOATS: usize = 1 << 21;
 /// Columns per Gram tile.
 const COL_BLOCK: usize = 512;
+/// f32 values a column panel may hold (64 MiB): the scan converts this many
+/// centred coordinates at a time, so the kernel never holds an f32 copy of
+/// the whole data set.
+const PANEL_FLOATS: usize = 1 << 24;
 /// Candidates all tasks together may hold after pruning before the kernel
 /// gives up (24 bytes each).
 const CANDIDATE_CAP: usize = 1 << 22;
@@ -108,37 +115,58 @@ impl Bounds {
     }
 }
 
-/// Centred f32 points in class order, their f64 squared norms, and upper
-/// bounds s on their norms.
+/// The centring of the points: their mean, the f64 squared norms of the
+/// centred f32 points in class order, and upper bounds s on their norms.
+///
+/// The centred f32 points themselves are never stored whole: a scan
+/// converts the rows and columns it multiplies, panel by panel (see
+/// [`PANEL_FLOATS`]), so the kernel's memory is a constant beside the data.
+/// The conversion is deterministic, so every block holds exactly the values
+/// whose norms are in `sq`.
 struct Centred {
-    a: Array2<f32>,
+    mean: Vec<f64>,
     sq: Vec<f64>,
     s: Vec<f64>,
 }
 
 impl Centred {
+    /// `None` when the data are empty or a centred coordinate overflows f32.
     fn new(points: ArrayView2<f64>, order: &ClassOrder) -> Option<Centred> {
-        let (n, d) = points.dim();
-        let mean = points.mean_axis(ndarray::Axis(0))?;
-        let mut a = Array2::<f32>::zeros((n, d));
-        for (mut row, &i) in a.outer_iter_mut().zip(&order.original) {
-            for ((o, &x), &m) in row.iter_mut().zip(points.row(i)).zip(&mean) {
+        let mean = points.mean_axis(ndarray::Axis(0))?.to_vec();
+        let mut sq = Vec::with_capacity(order.len());
+        for &i in &order.original {
+            let mut sum = 0.0;
+            for (&x, &m) in points.row(i).iter().zip(&mean) {
                 let c = x - m;
                 if c.abs() > 1e38 {
                     return None;
                 }
-                *o = c as f32;
+                let c = f64::from(c as f32);
+                sum += c * c;
             }
+            sq.push(sum);
         }
-        let sq: Vec<f64> = a
-            .outer_iter()
-            .map(|row| row.iter().map(|&x| f64::from(x) * f64::from(x)).sum())
-            .collect();
         let s = sq
             .iter()
             .map(|q| q.sqrt() * (1.0 + 1.0 / 1048576.0))
             .collect();
-        Some(Centred { a, sq, s })
+        Some(Centred { mean, sq, s })
+    }
+
+    /// The centred f32 points at sorted positions `range`, one per row.
+    fn block(
+        &self,
+        points: ArrayView2<f64>,
+        order: &ClassOrder,
+        range: std::ops::Range<usize>,
+    ) -> Array2<f32> {
+        let mut a = Array2::<f32>::zeros((range.len(), points.ncols()));
+        for (mut row, &i) in a.outer_iter_mut().zip(&order.original[range]) {
+            for ((o, &x), &m) in row.iter_mut().zip(points.row(i)).zip(&self.mean) {
+                *o = (x - m) as f32;
+            }
+        }
+        a
     }
 }
 
@@ -177,7 +205,7 @@ pub(super) fn separation(points: ArrayView2<f64>, order: &ClassOrder) -> Option<
 
 /// [`separation`] with a given candidate cap.
 fn separation_with_cap(points: ArrayView2<f64>, order: &ClassOrder, cap: usize) -> Option<Best> {
-    let (found, upper) = scan(points, order, cap, Cutoff::Tightening)?;
+    let (found, upper) = scan(points, order, cap, Cutoff::Tightening, None)?;
     let mut best = Best::NONE;
     for &(lo, a, b) in &found {
         if lo <= upper {
@@ -205,7 +233,7 @@ pub(super) fn close_pairs(
     cutoff: f64,
     cap: usize,
 ) -> Option<Vec<(f64, usize, usize)>> {
-    let (found, _) = scan(points, order, cap, Cutoff::Fixed(cutoff))?;
+    let (found, _) = scan(points, order, cap, Cutoff::Fixed(cutoff), None)?;
     let mut close: Vec<(f64, usize, usize)> = found
         .iter()
         .filter_map(|&(_, a, b)| {
@@ -241,13 +269,19 @@ enum Cutoff {
 /// candidates the cutoff keeps (lower bound, sorted positions) with the
 /// final upper bound; `None` when the bounds cannot be formed or more than
 /// `cap` candidates are held at once.
+///
+/// The columns (sorted positions) are taken in panels of at most
+/// [`PANEL_FLOATS`] f32 values; for each panel, blocks of rows run in
+/// parallel against it.
 fn scan(
     points: ArrayView2<f64>,
     order: &ClassOrder,
     cap: usize,
     cutoff: Cutoff,
+    tiling: Option<Tiling>,
 ) -> Option<(Vec<Candidate>, f64)> {
     let n = order.len();
+    let d = points.ncols().max(1);
     let bounds = Bounds::new(points.ncols())?;
     let centred = Centred::new(points, order)?;
     let active = order.later.partition_point(|&l| l < n);
@@ -255,44 +289,81 @@ fn scan(
         Cutoff::Tightening => f64::INFINITY,
         Cutoff::Fixed(value) => value,
     };
-    let tighten = matches!(cutoff, Cutoff::Tightening);
     let upper = AtomicU64::new(start.to_bits());
     let limits = Limits {
         abort: AtomicBool::new(false),
         held: AtomicUsize::new(0),
         cap,
     };
-    // Progress in row-by-column products scanned (see crate::progress).
-    let work = |rows: std::ops::Range<usize>| (rows.len() * (n - order.later[rows.start])) as u64;
-    let block_rows = |block: usize| block * ROW_BLOCK..((block + 1) * ROW_BLOCK).min(active);
-    let blocks = active.div_ceil(ROW_BLOCK);
-    crate::progress::work((0..blocks).map(|b| work(block_rows(b))).sum());
-    let found: Vec<Vec<Candidate>> = (0..blocks)
-        .into_par_iter()
-        .map(|block| {
-            let rows = block_rows(block);
-            let scan = Scan {
-                c: &centred,
-                order,
-                bounds: &bounds,
-                shared: &upper,
-                limits: &limits,
-                tighten,
-            };
-            let found = scan.rows(rows.clone());
-            crate::progress::tick(work(rows));
-            found
-        })
-        .collect();
-    if limits.abort.load(Ordering::Relaxed) {
-        return None;
+    let scan = Scan {
+        points: points.view(),
+        c: &centred,
+        order,
+        bounds: &bounds,
+        shared: &upper,
+        limits: &limits,
+        tighten: matches!(cutoff, Cutoff::Tightening),
+    };
+    // Progress in pairs scanned (see crate::progress).
+    let pairs = |rows: std::ops::Range<usize>, cols: std::ops::Range<usize>| -> u64 {
+        rows.map(|a| cols.end.saturating_sub(order.later[a].max(cols.start)) as u64)
+            .sum()
+    };
+    crate::progress::work(pairs(0..active, 0..n));
+    let Tiling {
+        row_block,
+        panel_width,
+    } = tiling.unwrap_or_else(|| Tiling::for_dimension(d));
+    let first_column = order.later.first().copied().unwrap_or(n);
+    let mut found: Vec<Candidate> = Vec::new();
+    for p0 in (first_column..n).step_by(panel_width) {
+        let p1 = (p0 + panel_width).min(n);
+        // Rows with a partner in the panel: a prefix, as `later` grows.
+        let rows_end = order.later.partition_point(|&l| l < p1).min(active);
+        let panel = centred.block(points, order, p0..p1);
+        let blocks = rows_end.div_ceil(row_block);
+        let results: Vec<Vec<Candidate>> = (0..blocks)
+            .into_par_iter()
+            .map(|block| {
+                let rows = block * row_block..((block + 1) * row_block).min(rows_end);
+                let kept = scan.rows(rows.clone(), panel.view(), p0);
+                crate::progress::tick(pairs(rows, p0..p1));
+                kept
+            })
+            .collect();
+        if limits.abort.load(Ordering::Relaxed) {
+            return None;
+        }
+        found.extend(results.into_iter().flatten());
     }
     let upper = f64::from_bits(upper.load(Ordering::Relaxed));
-    Some((found.into_iter().flatten().collect(), upper))
+    found.retain(|&(lo, _, _)| lo <= upper);
+    Some((found, upper))
+}
+
+/// How a scan cuts the pairs into parallel work.
+#[derive(Clone, Copy)]
+struct Tiling {
+    /// Rows per parallel task.
+    row_block: usize,
+    /// Columns per panel.
+    panel_width: usize,
+}
+
+impl Tiling {
+    /// The tiling that keeps the f32 blocks within [`ROW_FLOATS`] and
+    /// [`PANEL_FLOATS`] (but at least 16 rows and columns).
+    fn for_dimension(d: usize) -> Tiling {
+        Tiling {
+            row_block: (ROW_FLOATS / d).clamp(16, ROW_BLOCK),
+            panel_width: (PANEL_FLOATS / d).max(16),
+        }
+    }
 }
 
 /// What every row block of a scan shares.
 struct Scan<'a> {
+    points: ArrayView2<'a, f64>,
     c: &'a Centred,
     order: &'a ClassOrder,
     bounds: &'a Bounds,
@@ -305,9 +376,16 @@ struct Scan<'a> {
 }
 
 impl Scan<'_> {
-    /// The candidates among the pairs of sorted rows `rows`.
-    fn rows(&self, rows: std::ops::Range<usize>) -> Vec<Candidate> {
+    /// The candidates among the pairs of sorted rows `rows` and the sorted
+    /// columns of `panel`, whose first row is sorted position `p0`.
+    fn rows(
+        &self,
+        rows: std::ops::Range<usize>,
+        panel: ArrayView2<f32>,
+        p0: usize,
+    ) -> Vec<Candidate> {
         let Scan {
+            points,
             c,
             order,
             bounds,
@@ -315,25 +393,25 @@ impl Scan<'_> {
             limits,
             tighten,
         } = *self;
-        let n = order.len();
+        let p1 = p0 + panel.nrows();
         let mut tile = Array2::<f32>::zeros((rows.len(), COL_BLOCK));
         let mut candidates: Vec<Candidate> = Vec::new();
         let mut prune_at = 4096;
         let mut reported = 0;
         let mut upper = f64::INFINITY;
-        let a_rows = c.a.slice(s![rows.clone(), ..]);
+        let a_rows = c.block(points, order, rows.clone());
         let s_rows = rows.clone().map(|r| c.s[r]).fold(0.0, f64::max);
-        let first = order.later[rows.start];
-        for c0 in (first..n).step_by(COL_BLOCK) {
+        let first = order.later[rows.start].max(p0);
+        for c0 in (first..p1).step_by(COL_BLOCK) {
             if limits.abort.load(Ordering::Relaxed) {
                 return Vec::new();
             }
-            let c1 = (c0 + COL_BLOCK).min(n);
+            let c1 = (c0 + COL_BLOCK).min(p1);
             let mut g_tile = tile.slice_mut(s![.., ..c1 - c0]);
             general_mat_mul(
                 1.0,
                 &a_rows,
-                &c.a.slice(s![c0..c1, ..]).t(),
+                &panel.slice(s![c0 - p0..c1 - p0, ..]).t(),
                 0.0,
                 &mut g_tile,
             );
@@ -375,6 +453,7 @@ impl Scan<'_> {
         }
         let upper_now = upper.min(f64::from_bits(shared.load(Ordering::Relaxed)));
         candidates.retain(|&(lo, _, _)| lo <= upper_now);
+        limits.report(&mut reported, candidates.len());
         candidates
     }
 }
@@ -400,6 +479,79 @@ mod tests {
         let best = separation_with_cap(points.view(), &order, usize::MAX).unwrap();
         let reference = separation_brute_force(points.view(), &labels, Norm::L2);
         assert_eq!((best.value, best.pair), (reference.delta, reference.pair));
+    }
+
+    #[test]
+    fn small_panels_and_row_blocks_give_the_brute_force_answer() {
+        // Four classes of uneven sizes, coordinates of mixed scale, and
+        // panels and row blocks that do not divide the class boundaries.
+        let (n, d) = (203, 7);
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let points = Array2::from_shape_fn((n, d), |(_, k)| next() * 10f64.powi(k as i32 % 4));
+        let labels: Vec<u32> = (0..n).map(|i| [0, 0, 1, 2, 2, 2, 3][i % 7]).collect();
+        let order = ClassOrder::new(&labels);
+        let reference = separation_brute_force(points.view(), &labels, Norm::L2);
+        for (row_block, panel_width) in [(1, 1), (3, 5), (16, 17), (64, 1000)] {
+            let tiling = Tiling {
+                row_block,
+                panel_width,
+            };
+            let (found, upper) = scan(
+                points.view(),
+                &order,
+                usize::MAX,
+                Cutoff::Tightening,
+                Some(tiling),
+            )
+            .unwrap();
+            let best = found
+                .iter()
+                .filter(|c| c.0 <= upper)
+                .map(|&(_, a, b)| {
+                    let pair = order.pair(a, b);
+                    (reference_distance(points.view(), pair), pair)
+                })
+                .min_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)))
+                .unwrap();
+            assert_eq!((best.0, Some(best.1)), (reference.delta, reference.pair));
+            // A fixed cutoff keeps every pair at or below it, whatever the
+            // tiling: here the 60th smallest differently-labelled distance.
+            let mut all = Vec::new();
+            for i in 0..n {
+                for j in i + 1..n {
+                    if labels[i] != labels[j] {
+                        all.push((reference_distance(points.view(), (i, j)), (i, j)));
+                    }
+                }
+            }
+            all.sort_by(|x, y| x.0.total_cmp(&y.0));
+            let cutoff = all[59].0;
+            let mut expected: Vec<(usize, usize)> =
+                all.iter().filter(|x| x.0 <= cutoff).map(|x| x.1).collect();
+            expected.sort();
+            let (kept, _) = scan(
+                points.view(),
+                &order,
+                usize::MAX,
+                Cutoff::Fixed(cutoff),
+                Some(tiling),
+            )
+            .unwrap();
+            let mut close: Vec<(usize, usize)> = kept
+                .iter()
+                .map(|&(_, a, b)| order.pair(a, b))
+                .filter(|&pair| reference_distance(points.view(), pair) <= cutoff)
+                .collect();
+            close.sort();
+            assert!(expected.len() >= 60);
+            assert_eq!(close, expected, "tiling {row_block} x {panel_width}");
+        }
     }
 
     #[test]
