@@ -92,6 +92,7 @@ fn bench_digits(c: &mut Criterion) {
             output: net.output,
             projection,
             seed: net.seed,
+            arithmetic: robmem::construct::arithmetic::Arithmetic::of(net.precision),
             memory: None,
         };
         group.bench_with_input(

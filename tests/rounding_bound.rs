@@ -57,12 +57,17 @@ fn refused_precision_names_float32_and_the_figures() {
         OutputKind::Logits,
         ProjectionChoice::Auto,
     );
+    // The planner knows the arithmetic: it refuses before building, and
+    // says that real arithmetic would certify the radius.
     let err = compile(&data, &s, &sep).unwrap_err().to_string();
     assert!(
-        err.contains("float32 rounding could move a score by up to"),
+        err.contains("is certified in real arithmetic but not in float32"),
         "{err}"
     );
-    assert!(err.contains("gamma ="), "{err}");
+    assert!(
+        err.contains("float32 rounding could exceed the score construction's margin"),
+        "{err}"
+    );
 }
 
 #[test]

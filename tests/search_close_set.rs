@@ -64,7 +64,16 @@ fn pca_scan(data: &Dataset, sigma: f64, limit: usize) -> Option<usize> {
 }
 
 fn search(data: &Dataset, sigma: f64, memory: &SearchMemory<'_>) -> Option<Candidate> {
-    smallest_m_for_radius_with(data, Norm::L2, ProjectionChoice::Pca, sigma, 0, 48, memory)
+    smallest_m_for_radius_with(
+        data,
+        Norm::L2,
+        ProjectionChoice::Pca,
+        sigma,
+        0,
+        48,
+        memory,
+        &|_| true,
+    )
 }
 
 /// The candidate equals the one a full evaluation of the same map gives.

@@ -25,13 +25,12 @@
 //! Parameters grow with k (dense layers cost width^2), so the planner takes
 //! the fewest slots the depth budget allows.
 
+use super::arithmetic::Arithmetic;
 use super::directions::{pair_directions, MAX_POINTS as DIRECTIONS_MAX_POINTS};
 use super::distances::distance_separation;
 use super::plan::{PlanError, Request};
 use super::selection::{cover_pairs, MAX_POINTS as SELECTION_MAX_POINTS};
-use crate::analysis::rounding::{
-    distance_rounding, row_sizes, DistanceRounding, RowSize, F32_UNIT_ROUNDOFF,
-};
+use crate::analysis::rounding::{distance_rounding, row_sizes, DistanceRounding, RowSize};
 use crate::ir::stages::DistanceNorm;
 use crate::norm::Norm;
 use crate::pipeline::ONNX_MAX_BYTES;
@@ -43,26 +42,6 @@ use ndarray::{s, Array1, Array2, ArrayView2, Axis};
 /// rounding allowance): unlike the score construction's margin, which
 /// vanishes quadratically, the distance margin is linear in the radius.
 pub const MAX_FRACTION_DISTANCES: f64 = 0.999;
-
-/// The arithmetic the network must be certified in: its unit roundoff
-/// (`2^-24` for float32, `2^-53` for float64).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Arithmetic {
-    /// Unit roundoff u.
-    pub unit: f64,
-}
-
-impl Arithmetic {
-    /// Bytes per stored number: 4 for float32 (u = 2^-24), 8 for
-    /// anything finer.
-    pub fn element_bytes(&self) -> u64 {
-        if self.unit >= F32_UNIT_ROUNDOFF {
-            4
-        } else {
-            8
-        }
-    }
-}
 
 /// The planner's choices for a distance network.
 #[derive(Clone, Debug)]
@@ -128,7 +107,7 @@ pub fn distance_norm_for(norm: Norm) -> Option<DistanceNorm> {
 pub const MAX_DIRECTIONS: usize = 48;
 
 /// Chooses the map, the radius and the slots of a distance network for
-/// `request`, certified in `arithmetic`.
+/// `request`, certified in the request's arithmetic.
 ///
 /// For l_inf the map is the identity (less the constant coordinates) or a
 /// greedy cover selection ([`super::selection`]): the selection when it
@@ -136,10 +115,7 @@ pub const MAX_DIRECTIONS: usize = 48;
 /// when the identity does not fit the width or depth budget or
 /// protobuf's 2 GiB limit (then the highest target, [`SELECTION_TOP`] or
 /// below, that a selection within the budgets covers).
-pub fn plan_distances(
-    request: &Request<'_>,
-    arithmetic: Arithmetic,
-) -> Result<DistancePlan, PlanError> {
+pub fn plan_distances(request: &Request<'_>) -> Result<DistancePlan, PlanError> {
     let norm = distance_norm_for(request.norm).ok_or(PlanError::DistancesNeedPolyhedralNorm {
         norm: request.norm.to_string(),
     })?;
@@ -154,7 +130,7 @@ pub fn plan_distances(
         .unwrap_or_else(|| Array1::zeros(data.dim()));
     let planner = Planner {
         request,
-        arithmetic,
+        arithmetic: request.arithmetic,
         norm,
         sizes,
         centre,

@@ -1,9 +1,13 @@
 //! The construction: from a data set and a norm to the stage IR
 //! (specs/construction.md sections 3-5).
 //!
+//! - [`arithmetic`]: the arithmetic a network is certified in, an input of
+//!   both planners;
 //! - [`projection`]: stage 1, the separation-preserving linear map (section 3);
 //! - [`plan`]: choosing the projected dimension, the strategy, the radius and
 //!   the number of accumulators from the spec's budgets;
+//! - [`score_fit`]: whether a score plan is certified in its arithmetic
+//!   (the planner's rounding check, before anything is built);
 //! - [`assemble`]: the constants of the scores and gadgets (sections 4-5);
 //! - [`distance_plan`]: the map, radius and slots of a distance network,
 //!   planned for the arithmetic it must be certified in (section 8);
@@ -15,6 +19,7 @@
 //! - [`label_values`]: whether the label gadget's values fit the network's
 //!   floating-point precision (section 5B).
 
+pub mod arithmetic;
 pub mod assemble;
 pub mod directions;
 pub mod distance_plan;
@@ -23,4 +28,5 @@ pub mod label_values;
 pub mod plan;
 pub mod projection;
 pub mod reach;
+pub mod score_fit;
 pub mod selection;

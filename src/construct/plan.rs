@@ -12,11 +12,21 @@
 //!
 //! `radius = max` takes [`MAX_FRACTION`] of the supremum `sigma_max` that the
 //! chosen projection certifies: at `sigma_max` itself the margin gamma is 0.
+//!
+//! The planner knows the arithmetic the network will be evaluated in
+//! ([`Request::arithmetic`]): a candidate is accepted only when the network
+//! it builds is certified in it once rounding is counted
+//! ([`super::score_fit`]), so compile builds once. For a fixed radius the
+//! projection search looks for the narrowest map whose network fits; for
+//! `radius = max` the radius is the largest the chosen map's network
+//! certifies in the arithmetic, up to [`MAX_FRACTION`] of `sigma_max`.
 
+use super::arithmetic::Arithmetic;
 use super::projection::{
     best_for_width, identity, pca, random, smallest_m_for_radius_with, span, Candidate, Considered,
     ProjectionError, SearchMemory,
 };
+use super::score_fit::ScoreFit;
 use crate::data::Dataset;
 use crate::norm::Norm;
 use crate::spec::{Budget, OutputKind, ProjectionChoice, RadiusSpec};
@@ -51,6 +61,8 @@ pub struct Request<'a> {
     pub projection: ProjectionChoice,
     /// Seed for random projections.
     pub seed: u64,
+    /// The arithmetic the network must be certified in.
+    pub arithmetic: Arithmetic,
     /// What earlier plans for the same data and norm learnt (the PCA basis,
     /// close pairs), to reuse and fill; `None`: nothing kept.
     pub memory: Option<&'a SearchMemory<'a>>,
@@ -119,6 +131,22 @@ pub enum PlanError {
         /// The width of that shallowest network, when the width decides it.
         width: Option<usize>,
     },
+    /// The radius is certified in real arithmetic, but rounding in the
+    /// network's arithmetic could exceed the score margin at it (or, for
+    /// `radius = max`, at every radius).
+    #[error("{}", not_in_arithmetic(*radius, precision, *best_radius, *smallest_width))]
+    NotInArithmetic {
+        /// The requested radius (`None` for `radius = max`).
+        radius: Option<f64>,
+        /// `float32` or `float64`.
+        precision: &'static str,
+        /// The radius `radius = max` certifies in this arithmetic within
+        /// the budgets (0 when none).
+        best_radius: f64,
+        /// The smallest width whose network certifies the radius in this
+        /// arithmetic, when a width budget is set and one does.
+        smallest_width: Option<usize>,
+    },
     /// The projection strategy does not apply (for example span with N - 1 >= d).
     #[error(transparent)]
     Projection(#[from] ProjectionError),
@@ -170,6 +198,29 @@ fn not_certified(
     }
 }
 
+fn not_in_arithmetic(
+    radius: Option<f64>,
+    precision: &str,
+    best_radius: f64,
+    smallest_width: Option<usize>,
+) -> String {
+    let cause = format!("{precision} rounding could exceed the score construction's margin");
+    let wider = smallest_width
+        .map(|w| format!("; width {w} certifies it in {precision}"))
+        .unwrap_or_default();
+    let message = match radius {
+        Some(radius) if best_radius > 0.0 => format!(
+            "radius {radius} is certified in real arithmetic but not in {precision}: {cause}; \
+             the largest radius it certifies in {precision} within the budgets is {best_radius}"
+        ),
+        Some(radius) => format!(
+            "radius {radius} is certified in real arithmetic but not in {precision}: {cause} at every radius"
+        ),
+        None => format!("no radius is certified in {precision}: {cause} at every radius"),
+    };
+    message + &wider
+}
+
 /// Chooses the projection, the radius and the accumulators for `request`.
 pub fn plan(request: &Request<'_>) -> Result<Plan, PlanError> {
     let sizes = request.data.class_sizes();
@@ -204,17 +255,56 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, PlanError> {
                 })?
         }
     };
-    let (candidate, considered) = match target {
-        Some(sigma) => (narrowest_for(request, sigma, m_cap, overhead)?, Vec::new()),
-        None => best_at(request, m_cap)?,
-    };
-    let radius = target.unwrap_or(MAX_FRACTION * candidate.sigma_max);
-    let slots_per_class = match (request.output, request.width) {
-        (OutputKind::Logits, Budget::AtMost(width)) => {
-            widest_slots(&sizes, candidate.projection.m(), width, fewest_slots)
-        }
+    // More accumulators make the network shallower; a width budget takes
+    // as many as fit beside the m projected coordinates.
+    let slots_for = |m: usize| match (request.output, request.width) {
+        (OutputKind::Logits, Budget::AtMost(width)) => widest_slots(&sizes, m, width, fewest_slots),
         _ => fewest_slots,
     };
+    let fit = ScoreFit::new(
+        request.data,
+        request.norm,
+        request.output,
+        request.arithmetic,
+    );
+    // The largest radius up to `radius = max`'s that `candidate` certifies
+    // in the arithmetic.
+    let largest_in_arithmetic = |candidate: &Candidate| {
+        let slots = slots_for(candidate.projection.m());
+        fit.largest_radius(candidate, slots, MAX_FRACTION * candidate.sigma_max)
+    };
+    let (candidate, considered, radius) = match target {
+        Some(sigma) => {
+            let fits = |c: &Candidate| fit.fits(c, slots_for(c.projection.m()), sigma);
+            match narrowest_for(request, sigma, m_cap, overhead, &fits) {
+                Ok(candidate) => (candidate, Vec::new(), sigma),
+                Err(PlanError::RadiusNotCertified { smallest_width, .. }) => {
+                    // Rounding is the cause only when real arithmetic
+                    // certifies sigma within the budget.
+                    narrowest_for(request, sigma, m_cap, overhead, &|_| true)?;
+                    let best = best_at(request, m_cap)?.0;
+                    return Err(PlanError::NotInArithmetic {
+                        radius: Some(sigma),
+                        precision: request.arithmetic.name(),
+                        best_radius: largest_in_arithmetic(&best).unwrap_or(0.0),
+                        smallest_width,
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        None => {
+            let (candidate, considered) = best_at(request, m_cap)?;
+            let radius = largest_in_arithmetic(&candidate).ok_or(PlanError::NotInArithmetic {
+                radius: None,
+                precision: request.arithmetic.name(),
+                best_radius: 0.0,
+                smallest_width: None,
+            })?;
+            (candidate, considered, radius)
+        }
+    };
+    let slots_per_class = slots_for(candidate.projection.m());
     Ok(Plan {
         candidate,
         radius,
@@ -322,14 +412,16 @@ fn best_at(request: &Request<'_>, m_cap: usize) -> Result<(Candidate, Vec<Consid
     Ok((candidate, Vec::new()))
 }
 
-/// The narrowest candidate that certifies `sigma` within `m_cap`, or an
-/// error naming the best radius at `m_cap` and the smallest width that
-/// would certify `sigma`.
+/// The narrowest candidate that certifies `sigma` within `m_cap` and that
+/// `accept` accepts (the network fits the arithmetic), or an error naming
+/// the best radius at `m_cap` and the smallest width that would certify
+/// `sigma`.
 fn narrowest_for(
     request: &Request<'_>,
     sigma: f64,
     m_cap: usize,
     overhead: usize,
+    accept: &dyn Fn(&Candidate) -> bool,
 ) -> Result<Candidate, PlanError> {
     let Request {
         data, norm, seed, ..
@@ -343,7 +435,16 @@ fn narrowest_for(
         }
     };
     let search = |m_max: usize| {
-        smallest_m_for_radius_with(data, norm, request.projection, sigma, seed, m_max, memory)
+        smallest_m_for_radius_with(
+            data,
+            norm,
+            request.projection,
+            sigma,
+            seed,
+            m_max,
+            memory,
+            accept,
+        )
     };
     if let Some(candidate) = search(m_cap) {
         return Ok(candidate);

@@ -11,9 +11,9 @@
 //!   rounding only lowers it, and another projection may reach more or
 //!   less (compile searches them), so it is an estimate, not a promise.
 
-use super::distance_plan::{distance_norm_for, plan_distances, Arithmetic, DistancePlan};
+use super::arithmetic::Arithmetic;
+use super::distance_plan::{distance_norm_for, plan_distances, DistancePlan};
 use super::plan::Request;
-use crate::analysis::rounding::{F32_UNIT_ROUNDOFF, F64_UNIT_ROUNDOFF};
 use crate::analysis::separation::separation;
 use crate::data::Dataset;
 use crate::norm::Norm;
@@ -77,24 +77,22 @@ pub fn reach(data: &Dataset, norm: Norm, delta: f64, output: OutputKind) -> Vec<
         },
     });
     if distance_norm_for(norm).is_some() {
-        let at = |unit: f64| {
-            plan_distances(
-                &Request {
-                    data,
-                    norm,
-                    delta,
-                    radius: RadiusSpec::Max,
-                    width: Budget::Auto,
-                    depth: Budget::Auto,
-                    output,
-                    projection: ProjectionChoice::Identity,
-                    seed: 0,
-                    memory: None,
-                },
-                Arithmetic { unit },
-            )
+        let at = |arithmetic: Arithmetic| {
+            plan_distances(&Request {
+                data,
+                norm,
+                delta,
+                radius: RadiusSpec::Max,
+                width: Budget::Auto,
+                depth: Budget::Auto,
+                output,
+                projection: ProjectionChoice::Identity,
+                seed: 0,
+                arithmetic,
+                memory: None,
+            })
         };
-        let (float32, float64) = (at(F32_UNIT_ROUNDOFF), at(F64_UNIT_ROUNDOFF));
+        let (float32, float64) = (at(Arithmetic::FLOAT32), at(Arithmetic::FLOAT64));
         let ratio =
             |plan: &Result<DistancePlan, _>| plan.as_ref().ok().map(|p| p.sigma_max / limit);
         let how = match &float32 {

@@ -3,12 +3,13 @@
 //! for rounding before anything is built, so there is no rebuild loop.
 
 use super::{
-    arithmetic, lower_and_optimise, summarise, Built, CompileError, CompileOptions, Compiled,
-    NetworkPlan, Phase, ONNX_MAX_BYTES,
+    lower_and_optimise, summarise, Built, CompileError, CompileOptions, Compiled, NetworkPlan,
+    Phase, ONNX_MAX_BYTES,
 };
 use crate::analysis::rounding::rounding_check;
 use crate::analysis::separation::Separation;
-use crate::construct::distance_plan::{plan_distances, Arithmetic, DistancePlan};
+use crate::construct::arithmetic::Arithmetic;
+use crate::construct::distance_plan::{plan_distances, DistancePlan};
 use crate::construct::distances::{assemble_distances, DistanceAssembly};
 use crate::construct::label_values::check_label_values;
 use crate::construct::plan::{PlanError, Request};
@@ -22,22 +23,19 @@ pub(super) fn plan_for(
     spec: &NetworkSpec,
     separation: &Separation,
 ) -> Result<DistancePlan, PlanError> {
-    let (_, unit) = arithmetic(spec.precision);
-    plan_distances(
-        &Request {
-            data,
-            norm: spec.norm,
-            delta: separation.delta,
-            radius: spec.radius,
-            width: spec.width,
-            depth: spec.depth,
-            output: spec.output,
-            projection: spec.projection,
-            seed: spec.seed,
-            memory: None,
-        },
-        Arithmetic { unit },
-    )
+    plan_distances(&Request {
+        data,
+        norm: spec.norm,
+        delta: separation.delta,
+        radius: spec.radius,
+        width: spec.width,
+        depth: spec.depth,
+        output: spec.output,
+        projection: spec.projection,
+        seed: spec.seed,
+        arithmetic: Arithmetic::of(spec.precision),
+        memory: None,
+    })
 }
 
 /// The ONNX file's size, estimated from the planned shape as for score
@@ -68,7 +66,8 @@ pub(super) fn compile_planned(
     if spec.output == OutputKind::Label {
         check_label_values(data, spec.precision)?;
     }
-    let (precision, unit) = arithmetic(spec.precision);
+    let arithmetic = Arithmetic::of(spec.precision);
+    let (precision, unit) = (arithmetic.name(), arithmetic.unit);
     // Distance networks are wide (dense layers cost width^2): refuse one
     // whose file would pass protobuf's limit even when nothing is written,
     // before lowering allocates it.

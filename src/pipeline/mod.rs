@@ -11,21 +11,21 @@
 mod choose;
 mod distances;
 
-use crate::analysis::rounding::{
-    rounding_check, RoundingCheck, F32_UNIT_ROUNDOFF, F64_UNIT_ROUNDOFF,
-};
+use crate::analysis::rounding::RoundingCheck;
 use crate::analysis::separation::Separation;
+use crate::construct::arithmetic::Arithmetic;
 use crate::construct::assemble::{assemble, Assembly, AssemblyError};
 use crate::construct::distance_plan::DistancePlan;
 use crate::construct::label_values::{check_label_values, LabelPrecisionError};
 use crate::construct::plan::{logits_depth, overhead, plan, Plan, PlanError, Request};
 use crate::construct::projection::SearchMemory;
+use crate::construct::score_fit::ScoreFit;
 use crate::data::Dataset;
 use crate::ir::layers::LayerNetwork;
 use crate::ir::stages::StageProgram;
 use crate::lower::lower;
 use crate::passes;
-use crate::spec::{Budget, NetworkSpec, OutputKind, Precision, RadiusSpec};
+use crate::spec::{Budget, NetworkSpec, OutputKind, Precision};
 use serde::Serialize;
 use std::time::Instant;
 
@@ -177,35 +177,6 @@ fn planned_shape(data: &Dataset, spec: &NetworkSpec, plan: &Plan) -> (usize, usi
     (width, depth)
 }
 
-/// How often compile rebuilds to make room for rounding before giving up.
-const MAX_ROUNDING_ATTEMPTS: usize = 3;
-
-/// Margin kept above the rounding bound when making room for it (the bound
-/// itself changes a little with the radius and the projection).
-const ROUNDING_SAFETY: f64 = 1.5;
-
-/// The plan for `spec`, but certifying the absolute radius `target`.
-fn replan(
-    data: &Dataset,
-    spec: &NetworkSpec,
-    separation: &Separation,
-    target: f64,
-    memory: &SearchMemory<'_>,
-) -> Result<Plan, PlanError> {
-    plan(&Request {
-        data,
-        norm: spec.norm,
-        delta: separation.delta,
-        radius: RadiusSpec::Absolute(target),
-        width: spec.width,
-        depth: spec.depth,
-        output: spec.output,
-        projection: spec.projection,
-        seed: spec.seed,
-        memory: Some(memory),
-    })
-}
-
 /// Assemble, lower and optimise at `radius` (which the plan's projection certifies).
 fn build(
     data: &Dataset,
@@ -261,8 +232,10 @@ pub enum CompileError {
     /// The plan's projection does not certify its radius (a planner bug).
     #[error(transparent)]
     Assembly(#[from] AssemblyError),
-    /// Rounding at the spec's precision could exceed the network's margin
-    /// (specs/construction.md section 6).
+    /// Rounding at the spec's precision could exceed the built network's
+    /// margin (specs/construction.md section 6). The planner checks the
+    /// same bound before building ([`PlanError::NotInArithmetic`]), so this
+    /// is a planner bug, refused rather than certified.
     #[error("{precision} rounding could move a score by up to {bound:.3e}, but the margin only tolerates {limit:.3e} (gamma = {gamma:.3e}): the data are too dense for {precision} at this radius")]
     Precision {
         /// `float32` or `float64`.
@@ -372,15 +345,11 @@ fn summarise(
     }
 }
 
-/// The unit roundoff of the spec's precision, and its name.
-fn arithmetic(precision: Precision) -> (&'static str, f64) {
-    match precision {
-        Precision::F32 => ("float32", F32_UNIT_ROUNDOFF),
-        Precision::F64 => ("float64", F64_UNIT_ROUNDOFF),
-    }
-}
-
-/// The score pipeline (specs/construction.md sections 3-5).
+/// The score pipeline (specs/construction.md sections 3-5). The planner
+/// takes the spec's arithmetic and returns a plan whose network is
+/// certified in it, so the network is built once; the rounding check after
+/// the build confirms the planner's (with the lowered depth, at most the
+/// planned one).
 fn compile_scores(
     data: &Dataset,
     spec: &NetworkSpec,
@@ -389,23 +358,17 @@ fn compile_scores(
 ) -> Result<Compiled, CompileError> {
     let mut seconds = Vec::new();
     let mut clock = Instant::now();
-    // A phase that runs again (a rebuild to make room for rounding) adds up.
     let mut lap = |phase: &'static str, seconds: &mut Vec<Phase>| {
-        let elapsed = clock.elapsed().as_secs_f64();
-        match seconds.iter_mut().find(|p| p.phase == phase) {
-            Some(p) => p.seconds += elapsed,
-            None => seconds.push(Phase {
-                phase,
-                seconds: elapsed,
-            }),
-        }
+        seconds.push(Phase {
+            phase,
+            seconds: clock.elapsed().as_secs_f64(),
+        });
         clock = Instant::now();
     };
-    // The rebuild that makes room for rounding plans again at a larger
-    // radius; the first plan's PCA basis and close pairs decide it.
     if spec.output == OutputKind::Label {
         check_label_values(data, spec.precision)?;
     }
+    let arithmetic = Arithmetic::of(spec.precision);
     let memory = SearchMemory::new(data, spec.norm);
     let phase = crate::progress::phase("projection", None);
     let plan = plan(&Request {
@@ -418,85 +381,46 @@ fn compile_scores(
         output: spec.output,
         projection: spec.projection,
         seed: spec.seed,
+        arithmetic,
         memory: Some(&memory),
     })?;
     phase.finish();
     lap("projection", &mut seconds);
-    let (precision, unit) = arithmetic(spec.precision);
-    let largest_coordinate = data.points.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-    // Build at the planned radius; when rounding could change a decision,
-    // `radius = max` backs off to a radius with enough margin, and a fixed
-    // radius is planned again with room for the rounding (a larger target
-    // makes the search pick a wider, better separating projection).
-    let mut plan = plan;
-    let mut radius = plan.radius;
-    let mut attempts = 0;
-    let (program, network, rounding) = loop {
-        if let Some(limit) = options.max_onnx_bytes {
-            let bytes = estimated_score_bytes(data, spec, &plan);
-            if bytes > limit {
-                let (width, depth) = planned_shape(data, spec, &plan);
-                return Err(CompileError::TooLarge {
-                    bytes,
-                    width,
-                    depth,
-                    precision,
-                });
-            }
+    let precision = arithmetic.name();
+    if let Some(limit) = options.max_onnx_bytes {
+        let bytes = estimated_score_bytes(data, spec, &plan);
+        if bytes > limit {
+            let (width, depth) = planned_shape(data, spec, &plan);
+            return Err(CompileError::TooLarge {
+                bytes,
+                width,
+                depth,
+                precision,
+            });
         }
-        let (program, network) = build(data, spec, &plan, radius, &mut |phase| {
-            lap(phase, &mut seconds)
-        })?;
-        if let (Budget::AtMost(budget), OutputKind::Label) = (spec.depth, spec.output) {
-            if network.depth() > budget {
-                return Err(CompileError::TooDeep {
-                    depth: network.depth(),
-                    budget,
-                });
-            }
+    }
+    let (program, network) = build(data, spec, &plan, plan.radius, &mut |phase| {
+        lap(phase, &mut seconds)
+    })?;
+    if let (Budget::AtMost(budget), OutputKind::Label) = (spec.depth, spec.output) {
+        if network.depth() > budget {
+            return Err(CompileError::TooDeep {
+                depth: network.depth(),
+                budget,
+            });
         }
-        let rounding = rounding_check(&program, network.depth(), largest_coordinate + radius, unit);
-        lap("rounding", &mut seconds);
-        if rounding.fits() {
-            break (program, network, rounding);
-        }
-        attempts += 1;
-        let precision_error = CompileError::Precision {
+    }
+    let fit = ScoreFit::new(data, spec.norm, spec.output, arithmetic);
+    let rounding = fit.check_program(&program, network.depth());
+    lap("rounding", &mut seconds);
+    if !rounding.fits() {
+        return Err(CompileError::Precision {
             precision,
             bound: rounding.bound,
             limit: rounding.limit,
             gamma: program.margin(),
-        };
-        if attempts > MAX_ROUNDING_ATTEMPTS {
-            return Err(precision_error);
-        }
-        let delta = program.delta_prime();
-        let gap = ROUNDING_SAFETY * rounding.needed_gap(delta);
-        let norm_bound = program.projection.norm_bound;
-        match spec.radius {
-            RadiusSpec::Max => {
-                let r = delta / 2.0 - gap;
-                if r <= 0.0 {
-                    return Err(precision_error);
-                }
-                radius = r / norm_bound;
-            }
-            _ => {
-                let target = radius + gap / norm_bound;
-                if target >= separation.delta / 2.0 {
-                    return Err(precision_error);
-                }
-                let phase = crate::progress::phase("projection", None);
-                plan =
-                    replan(data, spec, separation, target, &memory).map_err(|_| precision_error)?;
-                phase.finish();
-                lap("projection", &mut seconds);
-            }
-        }
-    };
-    // A replan aimed above the radius to make room for rounding; record
-    // what was certified.
-    plan.radius = radius;
+        });
+    }
     let summary = summarise(
         data,
         spec,

@@ -242,13 +242,19 @@ pub fn smallest_m_for_radius(
     m_max: usize,
 ) -> Option<Candidate> {
     let memory = SearchMemory::new(data, norm);
-    smallest_m_for_radius_with(data, norm, choice, sigma, seed, m_max, &memory)
+    smallest_m_for_radius_with(data, norm, choice, sigma, seed, m_max, &memory, &|_| true)
 }
 
 /// [`smallest_m_for_radius`], reusing (and filling) `memory`: the PCA basis,
 /// and a close-pair list that also decides a later search at a radius up
 /// to [`close_set::HEADROOM`] larger. A memory made for other data or
 /// another norm is ignored.
+///
+/// A candidate that certifies `sigma` counts as a success only when
+/// `accept` accepts it too (the planner's check that its network is
+/// certified in the arithmetic); the search still assumes success is
+/// monotone in m, and every candidate it returns was accepted.
+#[allow(clippy::too_many_arguments)]
 pub fn smallest_m_for_radius_with(
     data: &Dataset,
     norm: Norm,
@@ -257,6 +263,7 @@ pub fn smallest_m_for_radius_with(
     seed: u64,
     m_max: usize,
     memory: &SearchMemory<'_>,
+    accept: &dyn Fn(&Candidate) -> bool,
 ) -> Option<Candidate> {
     let own;
     let memory = if memory.is_for(data, norm) {
@@ -269,7 +276,7 @@ pub fn smallest_m_for_radius_with(
     let limit = m_max.min(d);
     // One refuter for the whole search: close pairs found while searching
     // pca also refute random maps.
-    let mut refuter = Refuter::new(data, sigma);
+    let mut refuter = Refuter::new(data, sigma, accept);
     let search = |limit: usize, probe: &mut dyn FnMut(usize, bool) -> Probe| {
         if norm == Norm::L2 {
             gallop_smallest(limit, probe)
@@ -315,14 +322,14 @@ pub fn smallest_m_for_radius_with(
     let identity_eval = || {
         (d <= m_max)
             .then(|| Candidate::evaluate(identity(data, norm), data))
-            .filter(|c| c.certifies(sigma))
+            .filter(|c| c.certifies(sigma) && accept(c))
     };
     let span_eval = |limit: usize| {
         span(data, norm)
             .ok()
             .filter(|p| p.m() <= limit)
             .map(|p| Candidate::evaluate(p, data))
-            .filter(|c| c.certifies(sigma))
+            .filter(|c| c.certifies(sigma) && accept(c))
     };
     match choice {
         ProjectionChoice::Identity => identity_eval(),
@@ -411,7 +418,7 @@ fn listed_probe(
         Verdict::Certifies if !full => Probe::Open,
         Verdict::Certifies => {
             let candidate = set.candidate(projection, data);
-            if candidate.certifies(sigma) {
+            if candidate.certifies(sigma) && (refuter.accept)(&candidate) {
                 Probe::Certified(Box::new(candidate))
             } else {
                 Probe::Failed
@@ -570,6 +577,9 @@ const REFUTE_SLACK: f64 = 1e-9;
 struct Refuter<'a> {
     data: &'a Dataset,
     sigma: f64,
+    /// What a certifying candidate must also pass (see
+    /// [`smallest_m_for_radius_with`]).
+    accept: &'a dyn Fn(&Candidate) -> bool,
     /// Known close pairs (data indices), oldest first.
     pairs: Vec<(usize, usize)>,
     /// The sample's row indices, points and labels.
@@ -577,8 +587,9 @@ struct Refuter<'a> {
 }
 
 impl<'a> Refuter<'a> {
-    /// A refuter for radius `sigma` with no known pairs.
-    fn new(data: &'a Dataset, sigma: f64) -> Self {
+    /// A refuter for radius `sigma` with no known pairs, whose full probes
+    /// certify only candidates `accept` accepts.
+    fn new(data: &'a Dataset, sigma: f64, accept: &'a dyn Fn(&Candidate) -> bool) -> Self {
         let n = data.len();
         let sample = (n >= SAMPLE_MIN_POINTS).then(|| {
             let step = n.div_ceil(SAMPLE_POINTS);
@@ -590,6 +601,7 @@ impl<'a> Refuter<'a> {
         Refuter {
             data,
             sigma,
+            accept,
             pairs: Vec::new(),
             sample,
         }
@@ -606,7 +618,7 @@ impl<'a> Refuter<'a> {
             return Probe::Open;
         }
         let candidate = Candidate::evaluate(projection, self.data);
-        if candidate.certifies(self.sigma) {
+        if candidate.certifies(self.sigma) && (self.accept)(&candidate) {
             return Probe::Certified(Box::new(candidate));
         }
         if let Some(pair) = candidate.projected.pair {

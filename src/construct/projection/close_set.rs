@@ -22,7 +22,8 @@
 //! sigma when `2 sigma ||U||_{p->2} < delta'`.) One enumeration (the cost
 //! of one projected separation) therefore
 //! decides every m of the search, and of a later search at a larger radius
-//! (the rebuild that makes room for float32 rounding), for the price of
+//! (the planner's second search, which asks whether real arithmetic
+//! certifies what the network's arithmetic did not), for the price of
 //! distances between listed pairs. Only the chosen map is projected in
 //! full. [`CloseSet::cutoff`] enumerates with [`HEADROOM`] above the
 //! threshold for that later search.
@@ -37,8 +38,7 @@ use std::cell::{OnceCell, Ref, RefCell};
 use std::collections::HashMap;
 
 /// Relative room enumerated above the search's threshold, so that a later
-/// search at a radius up to 10% larger (the rounding rebuild asks for a few
-/// percent) is decided by the same list.
+/// search at a radius up to 10% larger is decided by the same list.
 pub const HEADROOM: f64 = 0.1;
 
 /// Relative slack between the enumeration's cutoff and the bound the list

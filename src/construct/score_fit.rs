@@ -1,0 +1,146 @@
+//! Whether a score network is certified in its arithmetic, decided by the
+//! planner before anything is built (specs/construction.md section 6).
+//!
+//! The rounding bound of a score network ([`rounding_check`]) depends on
+//! the constants [`assemble`] derives from the plan (the shift, the score
+//! offsets and S, the projected centres) and on the lowered depth. All of
+//! these follow from the candidate projection, the radius and the number of
+//! accumulators, and assembling costs O(N m), far less than the projected
+//! separation that evaluating a candidate costs. So the planner assembles
+//! the stage program it would build, bounds its rounding with the same
+//! check compile applies to the built network, and uses the depth formula
+//! of [`super::plan`], an upper bound on the lowered depth, so that a plan
+//! this module accepts passes compile's check the first time.
+
+use super::arithmetic::Arithmetic;
+use super::assemble::{assemble, Assembly};
+use super::plan::logits_depth;
+use super::projection::Candidate;
+use crate::analysis::rounding::{rounding_check, RoundingCheck};
+use crate::data::Dataset;
+use crate::ir::stages::StageProgram;
+use crate::norm::Norm;
+use crate::spec::OutputKind;
+
+/// Bisection steps of [`ScoreFit::largest_radius`] at most.
+const BISECTION_STEPS: usize = 60;
+
+/// The relative width at which [`ScoreFit::largest_radius`] stops.
+const BISECTION_TOLERANCE: f64 = 1e-6;
+
+/// Decides, for one data set, norm, output and arithmetic, which radii a
+/// score candidate's network certifies once rounding is counted.
+pub struct ScoreFit<'a> {
+    data: &'a Dataset,
+    norm: Norm,
+    output: OutputKind,
+    arithmetic: Arithmetic,
+    /// `max |x_k|` over the data.
+    largest_coordinate: f64,
+}
+
+impl<'a> ScoreFit<'a> {
+    /// The fit for score networks of `data` in `norm` with `output`,
+    /// evaluated in `arithmetic`.
+    pub fn new(data: &'a Dataset, norm: Norm, output: OutputKind, arithmetic: Arithmetic) -> Self {
+        let largest_coordinate = data.points.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        ScoreFit {
+            data,
+            norm,
+            output,
+            arithmetic,
+            largest_coordinate,
+        }
+    }
+
+    /// The stage program compile builds for `candidate` at radius `sigma`
+    /// with `slots_per_class` accumulators; `None` when the candidate does
+    /// not certify `sigma` even in real arithmetic.
+    pub fn program(
+        &self,
+        candidate: &Candidate,
+        slots_per_class: usize,
+        sigma: f64,
+    ) -> Option<StageProgram> {
+        let projection = &candidate.projection;
+        assemble(&Assembly {
+            data: self.data,
+            norm: self.norm,
+            radius: sigma,
+            strategy: projection.strategy.name(),
+            matrix: &projection.matrix,
+            centre: &projection.centre,
+            norm_bound: projection.norm_bound,
+            projected: &candidate.projected.points,
+            delta_prime: candidate.projected.delta,
+            output: self.output,
+            slots_per_class,
+        })
+        .ok()
+    }
+
+    /// The rounding check of the network at radius `sigma` when it has
+    /// `depth` layers.
+    pub fn check_program(&self, program: &StageProgram, depth: usize) -> RoundingCheck {
+        rounding_check(
+            program,
+            depth,
+            self.largest_coordinate + program.radius,
+            self.arithmetic.unit,
+        )
+    }
+
+    /// True when the network of `candidate` at `sigma` with
+    /// `slots_per_class` accumulators is certified in the arithmetic:
+    /// `sigma` is below the candidate's real-arithmetic supremum and the
+    /// rounding bound, at the planned depth, is below what the margin
+    /// tolerates.
+    pub fn fits(&self, candidate: &Candidate, slots_per_class: usize, sigma: f64) -> bool {
+        if !(sigma >= 0.0 && candidate.certifies(sigma)) {
+            return false;
+        }
+        self.program(candidate, slots_per_class, sigma)
+            .is_some_and(|program| {
+                self.check_program(&program, self.planned_depth(slots_per_class))
+                    .fits()
+            })
+    }
+
+    /// The largest radius at most `top` that [`Self::fits`] accepts (to a
+    /// relative 1e-6, by bisection, and exactly `top` when `top` fits);
+    /// `None` when no positive radius does.
+    pub fn largest_radius(
+        &self,
+        candidate: &Candidate,
+        slots_per_class: usize,
+        top: f64,
+    ) -> Option<f64> {
+        let fits = |sigma: f64| self.fits(candidate, slots_per_class, sigma);
+        if fits(top) {
+            return Some(top);
+        }
+        // Invariant: `lo` fits (or is 0), `hi` does not.
+        let (mut lo, mut hi) = (0.0, top);
+        for _ in 0..BISECTION_STEPS {
+            if hi - lo <= BISECTION_TOLERANCE * hi {
+                break;
+            }
+            let mid = lo + (hi - lo) / 2.0;
+            if fits(mid) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        (lo > 0.0).then_some(lo)
+    }
+
+    /// The depth the rounding check counts: the plan's formula for logits
+    /// (an upper bound on the lowered depth), N + 2 for the label output.
+    fn planned_depth(&self, slots_per_class: usize) -> usize {
+        match self.output {
+            OutputKind::Logits => logits_depth(&self.data.class_sizes(), slots_per_class),
+            OutputKind::Label => self.data.len() + 2,
+        }
+    }
+}
