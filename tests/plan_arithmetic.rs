@@ -218,3 +218,45 @@ fn a_radius_only_real_arithmetic_certifies_is_refused_with_the_radius_float32_re
     s.precision = Precision::F64;
     assert!(compile(&data, &s, &sep).is_ok());
 }
+
+#[test]
+fn the_distance_planner_names_rounding_when_only_real_arithmetic_certifies() {
+    // Inputs near 20,000 (float32 spacing 2e-3) with a separation of a few
+    // 1e-3: no linf radius survives float32 rounding, every one below the
+    // limit is certified in float64.
+    let data = scaled(6, 300, 2, 1.0, 20000.0);
+    let sep = separation(data.points.view(), &data.labels, Norm::Linf);
+    let mut s = spec(
+        Norm::Linf,
+        RadiusSpec::Max,
+        OutputKind::Logits,
+        ProjectionChoice::Auto,
+    );
+    s.construction = robmem::spec::ConstructionChoice::Distances;
+    let err = compile(&data, &s, &sep).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            CompileError::Plan(PlanError::NotInArithmetic {
+                radius: None,
+                precision: "float32",
+                ..
+            })
+        ),
+        "{err}"
+    );
+    s.radius = RadiusSpec::OfLimit(0.5);
+    let err = compile(&data, &s, &sep).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            CompileError::Plan(PlanError::NotInArithmetic {
+                radius: Some(_),
+                ..
+            })
+        ),
+        "{err}"
+    );
+    s.precision = Precision::F64;
+    assert!(compile(&data, &s, &sep).is_ok());
+}

@@ -65,7 +65,7 @@ fn refused_precision_names_float32_and_the_figures() {
         "{err}"
     );
     assert!(
-        err.contains("float32 rounding could exceed the score construction's margin"),
+        err.contains("float32 rounding could exceed the network's margin"),
         "{err}"
     );
 }

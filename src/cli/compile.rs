@@ -413,8 +413,9 @@ fn compile_error(
             if precision == "float32" {
                 fixes.push("use `precision = f64`".to_string());
             }
+            // `auto` has tried distances already.
             if crate::construct::distance_plan::distance_norm_for(net.norm).is_some()
-                && net.construction != crate::spec::ConstructionChoice::Distances
+                && net.construction == crate::spec::ConstructionChoice::Scores
             {
                 fixes.push(
                     "use `construction = distances` (its rounding error does not grow with the data's scale)"

@@ -365,6 +365,31 @@ impl Planner<'_, '_> {
         if radius >= limit {
             return Err(PlanError::RadiusAtLimit { radius, limit });
         }
+        // Real arithmetic certifies every radius below delta' / (2 ||V||);
+        // below that, rounding is what refuses.
+        let real_sigma_max = (delta_prime / (2.0 * norm_bound)).min(limit);
+        // (A NaN sigma_max counts as "no room".)
+        let certified_with_rounding = match request.radius {
+            RadiusSpec::Max => sigma_max > 0.0,
+            _ => radius < sigma_max,
+        };
+        let certified_in_real = match request.radius {
+            RadiusSpec::Max => real_sigma_max > 0.0,
+            _ => radius < real_sigma_max,
+        };
+        let rounding_refuses = certified_in_real && !certified_with_rounding;
+        if rounding_refuses {
+            return Err(PlanError::NotInArithmetic {
+                radius: (request.radius != RadiusSpec::Max).then_some(radius),
+                precision: self.arithmetic.name(),
+                best_radius: if sigma_max > 0.0 {
+                    MAX_FRACTION_DISTANCES * sigma_max
+                } else {
+                    0.0
+                },
+                smallest_width: None,
+            });
+        }
         if sigma_max.is_nan() || sigma_max <= 0.0 || radius >= sigma_max {
             return Err(PlanError::RadiusNotCertified {
                 radius,

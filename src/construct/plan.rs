@@ -132,8 +132,8 @@ pub enum PlanError {
         width: Option<usize>,
     },
     /// The radius is certified in real arithmetic, but rounding in the
-    /// network's arithmetic could exceed the score margin at it (or, for
-    /// `radius = max`, at every radius).
+    /// network's arithmetic could exceed the margin at it (or, for
+    /// `radius = max`, at every radius): either construction.
     #[error("{}", not_in_arithmetic(*radius, precision, *best_radius, *smallest_width))]
     NotInArithmetic {
         /// The requested radius (`None` for `radius = max`).
@@ -204,7 +204,7 @@ fn not_in_arithmetic(
     best_radius: f64,
     smallest_width: Option<usize>,
 ) -> String {
-    let cause = format!("{precision} rounding could exceed the score construction's margin");
+    let cause = format!("{precision} rounding could exceed the network's margin");
     let wider = smallest_width
         .map(|w| format!("; width {w} certifies it in {precision}"))
         .unwrap_or_default();

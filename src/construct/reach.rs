@@ -6,14 +6,20 @@
 //!   arithmetic ([`plan_distances`]), the radius `radius = max` certifies
 //!   0.999 of; it needs only a separation and the closed-form rounding
 //!   allowance;
-//! - scores: the real-arithmetic reach of the l2 route with the identity
-//!   map, `delta_2 / (2 ||I||_{p->2})` (specs/construction.md section 3):
-//!   rounding only lowers it, and another projection may reach more or
-//!   less (compile searches them), so it is an estimate, not a promise.
+//! - scores: the reach of the l2 route with the identity map,
+//!   `delta_2 / (2 ||I||_{p->2})` (specs/construction.md section 3). On
+//!   data of at most [`MAX_COORDINATES_FOR_ROUNDING`] coordinates (N d)
+//!   the planner's rounding check ([`super::score_fit`]) then gives the
+//!   largest radius that map certifies in each arithmetic; above, the
+//!   real-arithmetic figure is given for both, which rounding only lowers.
+//!   Another projection may reach more or less (compile searches them), so
+//!   it is an estimate, not a promise.
 
 use super::arithmetic::Arithmetic;
 use super::distance_plan::{distance_norm_for, plan_distances, DistancePlan};
-use super::plan::Request;
+use super::plan::{Request, MAX_FRACTION};
+use super::projection::{identity, Candidate, Projected};
+use super::score_fit::ScoreFit;
 use crate::analysis::separation::separation;
 use crate::data::Dataset;
 use crate::norm::Norm;
@@ -22,6 +28,10 @@ use crate::spec::{Budget, OutputKind, ProjectionChoice, RadiusSpec};
 /// Above this many points the score estimate for l1, linf and `l(p)`
 /// (which needs a separation in l2 besides the network's own) is skipped.
 pub const MAX_POINTS_FOR_ESTIMATE: usize = 20_000;
+
+/// Above this many coordinates (N d) the score estimate does not count
+/// rounding (each bisection step assembles the identity map's scores, O(N d)).
+pub const MAX_COORDINATES_FOR_ROUNDING: usize = 4_000_000;
 
 /// One construction's reach, as a fraction of the limit delta_p / 2.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,14 +74,46 @@ pub fn reach(data: &Dataset, norm: Norm, delta: f64, output: OutputKind) -> Vec<
         _ => 1.0,
     };
     let scores = delta_2.map(|delta_2| (delta_2 / (2.0 * identity_bound) / limit).min(1.0));
-    out.push(Reach {
-        construction: "scores",
-        float32: scores,
-        float64: scores,
-        exact: false,
-        how: match scores {
-            Some(_) => "estimate: identity map, real arithmetic".into(),
-            None => format!(
+    let counted = match delta_2 {
+        Some(delta_2) if data.len() * data.dim() <= MAX_COORDINATES_FOR_ROUNDING => {
+            let candidate = identity_candidate(data, norm, delta_2);
+            let at = |arithmetic: Arithmetic| {
+                let fit = ScoreFit::new(data, norm, output, arithmetic);
+                // The supremum, as for distances (`radius = max` takes at
+                // most MAX_FRACTION of it).
+                let top = candidate.sigma_max * (1.0 - 1e-9);
+                fit.largest_radius(&candidate, 1, top)
+                    .map_or(0.0, |radius| (radius / limit).min(1.0))
+            };
+            Some((at(Arithmetic::FLOAT32), at(Arithmetic::FLOAT64)))
+        }
+        _ => None,
+    };
+    out.push(match (scores, counted) {
+        (_, Some((float32, float64))) => Reach {
+            construction: "scores",
+            float32: Some(float32),
+            float64: Some(float64),
+            exact: false,
+            how: format!(
+                "estimate: identity map, rounding counted; radius = max takes up to {MAX_FRACTION} of it"
+            ),
+        },
+        (Some(real), None) => Reach {
+            construction: "scores",
+            float32: Some(real),
+            float64: Some(real),
+            exact: false,
+            how: format!(
+                "estimate: identity map, real arithmetic (rounding is counted up to {MAX_COORDINATES_FOR_ROUNDING} coordinates)"
+            ),
+        },
+        (None, None) => Reach {
+            construction: "scores",
+            float32: None,
+            float64: None,
+            exact: false,
+            how: format!(
                 "not estimated above {MAX_POINTS_FOR_ESTIMATE} points (an l2 separation); compile reports it"
             ),
         },
@@ -115,4 +157,22 @@ pub fn reach(data: &Dataset, norm: Norm, delta: f64, output: OutputKind) -> Vec<
         });
     }
     out
+}
+
+/// The identity map's candidate, with the data's own l2 separation
+/// `delta_2` as delta' (the centred points' separation differs from it only
+/// by rounding; an estimate does not pay for a second separation).
+fn identity_candidate(data: &Dataset, norm: Norm, delta_2: f64) -> Candidate {
+    let projection = identity(data, norm);
+    let projected = Projected {
+        points: projection.transform(data.points.view()),
+        delta: delta_2,
+        pair: None,
+    };
+    let sigma_max = projection.sigma_max(&projected);
+    Candidate {
+        projection,
+        projected,
+        sigma_max,
+    }
 }
