@@ -260,3 +260,93 @@ fn the_distance_planner_names_rounding_when_only_real_arithmetic_certifies() {
     s.precision = Precision::F64;
     assert!(compile(&data, &s, &sep).is_ok());
 }
+
+/// `pairs` points in [0, 10]^8, each with a partner of the other label at
+/// l2 distance `gap` in a random direction: R / delta about 10 / gap.
+fn pairs_csv(seed: u64, pairs: usize, gap: f64) -> String {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut csv = String::from("x0,x1,x2,x3,x4,x5,x6,x7,label\n");
+    for _ in 0..pairs {
+        let p: Vec<f64> = (0..8).map(|_| rng.gen_range(0.0..10.0)).collect();
+        let d: Vec<f64> = (0..8).map(|_| rng.gen_range(-1.0..1.0)).collect();
+        let n = d.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let q: Vec<f64> = p.iter().zip(&d).map(|(a, b)| a + gap * b / n).collect();
+        for (point, label) in [(p, 0), (q, 1)] {
+            let row: Vec<String> = point.iter().map(|x| format!("{x:.6}")).collect();
+            csv += &format!("{},{label}\n", row.join(","));
+        }
+    }
+    csv
+}
+
+/// `n` points in [0, scale]^d (label 0), each with a partner at l2
+/// distance `gap` labelled 1 or 2 at random.
+fn wide_csv(seed: u64, n: usize, d: usize, gap: f64, scale: f64) -> String {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let header: Vec<String> = (0..d).map(|k| format!("x{k}")).collect();
+    let mut csv = format!("{},label\n", header.join(","));
+    for _ in 0..n {
+        let p: Vec<f64> = (0..d).map(|_| rng.gen_range(0.0..scale)).collect();
+        let v: Vec<f64> = (0..d).map(|_| rng.gen_range(-1.0..1.0)).collect();
+        let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let q: Vec<f64> = p.iter().zip(&v).map(|(a, b)| a + gap * b / norm).collect();
+        let other = if rng.gen_bool(0.5) { 1 } else { 2 };
+        for (point, label) in [(p, 0), (q, other)] {
+            let row: Vec<String> = point.iter().map(|x| format!("{x:.6}")).collect();
+            csv += &format!("{},{label}\n", row.join(","));
+        }
+    }
+    csv
+}
+
+#[test]
+fn certificates_of_rounding_limited_networks_claim_float32() {
+    // The planner keeps ROUNDING_SAFETY between its estimate and the
+    // margin so that the checker, whose bounds are computed from the stored
+    // float32 weights, confirms float32 at the radius the planner chose.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pairs.csv"), pairs_csv(5, 600, 0.2)).unwrap();
+    // Three labels, 16 dimensions: the label network needs a factor above
+    // 1.5 between compile's estimate and the margin.
+    std::fs::write(dir.path().join("wide.csv"), wide_csv(3, 500, 16, 0.5, 20.0)).unwrap();
+    std::fs::write(
+        dir.path().join("pairs.rmem"),
+        "dataset pairs = csv(\"pairs.csv\", label = \"label\")\n\
+         network logits { data = pairs  norm = l2  radius = max  construction = scores }\n\
+         network label { data = pairs  norm = l2  radius = max  construction = scores  output = label }\n\
+         dataset wide = csv(\"wide.csv\", label = \"label\")\n\
+         network wide_label { data = wide  norm = l2  radius = max  construction = scores  output = label }\n\
+         network wide_linf { data = wide  norm = linf  radius = max  construction = scores }\n\
+         emit logits { onnx = \"logits.onnx\"  certificate = \"logits.cert.json\" }\n\
+         emit label { onnx = \"label.onnx\"  certificate = \"label.cert.json\" }\n\
+         emit wide_label { onnx = \"wide_label.onnx\"  certificate = \"wide_label.cert.json\" }\n\
+         emit wide_linf { onnx = \"wide_linf.onnx\"  certificate = \"wide_linf.cert.json\" }\n",
+    )
+    .unwrap();
+    let out = support::robmem_in(dir.path(), &["-q", "compile", "pairs.rmem", "--json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("does not claim"), "{stderr}");
+    let summaries: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for summary in &summaries {
+        // Rounding, not the 0.99 cap, decided these radii.
+        let ratio = summary["ratio"].as_f64().unwrap();
+        assert!(ratio < 0.985, "{summary}");
+        let name = summary["network"].as_str().unwrap();
+        let certificate: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(format!("{name}.cert.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            certificate["semantics"],
+            serde_json::json!(["real", "float32", "float64"]),
+            "{name}"
+        );
+        let verified = support::robmem_in(dir.path(), &["verify", &format!("{name}.cert.json")]);
+        assert_eq!(verified.status.code(), Some(0), "{name}");
+    }
+    assert_eq!(summaries.len(), 4);
+}

@@ -240,8 +240,9 @@ impl DistanceMap {
             }
             DistanceMap::Dense(matrix) => {
                 let mut mapped = Array2::zeros((points.nrows(), matrix.nrows()));
-                for start in (0..points.nrows()).step_by(MAP_BLOCK_ROWS) {
-                    let end = (start + MAP_BLOCK_ROWS).min(points.nrows());
+                let block_rows = (MAP_BLOCK_FLOATS / points.ncols().max(1)).clamp(1, 1024);
+                for start in (0..points.nrows()).step_by(block_rows) {
+                    let end = (start + block_rows).min(points.nrows());
                     let centred = &points.slice(s![start..end, ..]) - centre;
                     mapped
                         .slice_mut(s![start..end, ..])
@@ -284,9 +285,10 @@ impl DistanceMap {
     }
 }
 
-/// Rows of centred points per block when a dense map is applied, so that
-/// no centred copy of the whole data set is made.
-const MAP_BLOCK_ROWS: usize = 1024;
+/// Centred coordinates per block (8 MiB of f64; at most 1,024 rows) when a
+/// dense map is applied, so that no centred copy of the data set, nor a
+/// large part of a wide one, is made.
+const MAP_BLOCK_FLOATS: usize = 1 << 20;
 
 /// What every candidate map of one request shares.
 struct Planner<'r, 'a> {
