@@ -59,6 +59,7 @@ pub mod construct;
 pub mod data;
 pub mod diagnostics;
 pub mod eval;
+pub mod grade;
 pub mod ir;
 pub mod lower;
 pub mod norm;

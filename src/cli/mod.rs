@@ -5,6 +5,7 @@
 pub mod check;
 pub mod compile;
 pub mod console;
+pub mod grade;
 pub mod instances;
 pub mod outputs;
 pub mod verify;
@@ -44,7 +45,8 @@ Examples:
   robmem compile examples/xor.rmem         write the ONNX files the spec emits
   robmem compile examples/blobs.rmem --emit layers
   robmem verify examples/out/xor.cert.json  check a certificate from the files alone
-  robmem instances examples/tour.rmem      write VNN-LIB instances for verifiers";
+  robmem instances examples/tour.rmem      write VNN-LIB instances for verifiers
+  robmem grade DIR results.csv             grade a verifier's answers on those instances";
 
 /// The command line.
 #[derive(Debug, Parser)]
@@ -79,6 +81,10 @@ pub enum Command {
     /// instances (ONNX, VNN-LIB properties, instances.csv, expected.csv).
     #[command(long_about = instances::LONG_ABOUT, after_help = instances::AFTER_HELP)]
     Instances(instances::InstancesArgs),
+    /// Grade a verifier's answers (a VNN-COMP results CSV) on an instance
+    /// folder against the known answers, checking its counterexamples.
+    #[command(long_about = grade::LONG_ABOUT, after_help = grade::AFTER_HELP)]
+    Grade(grade::GradeArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -94,6 +100,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Compile(args) => compile::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Instances(args) => instances::run(&args),
+        Command::Grade(args) => grade::run(&args),
     }
 }
 
