@@ -1,6 +1,6 @@
 """Checks robmem's instance folders with onnx, onnxruntime and Marabou.
 
-Usage: check.py INSTANCES_DIR --marabou PATH [--timeout S]
+Usage: check.py INSTANCES_DIR --marabou PATH [--timeout S] [--robmem PATH]
                 [--max-marabou-params P] [--max-marabou-points N] [--sample K]
 
 INSTANCES_DIR holds one folder per network, as `robmem instances` writes
@@ -19,7 +19,11 @@ them (specs/vnnlib.md). For each folder:
      and on every planted instance and a sample of --sample robust ones
      (evenly spaced) for larger networks; its answer must equal
      expected.csv's. A wrong answer or a Marabou error fails; a timeout is
-     counted (and planted instances that timed out are named).
+     counted (and planted instances that timed out are named);
+  4. with --robmem, Marabou's answers are also written as a VNN-COMP
+     results CSV (marabou-results.csv beside the folders) and graded by
+     `robmem grade FOLDER RESULTS`, which must agree: exit 0 when this
+     script found no wrong answer, 1 when it did.
 Prints a table and exits 1 on any failure.
 """
 
@@ -183,11 +187,27 @@ def chosen_instances(instances, expected, sample):
     return robust + planted
 
 
+def grade(robmem, folder, results, any_wrong):
+    """Writes `results` (VNN-COMP rows) beside `folder` and runs `robmem
+    grade` on them; returns None when its exit status agrees with this
+    script's count of wrong answers (1 with any, 0 without), else a reason."""
+    path = folder.rstrip("/") + "-marabou-results.csv"
+    with open(path, "w", newline="") as f:
+        csv.writer(f).writerows(results)
+    out = subprocess.run([robmem, "grade", folder, path], capture_output=True, text=True)
+    want = 1 if any_wrong else 0
+    if out.returncode == want:
+        return None
+    tail = (out.stdout + out.stderr).strip().splitlines()[-3:]
+    return f"exit {out.returncode}, expected {want}: " + " | ".join(tail)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dir")
     ap.add_argument("--marabou", required=True)
     ap.add_argument("--timeout", type=int, default=20)
+    ap.add_argument("--robmem", help="robmem binary: grade Marabou's answers with `robmem grade`")
     ap.add_argument("--max-marabou-params", type=int, default=4000)
     ap.add_argument("--max-marabou-points", type=int, default=40)
     ap.add_argument(
@@ -238,8 +258,10 @@ def main():
         if solvable:
             chosen = instances if small else chosen_instances(instances, expected, args.sample)
             by_default = 0
+            results = []
             for onnx_rel, vnnlib_rel, _ in chosen:
                 want = expected[vnnlib_rel]
+                asked = time.time()
                 got, mode = run_marabou(
                     os.path.abspath(args.marabou),
                     os.path.abspath(os.path.join(folder, onnx_rel)),
@@ -259,6 +281,8 @@ def main():
                         prove=False,
                     )
                     mode = "default"
+                answer = "error" if got.startswith("error") else got
+                results.append(["robmem", onnx_rel, vnnlib_rel, "0", answer, f"{time.time() - asked:.2f}"])
                 if mode == "default" and got in ("sat", "unsat"):
                     by_default += 1
                 if got == "timeout" or got == "unknown":
@@ -272,6 +296,10 @@ def main():
                 else:
                     counts["wrong"] += 1
                     failures.append(f"{name}: {vnnlib_rel}: Marabou says {got}, expected {want}")
+            if args.robmem:
+                graded = grade(args.robmem, folder, results, counts["wrong"] > 0)
+                if graded:
+                    failures.append(f"{name}: robmem grade: {graded}")
             row["marabou"] = "{unsat} unsat, {sat} sat, {timeout} timeouts, {wrong} wrong".format(**counts)
             row["marabou_of"] = f"{len(chosen)}/{len(instances)}, {by_default} by the default search"
             for k, v in counts.items():

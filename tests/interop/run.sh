@@ -20,7 +20,8 @@
 #      parameters and INTEROP_MAX_POINTS points), every planted instance and
 #      INTEROP_SAMPLE evenly spaced robust ones of the larger ones
 #      (INTEROP_SAMPLE=0: all), and compares with expected.csv: a wrong
-#      answer fails, a timeout is counted and reported.
+#      answer fails, a timeout is counted and reported; Marabou's answers are
+#      also graded by `robmem grade`, which must agree.
 # If the registry cannot be reached, the suite says so and exits non-zero.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -83,7 +84,7 @@ done
 
 echo "== interop: checks"
 "$VENV/bin/python" tests/interop/check.py "$WORK/instances" \
-    --marabou "$VENV/bin/Marabou" --timeout "$TIMEOUT" \
+    --marabou "$VENV/bin/Marabou" --timeout "$TIMEOUT" --robmem "$ROBMEM" \
     --max-marabou-params "${INTEROP_MAX_PARAMS:-4000}" --max-marabou-points "${INTEROP_MAX_POINTS:-64}" \
     --sample "${INTEROP_SAMPLE:-24}"
 echo "interop: done in $(( $(date +%s) - started )) s"
