@@ -75,34 +75,8 @@ pub fn parse_counterexample(
              a first line `sat`, or robmem's JSON with an `input` array",
         )
     };
-    // Tokens with offsets; comments skipped.
-    let mut tokens: Vec<(&str, usize)> = Vec::new();
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b';' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'(' | b')' => {
-                tokens.push((&text[i..i + 1], i));
-                i += 1;
-            }
-            c if c.is_ascii_whitespace() => i += 1,
-            _ => {
-                let s = i;
-                while i < bytes.len()
-                    && !bytes[i].is_ascii_whitespace()
-                    && !matches!(bytes[i], b'(' | b')' | b';')
-                {
-                    i += 1;
-                }
-                tokens.push((&text[s..i], s));
-            }
-        }
-    }
+    // Tokens with offsets (the VNN-LIB reader's tokenizer; comments skipped).
+    let tokens = super::vnnlib::tokens_with_offsets(text);
     let mut pos = 0;
     if let Some((w, _)) = tokens.first() {
         if w.eq_ignore_ascii_case("sat") || w.eq_ignore_ascii_case("violated") {
@@ -336,7 +310,7 @@ pub fn check(cex: &Counterexample, property: &Property, model: &Model) -> Result
         outputs: ys,
     };
     let (precision, model_out) = match model.element {
-        Element::F32 => ("float32", evaluate_f32(model, x)),
+        Element::F32 => ("float32", model.evaluate_f32(x)),
         Element::F64 => ("float64", model.evaluate_f64(x)),
     };
     let f64_out = model.evaluate_f64(x);
@@ -385,60 +359,18 @@ fn describe_outside(x: &[f64], bounds: &[(f64, f64)]) -> String {
     "an input assertion of the property does not hold".to_string()
 }
 
-/// The network's output in float32 arithmetic: the input rounded to
-/// float32, each product and sum rounded to float32, in weight order, then
-/// the bias added.
-pub fn evaluate_f32(model: &Model, x: &[f64]) -> Vec<f64> {
-    let mut v: Vec<f32> = x.iter().map(|&a| a as f32).collect();
-    for layer in &model.layers {
-        v = layer
-            .weight
-            .rows()
-            .into_iter()
-            .zip(&layer.bias)
-            .map(|(row, &b)| {
-                let mut acc = 0.0f32;
-                for (&w, &a) in row.iter().zip(&v) {
-                    acc += (w as f32) * a;
-                }
-                let y = acc + b as f32;
-                if layer.relu {
-                    y.max(0.0)
-                } else {
-                    y
-                }
-            })
-            .collect();
-    }
-    v.into_iter().map(f64::from).collect()
-}
-
 /// Intervals holding the network's real-arithmetic output at the exact
 /// decimal input whose nearest `f64` values are `x`: each input is widened
 /// by one ulp each side (the decimal lies within half an ulp), then every
 /// layer is bounded with outward rounding.
 pub fn evaluate_real(model: &Model, x: &[f64]) -> Vec<Interval> {
-    let mut v: Vec<Interval> = x
-        .iter()
-        .map(|&a| Interval::new(a.next_down(), a.next_up()))
-        .collect();
-    for layer in &model.layers {
-        v = layer
-            .weight
-            .rows()
-            .into_iter()
-            .zip(&layer.bias)
-            .map(|(row, &b)| {
-                let y = dot(row.as_slice().expect("weights are row-major"), &v, b);
-                if layer.relu {
-                    y.relu()
-                } else {
-                    y
-                }
-            })
-            .collect();
-    }
-    v
+    model.forward(
+        x.iter()
+            .map(|&a| Interval::new(a.next_down(), a.next_up()))
+            .collect(),
+        |row, b, v| dot(row.as_slice().expect("weights are row-major"), v, b),
+        Interval::relu,
+    )
 }
 
 #[cfg(test)]

@@ -183,6 +183,19 @@ impl Sexp<'_> {
     }
 }
 
+/// The tokens of `text` (parentheses and atoms; `;` comments skipped), each
+/// with its byte offset: `(` and `)` are tokens of their own.
+pub(super) fn tokens_with_offsets(text: &str) -> Vec<(&str, usize)> {
+    tokenize(text)
+        .into_iter()
+        .map(|token| match token {
+            Tok::Open(at) => ("(", at),
+            Tok::Close(at) => (")", at),
+            Tok::Atom(atom, at) => (atom, at),
+        })
+        .collect()
+}
+
 fn tokenize(text: &str) -> Vec<Tok<'_>> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();

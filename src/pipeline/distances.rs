@@ -3,8 +3,8 @@
 //! for rounding before anything is built, so there is no rebuild loop.
 
 use super::{
-    lower_and_optimise, summarise, Built, CompileError, CompileOptions, Compiled, NetworkPlan,
-    Phase, ONNX_MAX_BYTES,
+    lower_and_optimise, request, summarise, Built, CompileError, CompileOptions, Compiled,
+    NetworkPlan, Phase, ONNX_MAX_BYTES,
 };
 use crate::analysis::rounding::rounding_check;
 use crate::analysis::separation::Separation;
@@ -12,7 +12,7 @@ use crate::construct::arithmetic::Arithmetic;
 use crate::construct::distance_plan::{plan_distances, DistancePlan};
 use crate::construct::distances::{assemble_distances, DistanceAssembly};
 use crate::construct::label_values::check_label_values;
-use crate::construct::plan::{PlanError, Request};
+use crate::construct::plan::PlanError;
 use crate::data::Dataset;
 use crate::spec::{NetworkSpec, OutputKind, Precision};
 use std::time::Instant;
@@ -23,19 +23,7 @@ pub(super) fn plan_for(
     spec: &NetworkSpec,
     separation: &Separation,
 ) -> Result<DistancePlan, PlanError> {
-    plan_distances(&Request {
-        data,
-        norm: spec.norm,
-        delta: separation.delta,
-        radius: spec.radius,
-        width: spec.width,
-        depth: spec.depth,
-        output: spec.output,
-        projection: spec.projection,
-        seed: spec.seed,
-        arithmetic: Arithmetic::of(spec.precision),
-        memory: None,
-    })
+    plan_distances(&request(data, spec, separation, None))
 }
 
 /// The ONNX file's size, estimated from the planned shape as for score

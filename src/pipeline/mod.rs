@@ -345,6 +345,29 @@ fn summarise(
     }
 }
 
+/// What either planner is asked for `spec`: its budgets, radius and
+/// arithmetic, with `memory` for the score planner's projection search.
+fn request<'a>(
+    data: &'a Dataset,
+    spec: &NetworkSpec,
+    separation: &Separation,
+    memory: Option<&'a SearchMemory<'a>>,
+) -> Request<'a> {
+    Request {
+        data,
+        norm: spec.norm,
+        delta: separation.delta,
+        radius: spec.radius,
+        width: spec.width,
+        depth: spec.depth,
+        output: spec.output,
+        projection: spec.projection,
+        seed: spec.seed,
+        arithmetic: Arithmetic::of(spec.precision),
+        memory,
+    }
+}
+
 /// The score pipeline (specs/construction.md sections 3-5). The planner
 /// takes the spec's arithmetic and returns a plan whose network is
 /// certified in it, so the network is built once; the rounding check after
@@ -371,19 +394,7 @@ fn compile_scores(
     let arithmetic = Arithmetic::of(spec.precision);
     let memory = SearchMemory::new(data, spec.norm);
     let phase = crate::progress::phase("projection", None);
-    let plan = plan(&Request {
-        data,
-        norm: spec.norm,
-        delta: separation.delta,
-        radius: spec.radius,
-        width: spec.width,
-        depth: spec.depth,
-        output: spec.output,
-        projection: spec.projection,
-        seed: spec.seed,
-        arithmetic,
-        memory: Some(&memory),
-    })?;
+    let plan = plan(&request(data, spec, separation, Some(&memory)))?;
     phase.finish();
     lap("projection", &mut seconds);
     let precision = arithmetic.name();

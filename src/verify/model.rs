@@ -352,17 +352,57 @@ impl Model {
     /// If `x.len() != self.input_dim`.
     pub fn evaluate_f64(&self, x: &[f64]) -> Vec<f64> {
         assert_eq!(x.len(), self.input_dim, "input of the wrong length");
-        let mut v = x.to_vec();
+        self.forward(
+            x.to_vec(),
+            |row, b, v| row.iter().zip(v).fold(b, |s, (w, x)| s + w * x),
+            |y| y.max(0.0),
+        )
+    }
+
+    /// The network's output in float32 arithmetic: the input rounded to
+    /// float32, each product and sum rounded to float32, in weight order,
+    /// then the bias added (one summation order among those a runtime may
+    /// use; not a bound).
+    ///
+    /// # Panics
+    /// If `x.len() != self.input_dim`.
+    pub fn evaluate_f32(&self, x: &[f64]) -> Vec<f64> {
+        assert_eq!(x.len(), self.input_dim, "input of the wrong length");
+        let out = self.forward(
+            x.iter().map(|&a| a as f32).collect(),
+            |row, b, v| {
+                let acc = row
+                    .iter()
+                    .zip(v)
+                    .fold(0.0f32, |s, (&w, &a)| s + (w as f32) * a);
+                acc + b as f32
+            },
+            |y| y.max(0.0),
+        );
+        out.into_iter().map(f64::from).collect()
+    }
+
+    /// Runs the layers on `input`: `row(weights, bias, previous values)`
+    /// computes one neuron's affine value and `relu` applies the activation
+    /// on the layers that have one. The evaluators of every arithmetic
+    /// (f64, f32, intervals) share it.
+    pub fn forward<T>(
+        &self,
+        input: Vec<T>,
+        row: impl Fn(ndarray::ArrayView1<f64>, f64, &[T]) -> T,
+        relu: impl Fn(T) -> T,
+    ) -> Vec<T> {
+        let mut v = input;
         for layer in &self.layers {
             v = layer
                 .weight
                 .rows()
                 .into_iter()
                 .zip(&layer.bias)
-                .map(|(row, &b)| {
-                    let y = row.iter().zip(&v).fold(b, |s, (w, x)| s + w * x);
+                .map(|(weights, &b)| {
+                    let y = row(weights, b, &v);
                     if layer.relu {
-                        y.max(0.0)
+                        relu(y)
                     } else {
                         y
                     }
