@@ -369,6 +369,10 @@ struct Pass<'a> {
     frame: Option<Frame<'a>>,
     nodes: Vec<Node>,
     node_mag: Vec<f64>,
+    /// Per node, an upper bound on its real value over every ball (at most
+    /// its magnitude bound; tighter for scores, whose value is at most
+    /// `|w| reach - |w|^2 / 2 + S + eps`).
+    node_upper: Vec<f64>,
     node_nonneg: Vec<bool>,
     joins: HashMap<(NodeId, NodeId), NodeId>,
     leaves: Vec<Leaf>,
@@ -389,6 +393,7 @@ impl Pass<'_> {
                 .map(|(w, u)| w.abs() * u)
                 .chain(std::iter::once(bias.abs())),
         );
+        let mut upper = mag;
         if let Some(frame) = self.frame {
             // |s| <= |w| |u - t| + |w|^2/2 + |S| + |eps|, eps = b + <w, t> + |w|^2/2 - S.
             let square: f64 = weight.iter().map(|w| w * w).sum();
@@ -413,6 +418,13 @@ impl Pass<'_> {
                 .into_iter(),
             ) * (1.0 + 1e-9);
             mag = mag.min(nominal);
+            // s = <w, u - t> - |w|^2/2 + S + eps <= |w| reach - |w|^2/2 + S + |eps|:
+            // the positive terms rounded up, the subtracted one down.
+            let above =
+                sum_up([square.sqrt() * frame.reach, frame.offset.max(0.0), eps].into_iter())
+                    * (1.0 + 1e-9);
+            let below = (square / 2.0 - frame.offset.min(0.0)) * (1.0 - 1e-9);
+            upper = mag.min(above - below);
         }
         let id = self.leaves.len();
         self.leaves.push(Leaf {
@@ -424,8 +436,20 @@ impl Pass<'_> {
         self.leaf_of_neuron.insert(at, id);
         self.nodes.push(Node::Leaf(id));
         self.node_mag.push(mag);
+        self.node_upper.push(upper);
         self.node_nonneg.push(false);
         self.nodes.len() - 1
+    }
+
+    /// A bound on `|value|` of node `node` over every ball: for a maximum
+    /// known to be >= 0, its upper bound (the value lies in [0, upper]),
+    /// else its magnitude bound.
+    fn value_bound(&self, node: NodeId) -> f64 {
+        if self.node_nonneg[node] {
+            self.node_upper[node].max(0.0).min(self.node_mag[node])
+        } else {
+            self.node_mag[node]
+        }
     }
 
     fn join(&mut self, m: NodeId, x: NodeId) -> NodeId {
@@ -434,6 +458,8 @@ impl Pass<'_> {
         }
         self.nodes.push(Node::Join(m, x));
         self.node_mag.push(self.node_mag[m].max(self.node_mag[x]));
+        self.node_upper
+            .push(self.node_upper[m].max(self.node_upper[x]));
         self.node_nonneg
             .push(self.node_nonneg[m] || self.node_nonneg[x]);
         let id = self.nodes.len() - 1;
@@ -504,7 +530,7 @@ impl Pass<'_> {
             if let [term] = form.terms.as_slice() {
                 if let Meaning::Max(node) = term.kind {
                     let worst = term.err.iter().cloned().fold(0.0, f64::max);
-                    let size = term.coeff.abs() * self.node_mag[node] + worst;
+                    let size = term.coeff.abs() * self.value_bound(node) + worst;
                     for (r, &u) in form.rnd.iter_mut().zip(self.units) {
                         *r = r.min(u * size * (1.0 + 1e-9));
                     }
@@ -640,7 +666,7 @@ impl Pass<'_> {
             self.node_nonneg[node] = true;
             return Ok(Neuron {
                 meaning: Meaning::Max(node),
-                mag: self.node_mag[node],
+                mag: self.value_bound(node),
                 err: form.rnd.clone(),
                 pre_err: self.zeros(),
                 pre_key: Vec::new(),
@@ -686,7 +712,7 @@ impl Pass<'_> {
         });
         Ok(Neuron {
             meaning: Meaning::Max(node),
-            mag: self.node_mag[node],
+            mag: self.value_bound(node),
             err,
             pre_err: term.err.clone(),
             pre_key: key_of(&[term]),
@@ -712,7 +738,7 @@ impl Pass<'_> {
                 }
                 let u = mul_up(u, 1.0 + 1e-6);
                 let twice = mul_up(2.0, u);
-                let top = div_up(add_up(self.node_mag[node], e), sub_down(1.0, twice));
+                let top = div_up(add_up(self.value_bound(node), e), sub_down(1.0, twice));
                 add_up(e, mul_up(twice, top))
             })
             .collect()
@@ -825,8 +851,19 @@ impl Pass<'_> {
         e_x: Vec<f64>,
         form: &Form,
     ) -> Neuron {
+        // relu(X - M) lies in [0, |X - M|]; when M is known to be >= 0 on
+        // every ball (a running maximum over a score the accumulator
+        // obligation makes non-negative), it also lies in [0, max(X, 0)],
+        // and X is at most its upper bound. Every hidden layer has a ReLU
+        // (check_shapes), so this is the neuron's value, and semantics
+        // whose obligation fails claim nothing.
+        let mag = if self.node_nonneg[m] {
+            self.node_upper[x].max(0.0).min(self.node_mag[x])
+        } else {
+            self.node_mag[x] + self.node_mag[m]
+        };
         Neuron {
-            mag: self.node_mag[x] + self.node_mag[m],
+            mag,
             err: e_m.iter().zip(&e_x).map(|(a, b)| a + b).collect(),
             meaning: Meaning::Gap {
                 x,
@@ -1212,6 +1249,7 @@ pub fn recognise(
         frame,
         nodes: Vec::new(),
         node_mag: Vec::new(),
+        node_upper: Vec::new(),
         node_nonneg: Vec::new(),
         joins: HashMap::new(),
         leaves: Vec::new(),
