@@ -61,10 +61,24 @@ fn float32_certificate_agrees_with_tract_on_a_deep_network() {
         certified.not_claimed
     );
     let margins = &cert.points.margin[&Semantics::Float32];
+    tract_gaps_cover_the_margins(&data, &compiled, norm, &onnx, margins, 25);
+}
 
-    // Every data point, plus probes around every 25th point.
-    let (probes, owners) = all_probes(&data, &compiled, norm, 9);
-    let keep: Vec<usize> = (0..owners.len()).filter(|&r| owners[r] % 25 == 0).collect();
+/// Runs tract in float32 on every data point and on the probes of every
+/// `every`-th ball, and asserts that every logit gap is at least the
+/// certified float32 margin of the ball's point.
+fn tract_gaps_cover_the_margins(
+    data: &Dataset,
+    compiled: &Compiled,
+    norm: Norm,
+    onnx: &Path,
+    margins: &[f64],
+    every: usize,
+) {
+    let (probes, owners) = all_probes(data, compiled, norm, 9);
+    let keep: Vec<usize> = (0..owners.len())
+        .filter(|&r| owners[r] % every == 0)
+        .collect();
     let rows = data.len() + keep.len();
     let inputs = Array2::from_shape_fn((rows, data.dim()), |(r, k)| {
         if r < data.len() {
@@ -80,7 +94,7 @@ fn float32_certificate_agrees_with_tract_on_a_deep_network() {
             owners[keep[r - data.len()]]
         }
     };
-    let bytes = std::fs::read(&onnx).unwrap();
+    let bytes = std::fs::read(onnx).unwrap();
     let outputs = tract_run_f32(&bytes, &inputs);
     let mut smallest_slack = f64::INFINITY;
     for (r, row) in outputs.rows().into_iter().enumerate() {
@@ -99,6 +113,69 @@ fn float32_certificate_agrees_with_tract_on_a_deep_network() {
         smallest_slack = smallest_slack.min(gap - margins[i]);
     }
     eprintln!("{rows} rows checked; smallest gap above the certified margin: {smallest_slack}");
+}
+
+/// A network whose radius float32 rounding decides (`radius = max` on
+/// close pairs, R / delta about 50): its float32 margins are the tightest
+/// the planner and the checker's one-sided magnitude bounds allow
+/// (specs/certificate.md section 6), and tract must stay above them.
+#[test]
+fn rounding_limited_float32_margins_hold_under_tract() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(21);
+    let (pairs, d, gap) = (300, 8, 0.2);
+    let mut points = Array2::zeros((2 * pairs, d));
+    let mut raw = Vec::new();
+    for p in 0..pairs {
+        let direction: Vec<f64> = (0..d).map(|_| rng.gen_range(-1.0..1.0)).collect();
+        let length = direction.iter().map(|x| x * x).sum::<f64>().sqrt();
+        for k in 0..d {
+            let x = rng.gen_range(0.0..10.0);
+            points[[2 * p, k]] = x;
+            points[[2 * p + 1, k]] = x + gap * direction[k] / length;
+        }
+        raw.push(robmem::data::LabelValue::Number(0.0));
+        raw.push(robmem::data::LabelValue::Number(1.0));
+    }
+    let provenance = robmem::data::Provenance::Generated {
+        description: "pairs".into(),
+    };
+    let data = Dataset::from_raw(points, &raw, provenance).unwrap();
+    let norm = Norm::L2;
+    let net = spec(
+        norm,
+        RadiusSpec::Max,
+        OutputKind::Logits,
+        ProjectionChoice::Auto,
+    );
+    let sep = separation(data.points.view(), &data.labels, norm);
+    let compiled = compile(&data, &net, &sep).unwrap();
+    let ratio = compiled.summary.ratio.unwrap();
+    assert!(
+        ratio < 0.985,
+        "rounding should decide the radius, got {ratio}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let onnx = dir.path().join("net.onnx");
+    save_onnx(&compiled.network, &OnnxOptions::default(), &onnx).unwrap();
+    let certified = certify(&compiled, &data, &onnx);
+    let cert = certified.certificate;
+    assert!(
+        cert.semantics.contains(&Semantics::Float32),
+        "float32 not certified: {:?}",
+        certified.not_claimed
+    );
+    let margins = &cert.points.margin[&Semantics::Float32];
+    let real = &cert.points.margin[&Semantics::Real];
+    // The float32 margins are well below the real ones: rounding matters.
+    let least = |m: &[f64]| m.iter().copied().fold(f64::INFINITY, f64::min);
+    assert!(
+        least(margins) < 0.9 * least(real),
+        "{} vs {}",
+        least(margins),
+        least(real)
+    );
+    tract_gaps_cover_the_margins(&data, &compiled, norm, &onnx, margins, 1);
 }
 
 /// Points near 10^4, 10^-2 apart: float32 rounding of the inputs alone is
