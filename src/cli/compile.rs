@@ -14,8 +14,8 @@ use crate::backend::onnx::{write_onnx, write_onnx_file, OnnxOptions};
 use crate::backend::report::layers_report;
 use crate::backend::staging::{self, Staging, StagingError};
 use crate::backend::vnnlib::{
-    write_instances_with, Backing, InstanceSet, Outputs, VnnlibError, Written,
-    DEFAULT_TIMEOUT_SECONDS,
+    default_planted, write_instances_with, Backing, InstanceSet, Outputs, Suite, VnnlibError,
+    Written, DEFAULT_TIMEOUT_SECONDS,
 };
 use crate::construct::plan::PlanError;
 use crate::data::Dataset;
@@ -624,6 +624,16 @@ fn write_outputs(
             // No more planted instances than differently-labelled pairs
             // (the same bound as `robmem instances --unsafe`).
             let pairs = differently_labelled_pairs(&data.class_sizes());
+            let planted = emit
+                .unsafe_instances
+                .or(emit.sample.map(default_planted))
+                .unwrap_or(0);
+            let suite = Suite {
+                sample: emit.sample,
+                seed: emit.seed,
+                total_timeout: emit.total_timeout,
+                hard: emit.hard,
+            };
             write_vnnlib(
                 &mut staging,
                 program,
@@ -631,9 +641,11 @@ fn write_outputs(
                 compiled,
                 data,
                 &dir,
-                emit.unsafe_instances.min(pairs),
+                planted.min(pairs),
                 DEFAULT_TIMEOUT_SECONDS,
-            )?;
+                suite,
+            )
+            .map_err(|e| place_at(program, emit.span, e))?;
         }
     }
     let written = staging.commit().map_err(staging_error)?;
@@ -782,6 +794,7 @@ pub(crate) fn write_vnnlib(
     dir: &Path,
     planted: usize,
     timeout_seconds: u32,
+    suite: Suite,
 ) -> Result<Written, SpecError> {
     let net = &program.networks[index];
     let options = onnx_options(program, net, compiled, data);
@@ -799,6 +812,7 @@ pub(crate) fn write_vnnlib(
         onnx: &onnx,
         planted,
         timeout_seconds,
+        suite,
     };
     replaceable_folder(dir).map_err(|why| {
         write_error(dir, &why).with_help(
@@ -857,6 +871,13 @@ pub(crate) fn write_vnnlib(
     }
     let written = written.map_err(|e| match e {
         VnnlibError::Io { path, source } => write_error(Path::new(&path), &source.to_string()),
+        VnnlibError::Suite(why) => SpecError::new(format!(
+            "cannot write the VNN-LIB suite of network `{}` to {}: {why}",
+            net.name,
+            dir.display()
+        ))
+        .with_help("change `sample`, `unsafe`, `hard` or `total_timeout` (or --sample, --unsafe, --hard, --total-timeout)")
+        .with_kind("emit"),
         e @ (VnnlibError::Radius(_) | VnnlibError::Certificate(_)) => SpecError::new(format!(
             "cannot write VNN-LIB instances of network `{}` to {}: {e}",
             net.name,
@@ -1001,4 +1022,17 @@ fn summary_text(s: &Summary, report: &NetworkReport, emitted: &Emitted) -> Strin
         out += &format!("  wrote       {}\n", path.display());
     }
     out
+}
+
+/// A suite error (kind `emit`, no place yet) pointed at the emit block
+/// that asked for the suite; other errors unchanged.
+fn place_at(program: &Program, span: miette::SourceSpan, e: SpecError) -> SpecError {
+    if e.kind() != Some("emit") || !e.labels_list().is_empty() {
+        return e;
+    }
+    let mut placed = program.error_at(span, "this emit block", e.message().to_string());
+    if let Some(help) = e.help_text() {
+        placed = placed.with_help(help.to_string());
+    }
+    placed.with_kind("emit")
 }
