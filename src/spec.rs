@@ -177,4 +177,8 @@ pub struct EmitSpec {
     pub total_timeout: Option<u64>,
     /// `hard = N`: hard-band instances (default 0).
     pub hard: usize,
+    /// `domain = [lo, hi]`: the input domain every box is clipped to, and
+    /// where the value is written (to point at it when a data point lies
+    /// outside).
+    pub domain: Option<((f64, f64), SourceSpan)>,
 }

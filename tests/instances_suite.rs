@@ -469,6 +469,7 @@ fn instances_help_teaches_the_suite_flags() {
         "--seed <S>",
         "--total-timeout <T>",
         "--hard <N>",
+        "--domain <LO,HI>",
         "round(K/4)",
         "floor(T / instances)",
         "NAME_hard_K.vnnlib",
@@ -477,4 +478,149 @@ fn instances_help_teaches_the_suite_flags() {
     ] {
         assert!(help.contains(needle), "help mentions {needle}: {help}");
     }
+}
+
+/// XOR in [0, 1]^2 at 0.9 of the limit: every robust box pokes out of
+/// the unit square.
+const XOR_DOMAIN: &str = "dataset xor {
+    [0, 0] -> 0
+    [1, 1] -> 0
+    [0, 1] -> 1
+    [1, 0] -> 1
+}
+network x { data = xor norm = linf radius = 0.9 of limit }
+emit x { vnnlib = \"out/x\" unsafe = 2 hard = 2 domain = [0, 1] }
+";
+
+#[test]
+fn boxes_are_clipped_to_the_domain_and_witnesses_lie_inside_it() {
+    let dir = setup(XOR_DOMAIN);
+    let out = robmem(&["compile", "s.rmem"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let folder = dir.path().join("out/x");
+    let exp = lines(&folder.join("expected.csv"));
+    assert_eq!(exp.len(), 8, "4 robust, 2 planted, 2 hard");
+    let points = data_points(&folder);
+    let mut touched = 0;
+    for row in &exp {
+        let b = input_box(&folder.join(&row[0]));
+        assert_eq!(b.len(), 2);
+        for &(lo, hi) in &b {
+            assert!(
+                0.0 <= lo && lo <= hi && hi <= 1.0,
+                "{}: [{lo}, {hi}]",
+                row[0]
+            );
+            touched += usize::from(lo == 0.0 || hi == 1.0);
+        }
+        let src = std::fs::read_to_string(folder.join(&row[0])).unwrap();
+        assert!(
+            src.contains("clipped to the input domain [0, 1]"),
+            "{}",
+            row[0]
+        );
+    }
+    assert!(touched >= 8, "the boxes reach the domain's sides");
+    // a robust box is the ball around its point intersected with the square
+    let b = input_box(&folder.join("vnnlib/x_point_0.vnnlib"));
+    assert_eq!(b[0].0, 0.0);
+    assert!((b[0].1 - 0.45).abs() < 1e-7 && points[0] == [0.0, 0.0]);
+    // the planted witnesses lie in the domain and in their (clipped) boxes
+    for k in 0..2 {
+        let cex: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(folder.join(format!("counterexamples/x_unsafe_{k}.json")))
+                .unwrap(),
+        )
+        .unwrap();
+        let w: Vec<f64> = cex["input"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let b = input_box(&folder.join(format!("vnnlib/x_unsafe_{k}.vnnlib")));
+        for (c, (&v, &(lo, hi))) in w.iter().zip(&b).enumerate() {
+            assert!((0.0..=1.0).contains(&v), "witness {k} coordinate {c} = {v}");
+            assert!(
+                lo <= v && v <= hi,
+                "witness {k} coordinate {c} outside its box"
+            );
+        }
+    }
+    // robmem grade checks the witnesses against the clipped boxes: correct
+    let results = dir.path().join("r.csv");
+    std::fs::write(
+        &results,
+        "robmem,onnx/x.onnx,vnnlib/x_unsafe_0.vnnlib,0,sat,1,out/x/counterexamples/x_unsafe_0.json\n\
+         robmem,onnx/x.onnx,vnnlib/x_unsafe_1.vnnlib,0,sat,1,out/x/counterexamples/x_unsafe_1.json\n",
+    )
+    .unwrap();
+    let graded = robmem(&["grade", "out/x", "r.csv", "--json"], dir.path());
+    assert_eq!(graded.status.code(), Some(0), "{}", text(&graded.stdout));
+    let rows: Vec<serde_json::Value> = text(&graded.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for r in rows.iter().filter(|r| r["expected"] == "sat") {
+        assert_eq!(r["verdict"], "correct", "{r}");
+        assert_eq!(r["counterexample"]["inside_box"], true, "{r}");
+    }
+}
+
+#[test]
+fn the_domain_flag_clips_like_the_key_and_a_point_outside_is_an_error_with_its_place() {
+    // --domain on a spec without the key writes the same boxes
+    let dir = setup(&XOR_DOMAIN.replace(" domain = [0, 1]", ""));
+    let out = instances(dir.path(), &["--domain", "0,1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let with_flag = tree(&dir.path().join("out/x/vnnlib"));
+    let dir2 = setup(XOR_DOMAIN);
+    let out = instances(dir2.path(), &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(with_flag, tree(&dir2.path().join("out/x/vnnlib")));
+
+    // a domain that misses a point: the point, its line and coordinate
+    let dir = setup(&XOR_DOMAIN.replace("domain = [0, 1]", "domain = [0, 0.5]"));
+    let out = robmem(&["compile", "s.rmem"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let err = err_text(&out);
+    assert!(
+        err.contains(
+            "data point 1 (line 3 of s.rmem) has coordinate 0 = 1, outside the domain [0, 0.5]"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("[s.rmem:8:56]"), "the domain's place: {err}");
+    assert!(!dir.path().join("out/x").exists(), "nothing written");
+    let out = robmem(&["compile", "s.rmem", "--json"], dir.path());
+    let line: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(line["error"]["kind"], "emit");
+    // the flag: same message, no place in the spec
+    let dir = setup(&XOR_DOMAIN.replace(" domain = [0, 1]", ""));
+    let out = instances(dir.path(), &["--domain=-1,0.5"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err_text(&out).contains("has coordinate 0 = 1, outside the domain [-1, 0.5]"));
+    let out = instances(dir.path(), &["--domain", "1,0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("is empty"));
+
+    // the key: an interval, not empty, with `vnnlib`
+    for (bad, says) in [
+        ("domain = [1, 0]", "the domain [1, 0] is empty"),
+        ("domain = 1", "the domain must be an interval [lo, hi]"),
+    ] {
+        let dir = setup(&XOR_DOMAIN.replace("domain = [0, 1]", bad));
+        let out = robmem(&["check", "s.rmem"], dir.path());
+        assert_eq!(out.status.code(), Some(1), "{bad}");
+        assert!(err_text(&out).contains(says), "{bad}: {}", err_text(&out));
+    }
+    let dir = setup(&XOR_DOMAIN.replace(
+        "vnnlib = \"out/x\" unsafe = 2 hard = 2 ",
+        "onnx = \"x.onnx\" ",
+    ));
+    let out = robmem(&["check", "s.rmem"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err_text(&out).contains("`domain` in the emit block of `x` has no effect without `vnnlib`")
+    );
 }

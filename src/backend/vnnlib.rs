@@ -158,6 +158,36 @@ pub struct Suite {
     /// `--hard N`: instances in the band between the certified radius and
     /// delta_p - sigma_c, answer `unknown`.
     pub hard: usize,
+    /// `domain = [lo, hi]`: every coordinate of every box is clipped to
+    /// it, and planted witnesses lie in it.
+    pub domain: Option<(f64, f64)>,
+}
+
+/// The float32 values inside the domain `[lo, hi]`: `[ceil_f32(lo),
+/// floor_f32(hi)]` (None: no domain, the whole line).
+fn domain_f32(domain: Option<(f64, f64)>) -> Option<(f32, f32)> {
+    domain.map(|(lo, hi)| (ceil_f32(lo), floor_f32(hi)))
+}
+
+/// Robust (and hard) bounds clipped to the domain: the intersection, whose
+/// float32 reading lies in both the box and the domain; None when empty.
+fn clip(bounds: (f32, f32), domain: Option<(f32, f32)>) -> Option<(f32, f32)> {
+    let (lo, hi) = match domain {
+        Some((dlo, dhi)) => (bounds.0.max(dlo), bounds.1.min(dhi)),
+        None => bounds,
+    };
+    (lo <= hi).then_some((lo, hi))
+}
+
+/// The comment line saying how a box was clipped.
+fn domain_comment(domain: Option<(f64, f64)>) -> String {
+    match domain {
+        Some((lo, hi)) => format!(
+            "; clipped to the input domain [{lo}, {hi}] (every coordinate; its ends rounded inward\n\
+             ; to float32 values): the region is the part of the box inside the domain.\n"
+        ),
+        None => String::new(),
+    }
 }
 
 /// The per-instance timeout that makes `instances` instances fit a total
@@ -405,6 +435,20 @@ fn round_towards(target: f64, towards: f64) -> f64 {
 /// radius below the float32 spacing of the data), or when the pair
 /// coincides. Returns the witness and the bound on its distance.
 pub fn witness(xi: &[f64], xj: &[f64], norm: Norm, sigma: f64) -> Option<(Vec<f64>, f64)> {
+    witness_in(xi, xj, norm, sigma, None)
+}
+
+/// [`witness`] inside the domain `[lo, hi]`: each coordinate is also
+/// moved into the domain's float32 values (`[ceil_f32(lo), floor_f32(hi)]`)
+/// before the ball is checked; `None` when no shrink works.
+pub fn witness_in(
+    xi: &[f64],
+    xj: &[f64],
+    norm: Norm,
+    sigma: f64,
+    domain: Option<(f64, f64)>,
+) -> Option<(Vec<f64>, f64)> {
+    let inside = domain_f32(domain);
     let distance = norm.distance(xi, xj);
     if !(distance.is_finite() && distance > 0.0 && sigma.is_finite() && sigma > 0.0) {
         return None;
@@ -419,7 +463,12 @@ pub fn witness(xi: &[f64], xj: &[f64], norm: Norm, sigma: f64) -> Option<(Vec<f6
             .map(|(&a, &b)| {
                 let t = b + s * (a - b);
                 if t.is_finite() && (t as f32).is_finite() {
-                    round_towards(t, b)
+                    let v = round_towards(t, b);
+                    match inside {
+                        Some((lo, hi)) if lo <= hi => v.clamp(lo as f64, hi as f64),
+                        Some(_) => f64::NAN,
+                        None => v,
+                    }
                 } else {
                     f64::NAN
                 }
@@ -493,7 +542,8 @@ pub fn planted_instances(set: &InstanceSet, sigma: f64) -> Vec<Planted> {
         .filter_map(|((i, j), distance)| {
             let xi = set.points.row(i).to_vec();
             let xj = set.points.row(j).to_vec();
-            let (witness, witness_distance) = witness(&xi, &xj, set.norm, sigma)?;
+            let (witness, witness_distance) =
+                witness_in(&xi, &xj, set.norm, sigma, set.suite.domain)?;
             let output = evaluate_point(&stored, &witness);
             let output_model_precision = match set.precision {
                 Precision::F32 => {
@@ -679,16 +729,26 @@ fn class_text(outputs: &Outputs, c: usize) -> String {
     }
 }
 
+/// The box of half-width `half` around point `i`, rounded inward and
+/// clipped to the domain.
+fn inward_box(set: &InstanceSet, i: usize, half: f64) -> Result<Vec<(f32, f32)>, VnnlibError> {
+    let domain = domain_f32(set.suite.domain);
+    set.points
+        .row(i)
+        .iter()
+        .map(|&x| {
+            round_inward(x, half)
+                .and_then(|b| clip(b, domain))
+                .ok_or(VnnlibError::Radius(half))
+        })
+        .collect()
+}
+
 /// The text of the robust property of point `i`.
 fn robust_file(set: &InstanceSet, i: usize, half: f64) -> Result<String, VnnlibError> {
     let d = set.points.ncols();
     let class = set.labels[i] as usize;
-    let bounds: Vec<(f32, f32)> = set
-        .points
-        .row(i)
-        .iter()
-        .map(|&x| round_inward(x, half).ok_or(VnnlibError::Radius(half)))
-        .collect::<Result<_, _>>()?;
+    let bounds = inward_box(set, i, half)?;
     let mut s = format!(
         "; robmem {}: network {}, robust instance for data point {i}, {}\n\
          ; expected answer: unsat (the network was compiled to be robust here)\n",
@@ -716,6 +776,7 @@ fn robust_file(set: &InstanceSet, i: usize, half: f64) -> Result<String, VnnlibE
             );
         }
     }
+    s += &domain_comment(set.suite.domain);
     s += "; the assertion on Y is the negation of \"the label's output wins\"\n\n";
     s += &declarations(d, output_count(&set.outputs));
     s += &input_bounds(&bounds);
@@ -756,7 +817,12 @@ fn planted_file(set: &InstanceSet, p: &Planted, sigma: f64, backing: Option<&Bac
         .row(p.point)
         .iter()
         .zip(&p.witness)
-        .map(|(&x, &m)| round_outward(x, half, m))
+        .map(|(&x, &m)| {
+            let b = round_outward(x, half, m);
+            // The witness lies in the domain's float32 values, so the
+            // clipped box still holds it.
+            clip(b, domain_f32(set.suite.domain)).unwrap_or(b)
+        })
         .collect();
     let (i, j) = (p.point, p.centre);
     let mut s = format!(
@@ -779,6 +845,7 @@ fn planted_file(set: &InstanceSet, p: &Planted, sigma: f64, backing: Option<&Bac
         backed_by(set, backing),
         set.norm,
     );
+    s += &domain_comment(set.suite.domain);
     s += "; the assertion on Y is the negation of \"the label's output wins\"\n\n";
     s += &declarations(d, output_count(&set.outputs));
     s += &input_bounds(&bounds);
@@ -960,12 +1027,7 @@ fn hard_file(
     let d = set.points.ncols();
     let class = set.labels[i] as usize;
     let half = robust_half_width(set.norm, r, d);
-    let bounds: Vec<(f32, f32)> = set
-        .points
-        .row(i)
-        .iter()
-        .map(|&x| round_inward(x, half).ok_or(VnnlibError::Radius(half)))
-        .collect::<Result<_, _>>()?;
+    let bounds = inward_box(set, i, half)?;
     let mut s = format!(
         "; robmem {}: network {}, HARD-BAND instance for data point {i}, {}\n\
          ; expected answer: unknown (nobody knows it in advance)\n\
@@ -991,6 +1053,7 @@ fn hard_file(
             );
         }
     }
+    s += &domain_comment(set.suite.domain);
     s += "; the assertion on Y is the negation of \"the label's output wins\"\n\n";
     s += &declarations(d, output_count(&set.outputs));
     s += &input_bounds(&bounds);

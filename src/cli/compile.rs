@@ -633,7 +633,11 @@ fn write_outputs(
                 seed: emit.seed,
                 total_timeout: emit.total_timeout,
                 hard: emit.hard,
+                domain: emit.domain.map(|(d, _)| d),
             };
+            if let Some((domain, span)) = emit.domain {
+                check_domain(program, data, domain, Some(span))?;
+            }
             write_vnnlib(
                 &mut staging,
                 program,
@@ -1035,4 +1039,59 @@ fn place_at(program: &Program, span: miette::SourceSpan, e: SpecError) -> SpecEr
         placed = placed.with_help(help.to_string());
     }
     placed.with_kind("emit")
+}
+
+/// Checks that the input domain `[lo, hi]` contains every coordinate of
+/// every data point (the robust boxes are clipped to it around the points):
+/// an error (kind `emit`, exit 1) names the first point outside, where it
+/// comes from, the coordinate and its value, at `span` (the emit block's
+/// `domain`) when there is one.
+pub(crate) fn check_domain(
+    program: &Program,
+    data: &Dataset,
+    (lo, hi): (f64, f64),
+    span: Option<miette::SourceSpan>,
+) -> Result<(), SpecError> {
+    let mut outside = data
+        .points
+        .rows()
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, row)| {
+            row.iter()
+                .enumerate()
+                .filter(|&(_, &v)| !(lo <= v && v <= hi))
+                .map(move |(c, &v)| (i, c, v))
+                .collect::<Vec<_>>()
+        });
+    let Some((i, c, v)) = outside.next() else {
+        return Ok(());
+    };
+    let more = outside.count();
+    let place = data
+        .provenance
+        .describe(i)
+        .map_or(String::new(), |p| format!(" ({p})"));
+    let others = if more > 0 {
+        format!(", and {more} more coordinates are outside it")
+    } else {
+        String::new()
+    };
+    let message = format!(
+        "data point {i}{place} has coordinate {c} = {v}, outside the domain [{lo}, {hi}]{others}"
+    );
+    let (min, max) = data
+        .points
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    let help = format!(
+        "the domain must contain every data point (the data's coordinates range over [{min}, {max}]): widen it, or fix the point"
+    );
+    let error = match span {
+        Some(span) => program.error_at(span, "does not contain every data point", message),
+        None => SpecError::new(message),
+    };
+    Err(error.with_help(help).with_kind("emit"))
 }

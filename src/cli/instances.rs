@@ -2,7 +2,7 @@
 //! [--timeout SECONDS]`: compile each network and write its VNN-LIB
 //! instance folder (specs/vnnlib.md), with one summary line per network.
 
-use super::compile::{for_each_compiled, staging_error, write_vnnlib, OnnxWrites};
+use super::compile::{check_domain, for_each_compiled, staging_error, write_vnnlib, OnnxWrites};
 use super::console::{errln, outln};
 use super::print_diagnostic;
 use crate::backend::staging::Staging;
@@ -55,6 +55,10 @@ key, the flag winning):
                       sigma_c, where neither the certificate nor a planted
                       witness decides the answer: expected.csv says unknown,
                       and robmem grade counts answers there as unchecked
+  --domain LO,HI      every box clipped to [LO, HI] (e.g. 0,1 for pixels);
+                      planted witnesses lie inside; it must contain every
+                      data point (an error names the point, its line and
+                      the coordinate otherwise)
 
 One line per network is printed:
   NAME: N instances (R robust, P planted[, H hard]) in DIR[; T s each, ...]";
@@ -70,6 +74,7 @@ Examples:
   robmem instances examples/tour.rmem
   robmem instances my.rmem --out /tmp/bench --unsafe 3 --timeout 30
   robmem instances digits.rmem --sample 100 --seed 1 --hard 10 --total-timeout 3600
+  robmem instances digits.rmem --sample 100 --domain 0,16
   Marabou /tmp/bench/xor_net-vnnlib/onnx/xor_net.onnx \\
           /tmp/bench/xor_net-vnnlib/vnnlib/xor_net_point_0.vnnlib";
 
@@ -116,6 +121,33 @@ pub struct InstancesArgs {
     /// delta_p - sigma_c (default: the emit block's `hard`, else 0).
     #[arg(long, value_name = "N")]
     pub hard: Option<usize>,
+    /// Input domain LO,HI for every coordinate (e.g. 0,1 for pixels): every
+    /// box is clipped to it and planted witnesses lie in it; it must contain
+    /// every data point (default: the emit block's `domain`, else none).
+    #[arg(long, value_name = "LO,HI", value_parser = parse_domain, allow_hyphen_values = true)]
+    pub domain: Option<(f64, f64)>,
+}
+
+/// Parses `--domain LO,HI`: two finite numbers, LO < HI.
+fn parse_domain(s: &str) -> Result<(f64, f64), String> {
+    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+    let [lo, hi] = parts[..] else {
+        return Err(format!("expected LO,HI such as 0,1, found `{s}`"));
+    };
+    let num = |t: &str| -> Result<f64, String> {
+        t.parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| format!("`{t}` is not a finite number"))
+    };
+    let (lo, hi) = (num(lo)?, num(hi)?);
+    if lo < hi {
+        Ok((lo, hi))
+    } else {
+        Err(format!(
+            "the domain [{lo}, {hi}] is empty: LO must be below HI"
+        ))
+    }
 }
 
 /// Runs `instances` and returns the exit code.
@@ -162,6 +194,7 @@ fn target(program: &Program, index: usize, args: &InstancesArgs) -> (PathBuf, us
         seed: args.seed.or(emit.map(|e| e.seed)).unwrap_or(0),
         total_timeout: args.total_timeout.or(emit.and_then(|e| e.total_timeout)),
         hard: args.hard.or(emit.map(|e| e.hard)).unwrap_or(0),
+        domain: args.domain.or(emit.and_then(|e| e.domain.map(|(d, _)| d))),
     };
     (dir, planted, suite)
 }
@@ -176,6 +209,18 @@ fn write_all(args: &InstancesArgs, worst: &mut i32) -> Result<(), SpecError> {
         |_, _| Ok(()),
         |program, index, compiled, data, _report| {
             let (dir, asked, suite) = target(program, index, args);
+            if let Some(domain) = suite.domain {
+                // The flag has no place in the spec; the emit key has.
+                let span = match args.domain {
+                    Some(_) => None,
+                    None => program
+                        .emits
+                        .iter()
+                        .find(|e| e.network == index && e.vnnlib.is_some())
+                        .and_then(|e| e.domain.map(|(_, s)| s)),
+                };
+                check_domain(program, data, domain, span)?;
+            }
             // More planted instances than differently-labelled pairs cannot
             // be written: bound K by what exists before any work is sized by it.
             let pairs = differently_labelled_pairs(&data.class_sizes());

@@ -36,6 +36,7 @@ pub const EMIT_KEYS: &[&str] = &[
     "seed",
     "total_timeout",
     "hard",
+    "domain",
 ];
 
 /// Checks a block's keys (unknown and duplicate keys are reported) and
@@ -478,6 +479,52 @@ pub(crate) fn resolve_emits(
         let seed = suite_count("seed", "`seed`");
         let total_timeout = suite_count("total_timeout", "`total_timeout`");
         let hard = suite_count("hard", "`hard`");
+        let domain = match map.get("domain") {
+            None => Some(None),
+            Some(e) => match e.value.kind {
+                ValueKind::Interval(lo, hi) if lo < hi && map.contains_key("vnnlib") => {
+                    Some(Some(((lo, hi), e.value.span)))
+                }
+                ValueKind::Interval(lo, hi) if lo < hi => {
+                    let err = cx
+                        .error(
+                            e.key.span,
+                            "without `vnnlib`",
+                            format!(
+                                "`domain` in the emit block of `{}` has no effect without `vnnlib`",
+                                block.name.name
+                            ),
+                        )
+                        .with_help(
+                            "add `vnnlib = \"out/NAME-vnnlib\"` to write the instances, or remove `domain`",
+                        );
+                    cx.report(err);
+                    None
+                }
+                ValueKind::Interval(lo, hi) => {
+                    let err = cx
+                        .error(
+                            e.value.span,
+                            "an empty interval",
+                            format!("the domain [{lo}, {hi}] is empty: its low end must be below its high end"),
+                        )
+                        .with_help("for example domain = [0, 1] (pixels)");
+                    cx.report(err);
+                    None
+                }
+                ref other => {
+                    let err = cx
+                        .error(
+                            e.value.span,
+                            format!("{} here", other.describe()),
+                            "the domain must be an interval [lo, hi]",
+                        )
+                        .with_help("for example domain = [0, 1]: every coordinate between 0 and 1");
+                    cx.report(err);
+                    None
+                }
+            },
+        };
         if let (Some(Some(0)), Some(e)) = (&sample, map.get("sample")) {
             let err = cx
                 .error(
@@ -498,6 +545,7 @@ pub(crate) fn resolve_emits(
             Some(seed),
             Some(total_timeout),
             Some(hard),
+            Some(domain),
         ) = (
             network,
             onnx,
@@ -508,6 +556,7 @@ pub(crate) fn resolve_emits(
             seed,
             total_timeout,
             hard,
+            domain,
         ) {
             out.push(EmitSpec {
                 network,
@@ -520,6 +569,7 @@ pub(crate) fn resolve_emits(
                 seed: seed.unwrap_or(0),
                 total_timeout,
                 hard: hard.unwrap_or(0) as usize,
+                domain,
             });
         }
     }
