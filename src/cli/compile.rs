@@ -50,7 +50,10 @@ file as written; `robmem verify FILE` re-checks it.
 
 A `vnnlib = \"DIR\"` entry writes a folder of known-answer verification
 instances (VNN-LIB properties, instances.csv, expected.csv; see `robmem
-instances --help` and specs/vnnlib.md), with `unsafe = K` planted ones.
+instances --help` and specs/vnnlib.md), with `unsafe = K` planted ones;
+`sample = K`, `seed = S`, `total_timeout = T`, `hard = N` and
+`domain = [LO, HI]` cut a benchmark suite from them (specs/vnnlib.md,
+\"Suites\").
 
 Output paths in `emit` blocks are relative to the spec file's folder, or to
 --out DIR when given. A network's outputs are all or nothing: every file and
