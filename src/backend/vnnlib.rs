@@ -199,9 +199,11 @@ fn domain_comment(domain: Option<(f64, f64)>) -> String {
 /// property + neural network model, as well as a timeout" (VNN-COMP 2026
 /// rules, `github.com/VNN-COMP/vnncomp2026`, rules.md, terminology), the
 /// timeout being the third column of the benchmark's `instances.csv`, and
-/// the competition bounds the sum of a benchmark's instance timeouts (the
-/// rules have capped it at six hours per benchmark), so a benchmark author
-/// divides a total budget among the instances.
+/// the competition bounds the sum of a benchmark's instance timeouts by a
+/// total per benchmark, so a benchmark author divides a total budget among
+/// the instances (see also the VNN-COMP 2022 rules meeting slides: "benchmarks,
+/// which are collections of instances (specific network / specification /
+/// timeout in seconds)").
 pub fn timeout_for_budget(total: u64, instances: usize) -> Option<u32> {
     if instances == 0 {
         return Some(u32::try_from(total.max(1)).unwrap_or(u32::MAX));
