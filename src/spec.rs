@@ -166,6 +166,19 @@ pub struct EmitSpec {
     pub certificate: Option<PathBuf>,
     /// `vnnlib = "DIR"`.
     pub vnnlib: Option<PathBuf>,
-    /// `unsafe = K`: planted not-robust instances (default 0).
-    pub unsafe_instances: usize,
+    /// `unsafe = K`: planted not-robust instances (`None`: not given; 0,
+    /// or round(K/4) of a `sample`).
+    pub unsafe_instances: Option<usize>,
+    /// `sample = K`: exactly K instances (specs/vnnlib.md, "Suites").
+    pub sample: Option<usize>,
+    /// `seed = S`: the seed of the sample's draws (default 0).
+    pub seed: u64,
+    /// `total_timeout = T`: seconds for the whole suite.
+    pub total_timeout: Option<u64>,
+    /// `hard = N`: hard-band instances (default 0).
+    pub hard: usize,
+    /// `domain = [lo, hi]`: the input domain every box is clipped to, and
+    /// where the value is written (to point at it when a data point lies
+    /// outside).
+    pub domain: Option<((f64, f64), SourceSpan)>,
 }

@@ -157,7 +157,7 @@ fn front_defaults_are_filled_in() {
     let e = &p.emits[0];
     assert_eq!(e.onnx.as_deref(), Some(Path::new("o/n.onnx")));
     assert_eq!(e.certificate, None);
-    assert_eq!(e.unsafe_instances, 0);
+    assert_eq!(e.unsafe_instances, None);
 }
 
 #[test]
@@ -180,7 +180,7 @@ fn front_every_value_form_resolves() {
     assert_eq!(p.networks[1].norm, Norm::Linf);
     assert_eq!(p.networks[2].norm, Norm::L1);
     assert_eq!(p.networks[2].radius, RadiusSpec::Absolute(0.35));
-    assert_eq!(p.emits[0].unsafe_instances, 3);
+    assert_eq!(p.emits[0].unsafe_instances, Some(3));
     assert_eq!(p.emits[0].vnnlib.as_deref(), Some(Path::new("a-vnn")));
 }
 

@@ -134,8 +134,111 @@ pub struct InstanceSet<'a> {
     pub onnx: &'a [u8],
     /// How many planted (not robust) instances to write (`unsafe = K`).
     pub planted: usize,
-    /// Timeout per instance written to `instances.csv`, in seconds.
+    /// Timeout per instance written to `instances.csv`, in seconds (unless
+    /// `suite.total_timeout` sets it).
     pub timeout_seconds: u32,
+    /// Sampling, time budget, hard-band instances and input domain.
+    pub suite: Suite,
+}
+
+/// How a benchmark suite is cut from the instances (specs/vnnlib.md,
+/// "Suites"): all defaults write every robust instance, `planted` planted
+/// ones and nothing else.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Suite {
+    /// `--sample K`: exactly K instances in all (robust + planted + hard);
+    /// the robust ones are drawn from the data points with `seed`.
+    pub sample: Option<usize>,
+    /// Seed of the draws (robust points of a sample, points of hard
+    /// instances).
+    pub seed: u64,
+    /// `--total-timeout T`: the per-instance timeout is
+    /// [`timeout_for_budget`] of T and the number of instances.
+    pub total_timeout: Option<u64>,
+    /// `--hard N`: instances in the band between the certified radius and
+    /// delta_p - sigma_c, answer `unknown`.
+    pub hard: usize,
+    /// `domain = [lo, hi]`: every coordinate of every box is clipped to
+    /// it, and planted witnesses lie in it.
+    pub domain: Option<(f64, f64)>,
+}
+
+/// The float32 values inside the domain `[lo, hi]`: `[ceil_f32(lo),
+/// floor_f32(hi)]` (None: no domain, the whole line).
+fn domain_f32(domain: Option<(f64, f64)>) -> Option<(f32, f32)> {
+    domain.map(|(lo, hi)| (ceil_f32(lo), floor_f32(hi)))
+}
+
+/// Robust (and hard) bounds clipped to the domain: the intersection, whose
+/// float32 reading lies in both the box and the domain; None when empty.
+fn clip(bounds: (f32, f32), domain: Option<(f32, f32)>) -> Option<(f32, f32)> {
+    let (lo, hi) = match domain {
+        Some((dlo, dhi)) => (bounds.0.max(dlo), bounds.1.min(dhi)),
+        None => bounds,
+    };
+    (lo <= hi).then_some((lo, hi))
+}
+
+/// The comment line saying how a box was clipped.
+fn domain_comment(domain: Option<(f64, f64)>) -> String {
+    match domain {
+        Some((lo, hi)) => format!(
+            "; clipped to the input domain [{lo}, {hi}] (every coordinate; its ends rounded inward\n\
+             ; to float32 values): the region is the part of the box inside the domain.\n"
+        ),
+        None => String::new(),
+    }
+}
+
+/// The per-instance timeout that makes `instances` instances fit a total
+/// budget of `total` seconds: `floor(total / instances)` seconds each, so
+/// that their sum is at most `total`; `None` when `total < instances` (each
+/// instance needs at least one second).
+///
+/// This is how a VNN-COMP benchmark is sized: an instance is "input +
+/// property + neural network model, as well as a timeout" (VNN-COMP 2026
+/// rules, `github.com/VNN-COMP/vnncomp2026`, rules.md, terminology), the
+/// timeout being the third column of the benchmark's `instances.csv`, and
+/// the competition bounds the sum of a benchmark's instance timeouts by a
+/// total per benchmark, so a benchmark author divides a total budget among
+/// the instances (see also the VNN-COMP 2022 rules meeting slides: "benchmarks,
+/// which are collections of instances (specific network / specification /
+/// timeout in seconds)").
+pub fn timeout_for_budget(total: u64, instances: usize) -> Option<u32> {
+    if instances == 0 {
+        return Some(u32::try_from(total.max(1)).unwrap_or(u32::MAX));
+    }
+    let per = total / instances as u64;
+    (per >= 1).then(|| u32::try_from(per).unwrap_or(u32::MAX))
+}
+
+/// The number of planted instances in a sample of `k` when none is asked
+/// for: round(k / 4), halves rounded up.
+pub fn default_planted(k: usize) -> usize {
+    k / 4 + usize::from(k % 4 >= 2)
+}
+
+/// `k` distinct indices below `n`, in increasing order, drawn with the
+/// ChaCha8 stream `stream` keyed by `SHA-256("robmem/instances/sample" ||
+/// seed)` (a partial Fisher-Yates shuffle; platform-independent). `k <= n`.
+pub fn sample_indices(seed: u64, stream: u64, n: usize, k: usize) -> Vec<usize> {
+    use rand::{RngCore, SeedableRng};
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(b"robmem/instances/sample");
+    hasher.update(seed.to_le_bytes());
+    let key: [u8; 32] = hasher.finalize().into();
+    let mut rng = rand_chacha::ChaCha8Rng::from_seed(key);
+    rng.set_stream(stream);
+    let k = k.min(n);
+    let mut all: Vec<usize> = (0..n).collect();
+    for i in 0..k {
+        let j = i + (rng.next_u64() % (n - i) as u64) as usize;
+        all.swap(i, j);
+    }
+    let mut chosen = all[..k].to_vec();
+    chosen.sort_unstable();
+    chosen
 }
 
 /// What [`write_instances`] wrote.
@@ -151,12 +254,16 @@ pub struct Written {
     /// labelled pairs than asked for, or pairs whose witness cannot be
     /// placed in float32 inside the certified ball).
     pub planted_missing: usize,
+    /// Hard-band instances (answer `unknown`).
+    pub hard: usize,
+    /// The timeout written for each instance, in seconds.
+    pub timeout_seconds: u32,
 }
 
 impl Written {
     /// Total number of instances.
     pub fn instances(&self) -> usize {
-        self.robust + self.planted
+        self.robust + self.planted + self.hard
     }
 }
 
@@ -177,6 +284,10 @@ pub enum VnnlibError {
     /// The folder's certificate could not be made (the message says why).
     #[error("{0}")]
     Certificate(String),
+    /// The suite asked for cannot be cut from the instances (a sample
+    /// larger than what exists, a budget below one second per instance).
+    #[error("{0}")]
+    Suite(String),
 }
 
 /// What backs the label of a planted witness: a certificate's margins.
@@ -326,6 +437,20 @@ fn round_towards(target: f64, towards: f64) -> f64 {
 /// radius below the float32 spacing of the data), or when the pair
 /// coincides. Returns the witness and the bound on its distance.
 pub fn witness(xi: &[f64], xj: &[f64], norm: Norm, sigma: f64) -> Option<(Vec<f64>, f64)> {
+    witness_in(xi, xj, norm, sigma, None)
+}
+
+/// [`witness`] inside the domain `[lo, hi]`: each coordinate is also
+/// moved into the domain's float32 values (`[ceil_f32(lo), floor_f32(hi)]`)
+/// before the ball is checked; `None` when no shrink works.
+pub fn witness_in(
+    xi: &[f64],
+    xj: &[f64],
+    norm: Norm,
+    sigma: f64,
+    domain: Option<(f64, f64)>,
+) -> Option<(Vec<f64>, f64)> {
+    let inside = domain_f32(domain);
     let distance = norm.distance(xi, xj);
     if !(distance.is_finite() && distance > 0.0 && sigma.is_finite() && sigma > 0.0) {
         return None;
@@ -340,7 +465,12 @@ pub fn witness(xi: &[f64], xj: &[f64], norm: Norm, sigma: f64) -> Option<(Vec<f6
             .map(|(&a, &b)| {
                 let t = b + s * (a - b);
                 if t.is_finite() && (t as f32).is_finite() {
-                    round_towards(t, b)
+                    let v = round_towards(t, b);
+                    match inside {
+                        Some((lo, hi)) if lo <= hi => v.clamp(lo as f64, hi as f64),
+                        Some(_) => f64::NAN,
+                        None => v,
+                    }
                 } else {
                     f64::NAN
                 }
@@ -414,7 +544,8 @@ pub fn planted_instances(set: &InstanceSet, sigma: f64) -> Vec<Planted> {
         .filter_map(|((i, j), distance)| {
             let xi = set.points.row(i).to_vec();
             let xj = set.points.row(j).to_vec();
-            let (witness, witness_distance) = witness(&xi, &xj, set.norm, sigma)?;
+            let (witness, witness_distance) =
+                witness_in(&xi, &xj, set.norm, sigma, set.suite.domain)?;
             let output = evaluate_point(&stored, &witness);
             let output_model_precision = match set.precision {
                 Precision::F32 => {
@@ -600,16 +731,26 @@ fn class_text(outputs: &Outputs, c: usize) -> String {
     }
 }
 
+/// The box of half-width `half` around point `i`, rounded inward and
+/// clipped to the domain.
+fn inward_box(set: &InstanceSet, i: usize, half: f64) -> Result<Vec<(f32, f32)>, VnnlibError> {
+    let domain = domain_f32(set.suite.domain);
+    set.points
+        .row(i)
+        .iter()
+        .map(|&x| {
+            round_inward(x, half)
+                .and_then(|b| clip(b, domain))
+                .ok_or(VnnlibError::Radius(half))
+        })
+        .collect()
+}
+
 /// The text of the robust property of point `i`.
 fn robust_file(set: &InstanceSet, i: usize, half: f64) -> Result<String, VnnlibError> {
     let d = set.points.ncols();
     let class = set.labels[i] as usize;
-    let bounds: Vec<(f32, f32)> = set
-        .points
-        .row(i)
-        .iter()
-        .map(|&x| round_inward(x, half).ok_or(VnnlibError::Radius(half)))
-        .collect::<Result<_, _>>()?;
+    let bounds = inward_box(set, i, half)?;
     let mut s = format!(
         "; robmem {}: network {}, robust instance for data point {i}, {}\n\
          ; expected answer: unsat (the network was compiled to be robust here)\n",
@@ -637,6 +778,7 @@ fn robust_file(set: &InstanceSet, i: usize, half: f64) -> Result<String, VnnlibE
             );
         }
     }
+    s += &domain_comment(set.suite.domain);
     s += "; the assertion on Y is the negation of \"the label's output wins\"\n\n";
     s += &declarations(d, output_count(&set.outputs));
     s += &input_bounds(&bounds);
@@ -677,7 +819,12 @@ fn planted_file(set: &InstanceSet, p: &Planted, sigma: f64, backing: Option<&Bac
         .row(p.point)
         .iter()
         .zip(&p.witness)
-        .map(|(&x, &m)| round_outward(x, half, m))
+        .map(|(&x, &m)| {
+            let b = round_outward(x, half, m);
+            // The witness lies in the domain's float32 values, so the
+            // clipped box still holds it.
+            clip(b, domain_f32(set.suite.domain)).unwrap_or(b)
+        })
         .collect();
     let (i, j) = (p.point, p.centre);
     let mut s = format!(
@@ -700,6 +847,7 @@ fn planted_file(set: &InstanceSet, p: &Planted, sigma: f64, backing: Option<&Bac
         backed_by(set, backing),
         set.norm,
     );
+    s += &domain_comment(set.suite.domain);
     s += "; the assertion on Y is the negation of \"the label's output wins\"\n\n";
     s += &declarations(d, output_count(&set.outputs));
     s += &input_bounds(&bounds);
@@ -834,6 +982,87 @@ pub fn write_instances_with(
     fill(root, set, set.points.nrows(), set.points.ncols(), certify)
 }
 
+/// The evenly spaced radii of `count` hard-band instances strictly inside
+/// `(lower, upper)`: `lower + (upper - lower) k / (count + 1)`, k = 1 ..
+/// count.
+pub fn hard_radii(lower: f64, upper: f64, count: usize) -> Vec<f64> {
+    (1..=count)
+        .map(|k| lower + (upper - lower) * k as f64 / (count + 1) as f64)
+        .collect()
+}
+
+/// The hard-band instances of `set`: `(point, radius)` pairs, the radii
+/// [`hard_radii`] of the band `(radius, delta_p - sigma)` (empty when the
+/// data has no differently-labelled pair), the points drawn with the suite's
+/// seed (stream 1 of [`sample_indices`]; distinct while there are enough,
+/// then taken again in turn).
+/// Also returns the top of the band, `delta_p - sigma`.
+pub fn hard_instances(set: &InstanceSet, sigma: f64) -> (Vec<(usize, f64)>, f64) {
+    let count = set.suite.hard;
+    if count == 0 {
+        return (Vec::new(), 0.0);
+    }
+    let Some(&(_, delta)) = closest_pairs(set.points, set.labels, set.norm, 1).first() else {
+        return (Vec::new(), 0.0);
+    };
+    let n = set.points.nrows();
+    let points = sample_indices(set.suite.seed, 1, n, count.min(n));
+    let upper = delta - sigma;
+    let hard = hard_radii(set.radius, upper, count)
+        .into_iter()
+        .enumerate()
+        .map(|(k, r)| (points[k % points.len()], r))
+        .collect();
+    (hard, upper)
+}
+
+/// The text of the hard-band property of point `i` at radius `r`: the
+/// robust property's box at radius `r` (inscribed box for l1, l2, l(p)),
+/// rounded inward; answer unknown.
+fn hard_file(
+    set: &InstanceSet,
+    i: usize,
+    r: f64,
+    sigma: f64,
+    upper: f64,
+) -> Result<String, VnnlibError> {
+    let d = set.points.ncols();
+    let class = set.labels[i] as usize;
+    let half = robust_half_width(set.norm, r, d);
+    let bounds = inward_box(set, i, half)?;
+    let mut s = format!(
+        "; robmem {}: network {}, HARD-BAND instance for data point {i}, {}\n\
+         ; expected answer: unknown (nobody knows it in advance)\n\
+         ; radius r = {r}, between the certified radius {} (robust instances: unsat) and\n\
+         ; delta_p - sigma_c = {upper} (sigma_c = {sigma}; at or beyond it a ball reaches the\n\
+         ; certified ball of a differently-labelled point: planted instances, sat).\n",
+        env!("CARGO_PKG_VERSION"),
+        set.name,
+        class_text(&set.outputs, class),
+        set.radius,
+    );
+    match set.norm {
+        Norm::Linf => {
+            s +=
+                "; input region: the l_inf ball of radius r around the point (exactly this box),\n\
+                  ; with bounds rounded inward to float32 values\n";
+        }
+        norm => {
+            let _ = writeln!(
+                s,
+                "; input region: the box INSCRIBED in the {norm} ball of radius r (half-width\n\
+                 ; r * d^(-1/p) = {half}), bounds rounded inward to float32 values."
+            );
+        }
+    }
+    s += &domain_comment(set.suite.domain);
+    s += "; the assertion on Y is the negation of \"the label's output wins\"\n\n";
+    s += &declarations(d, output_count(&set.outputs));
+    s += &input_bounds(&bounds);
+    s += &negated_output(&set.outputs, class, true);
+    Ok(s)
+}
+
 /// Writes everything into `root` (a fresh folder).
 fn fill(
     root: &Path,
@@ -844,6 +1073,15 @@ fn fill(
 ) -> Result<Written, VnnlibError> {
     if !(set.radius.is_finite() && set.radius > 0.0) {
         return Err(VnnlibError::Radius(set.radius));
+    }
+    let suite = &set.suite;
+    if let Some(k) = suite.sample {
+        if set.planted + suite.hard > k {
+            return Err(VnnlibError::Suite(format!(
+                "a sample of {k} instances cannot hold {} planted and {} hard ones",
+                set.planted, suite.hard
+            )));
+        }
     }
     for sub in ["onnx", "vnnlib", "counterexamples"] {
         let p = root.join(sub);
@@ -858,23 +1096,51 @@ fn fill(
     let sigma = backing
         .as_ref()
         .map_or(set.radius, |b| b.radius.min(set.radius));
-    let mut instances = String::new();
-    let mut expected = String::new();
     let half = robust_half_width(set.norm, set.radius, d);
     let width = n.saturating_sub(1).to_string().len();
-    let mut robust = 0;
     let competitors =
         output_count(&set.outputs) > 1 || matches!(set.outputs, Outputs::Label { .. });
-    if competitors {
-        for i in 0..n {
-            let rel = format!("vnnlib/{}_point_{i:0width$}.vnnlib", set.name);
-            write_file(&root.join(&rel), robust_file(set, i, half)?)?;
-            let _ = writeln!(instances, "{onnx_rel},{rel},{}", set.timeout_seconds);
-            let _ = writeln!(expected, "{rel},unsat");
-            robust += 1;
-        }
-    }
     let planted = planted_instances(set, sigma);
+    let (hard, upper) = if competitors {
+        hard_instances(set, sigma)
+    } else {
+        (Vec::new(), 0.0)
+    };
+    // The robust points: all of them, or a sample that fills K (planted
+    // instances that could not be placed are replaced by robust ones).
+    let robust_points: Vec<usize> = match (competitors, suite.sample) {
+        (false, _) => Vec::new(),
+        (true, None) => (0..n).collect(),
+        (true, Some(k)) => {
+            let want = k - planted.len() - hard.len();
+            if want > n {
+                return Err(VnnlibError::Suite(format!(
+                    "a sample of {k} instances needs {want} robust ones besides {} planted and {} hard, but the data has {n} points: at most {} instances exist",
+                    planted.len(),
+                    hard.len(),
+                    n + planted.len() + hard.len()
+                )));
+            }
+            sample_indices(suite.seed, 0, n, want)
+        }
+    };
+    let count = robust_points.len() + planted.len() + hard.len();
+    let timeout = match suite.total_timeout {
+        None => set.timeout_seconds,
+        Some(total) => timeout_for_budget(total, count).ok_or_else(|| {
+            VnnlibError::Suite(format!(
+                "a total timeout of {total} s cannot give {count} instances one second each: give at least {count} s, or sample fewer instances"
+            ))
+        })?,
+    };
+    let mut instances = String::new();
+    let mut expected = String::new();
+    for &i in &robust_points {
+        let rel = format!("vnnlib/{}_point_{i:0width$}.vnnlib", set.name);
+        write_file(&root.join(&rel), robust_file(set, i, half)?)?;
+        let _ = writeln!(instances, "{onnx_rel},{rel},{timeout}");
+        let _ = writeln!(expected, "{rel},unsat");
+    }
     let kwidth = set.planted.saturating_sub(1).to_string().len();
     for (k, p) in planted.iter().enumerate() {
         let stem = format!("{}_unsafe_{k:0kwidth$}", set.name);
@@ -887,8 +1153,15 @@ fn fill(
             &root.join(format!("counterexamples/{stem}.json")),
             counterexample_json(set, p, sigma, backing.as_ref()),
         )?;
-        let _ = writeln!(instances, "{onnx_rel},{rel},{}", set.timeout_seconds);
+        let _ = writeln!(instances, "{onnx_rel},{rel},{timeout}");
         let _ = writeln!(expected, "{rel},sat");
+    }
+    let hwidth = hard.len().saturating_sub(1).to_string().len();
+    for (k, &(i, r)) in hard.iter().enumerate() {
+        let rel = format!("vnnlib/{}_hard_{k:0hwidth$}.vnnlib", set.name);
+        write_file(&root.join(&rel), hard_file(set, i, r, sigma, upper)?)?;
+        let _ = writeln!(instances, "{onnx_rel},{rel},{timeout}");
+        let _ = writeln!(expected, "{rel},unknown");
     }
     write_file(
         &root.join("reference.json"),
@@ -898,9 +1171,11 @@ fn fill(
     write_file(&root.join("expected.csv"), expected)?;
     Ok(Written {
         dir: root.to_path_buf(),
-        robust,
+        robust: robust_points.len(),
         planted: planted.len(),
         planted_missing: set.planted - planted.len(),
+        hard: hard.len(),
+        timeout_seconds: timeout,
     })
 }
 
@@ -1003,5 +1278,26 @@ mod tests {
         };
         assert_eq!(class_margin(&l, &[0.875], 1), 0.375);
         assert!(class_margin(&l, &[0.875], 0) < 0.0);
+    }
+
+    #[test]
+    fn suites_round_budgets_ratios_and_draws_as_documented() {
+        assert_eq!(timeout_for_budget(3600, 100), Some(36));
+        assert_eq!(timeout_for_budget(100, 12), Some(8));
+        assert_eq!(timeout_for_budget(9, 10), None);
+        assert_eq!(timeout_for_budget(10, 10), Some(1));
+        assert_eq!(
+            [0, 1, 2, 3, 4, 6, 10, 100].map(default_planted),
+            [0, 0, 1, 1, 1, 2, 3, 25]
+        );
+        let a = sample_indices(7, 0, 50, 10);
+        assert_eq!(a, sample_indices(7, 0, 50, 10));
+        assert_eq!(a.len(), 10);
+        assert!(a.windows(2).all(|w| w[0] < w[1]) && a[9] < 50);
+        assert_ne!(a, sample_indices(8, 0, 50, 10));
+        assert_ne!(a, sample_indices(7, 1, 50, 10));
+        assert_eq!(sample_indices(7, 0, 5, 5), vec![0, 1, 2, 3, 4]);
+        let r = hard_radii(1.0, 2.0, 3);
+        assert_eq!(r, vec![1.25, 1.5, 1.75]);
     }
 }

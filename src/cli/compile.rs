@@ -14,8 +14,8 @@ use crate::backend::onnx::{write_onnx, write_onnx_file, OnnxOptions};
 use crate::backend::report::layers_report;
 use crate::backend::staging::{self, Staging, StagingError};
 use crate::backend::vnnlib::{
-    write_instances_with, Backing, InstanceSet, Outputs, VnnlibError, Written,
-    DEFAULT_TIMEOUT_SECONDS,
+    default_planted, write_instances_with, Backing, InstanceSet, Outputs, Suite, VnnlibError,
+    Written, DEFAULT_TIMEOUT_SECONDS,
 };
 use crate::construct::plan::PlanError;
 use crate::data::Dataset;
@@ -50,7 +50,10 @@ file as written; `robmem verify FILE` re-checks it.
 
 A `vnnlib = \"DIR\"` entry writes a folder of known-answer verification
 instances (VNN-LIB properties, instances.csv, expected.csv; see `robmem
-instances --help` and specs/vnnlib.md), with `unsafe = K` planted ones.
+instances --help` and specs/vnnlib.md), with `unsafe = K` planted ones;
+`sample = K`, `seed = S`, `total_timeout = T`, `hard = N` and
+`domain = [LO, HI]` cut a benchmark suite from them (specs/vnnlib.md,
+\"Suites\").
 
 Output paths in `emit` blocks are relative to the spec file's folder, or to
 --out DIR when given. A network's outputs are all or nothing: every file and
@@ -624,6 +627,20 @@ fn write_outputs(
             // No more planted instances than differently-labelled pairs
             // (the same bound as `robmem instances --unsafe`).
             let pairs = differently_labelled_pairs(&data.class_sizes());
+            let planted = emit
+                .unsafe_instances
+                .or(emit.sample.map(default_planted))
+                .unwrap_or(0);
+            let suite = Suite {
+                sample: emit.sample,
+                seed: emit.seed,
+                total_timeout: emit.total_timeout,
+                hard: emit.hard,
+                domain: emit.domain.map(|(d, _)| d),
+            };
+            if let Some((domain, span)) = emit.domain {
+                check_domain(program, data, domain, Some(span))?;
+            }
             write_vnnlib(
                 &mut staging,
                 program,
@@ -631,9 +648,11 @@ fn write_outputs(
                 compiled,
                 data,
                 &dir,
-                emit.unsafe_instances.min(pairs),
+                planted.min(pairs),
                 DEFAULT_TIMEOUT_SECONDS,
-            )?;
+                suite,
+            )
+            .map_err(|e| place_at(program, emit.span, e))?;
         }
     }
     let written = staging.commit().map_err(staging_error)?;
@@ -782,6 +801,7 @@ pub(crate) fn write_vnnlib(
     dir: &Path,
     planted: usize,
     timeout_seconds: u32,
+    suite: Suite,
 ) -> Result<Written, SpecError> {
     let net = &program.networks[index];
     let options = onnx_options(program, net, compiled, data);
@@ -799,6 +819,7 @@ pub(crate) fn write_vnnlib(
         onnx: &onnx,
         planted,
         timeout_seconds,
+        suite,
     };
     replaceable_folder(dir).map_err(|why| {
         write_error(dir, &why).with_help(
@@ -857,6 +878,13 @@ pub(crate) fn write_vnnlib(
     }
     let written = written.map_err(|e| match e {
         VnnlibError::Io { path, source } => write_error(Path::new(&path), &source.to_string()),
+        VnnlibError::Suite(why) => SpecError::new(format!(
+            "cannot write the VNN-LIB suite of network `{}` to {}: {why}",
+            net.name,
+            dir.display()
+        ))
+        .with_help("change `sample`, `unsafe`, `hard` or `total_timeout` (or --sample, --unsafe, --hard, --total-timeout)")
+        .with_kind("emit"),
         e @ (VnnlibError::Radius(_) | VnnlibError::Certificate(_)) => SpecError::new(format!(
             "cannot write VNN-LIB instances of network `{}` to {}: {e}",
             net.name,
@@ -1001,4 +1029,72 @@ fn summary_text(s: &Summary, report: &NetworkReport, emitted: &Emitted) -> Strin
         out += &format!("  wrote       {}\n", path.display());
     }
     out
+}
+
+/// A suite error (kind `emit`, no place yet) pointed at the emit block
+/// that asked for the suite; other errors unchanged.
+fn place_at(program: &Program, span: miette::SourceSpan, e: SpecError) -> SpecError {
+    if e.kind() != Some("emit") || !e.labels_list().is_empty() {
+        return e;
+    }
+    let mut placed = program.error_at(span, "this emit block", e.message().to_string());
+    if let Some(help) = e.help_text() {
+        placed = placed.with_help(help.to_string());
+    }
+    placed.with_kind("emit")
+}
+
+/// Checks that the input domain `[lo, hi]` contains every coordinate of
+/// every data point (the robust boxes are clipped to it around the points):
+/// an error (kind `emit`, exit 1) names the first point outside, where it
+/// comes from, the coordinate and its value, at `span` (the emit block's
+/// `domain`) when there is one.
+pub(crate) fn check_domain(
+    program: &Program,
+    data: &Dataset,
+    (lo, hi): (f64, f64),
+    span: Option<miette::SourceSpan>,
+) -> Result<(), SpecError> {
+    let mut outside = data
+        .points
+        .rows()
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, row)| {
+            row.iter()
+                .enumerate()
+                .filter(|&(_, &v)| !(lo <= v && v <= hi))
+                .map(move |(c, &v)| (i, c, v))
+                .collect::<Vec<_>>()
+        });
+    let Some((i, c, v)) = outside.next() else {
+        return Ok(());
+    };
+    let more = outside.count();
+    let place = data
+        .provenance
+        .describe(i)
+        .map_or(String::new(), |p| format!(" ({p})"));
+    let others = if more > 0 {
+        format!(", and {more} more coordinates are outside it")
+    } else {
+        String::new()
+    };
+    let message = format!(
+        "data point {i}{place} has coordinate {c} = {v}, outside the domain [{lo}, {hi}]{others}"
+    );
+    let (min, max) = data
+        .points
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    let help = format!(
+        "the domain must contain every data point (the data's coordinates range over [{min}, {max}]): widen it, or fix the point"
+    );
+    let error = match span {
+        Some(span) => program.error_at(span, "does not contain every data point", message),
+        None => SpecError::new(message),
+    };
+    Err(error.with_help(help).with_kind("emit"))
 }

@@ -27,7 +27,17 @@ pub const NETWORK_KEYS: &[&str] = &[
 ];
 
 /// The keys of an `emit` block.
-pub const EMIT_KEYS: &[&str] = &["onnx", "certificate", "vnnlib", "unsafe"];
+pub const EMIT_KEYS: &[&str] = &[
+    "onnx",
+    "certificate",
+    "vnnlib",
+    "unsafe",
+    "sample",
+    "seed",
+    "total_timeout",
+    "hard",
+    "domain",
+];
 
 /// Checks a block's keys (unknown and duplicate keys are reported) and
 /// returns its entries by key.
@@ -432,46 +442,134 @@ pub(crate) fn resolve_emits(
         let onnx = path("onnx");
         let certificate = path("certificate");
         let vnnlib = path("vnnlib");
-        let unsafe_instances = match map.get("unsafe") {
-            None => Some(0),
-            Some(e) => {
-                let n = count(cx, &e.value, "`unsafe`").map(|n| n as usize);
-                if n.is_some() && !map.contains_key("vnnlib") {
-                    // Planted instances are written only into a VNN-LIB folder.
+        // The instance keys: each a count, each needs `vnnlib` in the block.
+        let mut suite_count = |key: &str, what: &str| -> Option<Option<u64>> {
+            match map.get(key) {
+                None => Some(None),
+                Some(e) => {
+                    let n = if key == "seed" {
+                        args::exact_u64(cx, &e.value, what)
+                    } else {
+                        count(cx, &e.value, what)
+                    };
+                    if n.is_some() && !map.contains_key("vnnlib") {
+                        // Instances are written only into a VNN-LIB folder.
+                        let err = cx
+                            .error(
+                                e.key.span,
+                                "without `vnnlib`",
+                                format!(
+                                    "`{key}` in the emit block of `{}` has no effect without `vnnlib`",
+                                    block.name.name
+                                ),
+                            )
+                            .with_help(format!(
+                                "add `vnnlib = \"out/NAME-vnnlib\"` to write the instances, or remove `{key}`"
+                            ));
+                        cx.report(err);
+                        None
+                    } else {
+                        n.map(Some)
+                    }
+                }
+            }
+        };
+        let unsafe_instances = suite_count("unsafe", "`unsafe`");
+        let sample = suite_count("sample", "`sample`");
+        let seed = suite_count("seed", "`seed`");
+        let total_timeout = suite_count("total_timeout", "`total_timeout`");
+        let hard = suite_count("hard", "`hard`");
+        let domain = match map.get("domain") {
+            None => Some(None),
+            Some(e) => match e.value.kind {
+                ValueKind::Interval(lo, hi) if lo < hi && map.contains_key("vnnlib") => {
+                    Some(Some(((lo, hi), e.value.span)))
+                }
+                ValueKind::Interval(lo, hi) if lo < hi => {
                     let err = cx
                         .error(
                             e.key.span,
                             "without `vnnlib`",
                             format!(
-                                "`unsafe` in the emit block of `{}` has no effect without `vnnlib`",
+                                "`domain` in the emit block of `{}` has no effect without `vnnlib`",
                                 block.name.name
                             ),
                         )
                         .with_help(
-                            "add `vnnlib = \"out/NAME-vnnlib\"` to write the instances, or remove `unsafe`",
+                            "add `vnnlib = \"out/NAME-vnnlib\"` to write the instances, or remove `domain`",
                         );
                     cx.report(err);
                     None
-                } else {
-                    n
                 }
-            }
+                ValueKind::Interval(lo, hi) => {
+                    let err = cx
+                        .error(
+                            e.value.span,
+                            "an empty interval",
+                            format!("the domain [{lo}, {hi}] is empty: its low end must be below its high end"),
+                        )
+                        .with_help("for example domain = [0, 1] (pixels)");
+                    cx.report(err);
+                    None
+                }
+                ref other => {
+                    let err = cx
+                        .error(
+                            e.value.span,
+                            format!("{} here", other.describe()),
+                            "the domain must be an interval [lo, hi]",
+                        )
+                        .with_help("for example domain = [0, 1]: every coordinate between 0 and 1");
+                    cx.report(err);
+                    None
+                }
+            },
         };
+        if let (Some(Some(0)), Some(e)) = (&sample, map.get("sample")) {
+            let err = cx
+                .error(
+                    e.value.span,
+                    "an empty sample",
+                    "`sample = 0` writes no instance",
+                )
+                .with_help("sample at least one instance, or remove `sample` to write them all");
+            cx.report(err);
+        }
         if let (
             Some(network),
             Some(onnx),
             Some(certificate),
             Some(vnnlib),
             Some(unsafe_instances),
-        ) = (network, onnx, certificate, vnnlib, unsafe_instances)
-        {
+            Some(sample),
+            Some(seed),
+            Some(total_timeout),
+            Some(hard),
+            Some(domain),
+        ) = (
+            network,
+            onnx,
+            certificate,
+            vnnlib,
+            unsafe_instances,
+            sample,
+            seed,
+            total_timeout,
+            hard,
+            domain,
+        ) {
             out.push(EmitSpec {
                 network,
                 span: block.span,
                 onnx,
                 certificate,
                 vnnlib,
-                unsafe_instances,
+                unsafe_instances: unsafe_instances.map(|n| n as usize),
+                sample: sample.map(|n| n as usize),
+                seed: seed.unwrap_or(0),
+                total_timeout,
+                hard: hard.unwrap_or(0) as usize,
+                domain,
             });
         }
     }

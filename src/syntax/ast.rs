@@ -134,6 +134,9 @@ pub enum ValueKind {
     Ident(String),
     /// `l(3)`, `csv(...)`.
     Call(Call),
+    /// `[0, 1]`: an interval, its two ends as written (the resolver
+    /// checks their order).
+    Interval(f64, f64),
     /// `0.9 of limit`: the factor and the word after `of`.
     OfLimit {
         /// The factor.
@@ -152,6 +155,7 @@ impl ValueKind {
             ValueKind::Ident(_) => "a word",
             ValueKind::Call(_) => "a call",
             ValueKind::OfLimit { .. } => "a fraction of the limit",
+            ValueKind::Interval(..) => "an interval",
         }
     }
 }

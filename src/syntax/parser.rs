@@ -489,6 +489,12 @@ impl Lower<'_> {
             Rule::string => ValueKind::Str(self.string(v)?),
             Rule::ident => ValueKind::Ident(v.as_str().to_string()),
             Rule::call => ValueKind::Call(self.call(v)?),
+            Rule::interval => {
+                let mut inner = children(v);
+                let lo = self.number(inner.next().expect("low end"))?;
+                let hi = self.number(inner.next().expect("high end"))?;
+                ValueKind::Interval(lo, hi)
+            }
             Rule::of_limit => {
                 let mut inner = children(v);
                 let factor = self.number(inner.next().expect("factor"))?;
