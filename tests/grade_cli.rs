@@ -7,21 +7,16 @@
 //! classifies correctly (WRONG), timeouts and unknowns (counted, 0), a
 //! malformed results file (2, line named) and a row naming no instance (2).
 
+mod support;
+
+use support::text;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::OnceLock;
 
 fn robmem(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_robmem"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run robmem")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    support::robmem_in(cwd, args)
 }
 
 const SPEC: &str = "dataset pts {

@@ -6,21 +6,16 @@
 //! `robmem grade` counts as unchecked; the emit keys do the same; and the
 //! errors name what exists, with their exit codes and places.
 
+mod support;
+
+use support::text;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn robmem(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_robmem"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run robmem")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    support::robmem_in(cwd, args)
 }
 
 /// Standard error with the renderer's line wrapping undone.

@@ -52,16 +52,29 @@ fn float32_certificate_agrees_with_tract_on_a_deep_network() {
     );
     let dir = tempfile::tempdir().unwrap();
     let onnx = dir.path().join("net.onnx");
-    save_onnx(&compiled.network, &OnnxOptions::default(), &onnx).unwrap();
-    let certified = certify(&compiled, &data, &onnx);
-    let cert = certified.certificate;
+    let cert = certified_in_float32(&compiled, &data, &onnx);
+    let margins = &cert.points.margin[&Semantics::Float32];
+    tract_gaps_cover_the_margins(&data, &compiled, norm, &onnx, margins, 25);
+}
+
+/// Writes `compiled` as float32 ONNX to `onnx` and returns its certificate,
+/// which must claim float32.
+fn certified_in_float32(
+    compiled: &Compiled,
+    data: &Dataset,
+    onnx: &Path,
+) -> robmem::verify::certificate::Certificate {
+    save_onnx(&compiled.network, &OnnxOptions::default(), onnx).unwrap();
+    let certified = certify(compiled, data, onnx);
     assert!(
-        cert.semantics.contains(&Semantics::Float32),
+        certified
+            .certificate
+            .semantics
+            .contains(&Semantics::Float32),
         "float32 not certified: {:?}",
         certified.not_claimed
     );
-    let margins = &cert.points.margin[&Semantics::Float32];
-    tract_gaps_cover_the_margins(&data, &compiled, norm, &onnx, margins, 25);
+    certified.certificate
 }
 
 /// Runs tract in float32 on every data point and on the probes of every
@@ -157,14 +170,7 @@ fn rounding_limited_float32_margins_hold_under_tract() {
     );
     let dir = tempfile::tempdir().unwrap();
     let onnx = dir.path().join("net.onnx");
-    save_onnx(&compiled.network, &OnnxOptions::default(), &onnx).unwrap();
-    let certified = certify(&compiled, &data, &onnx);
-    let cert = certified.certificate;
-    assert!(
-        cert.semantics.contains(&Semantics::Float32),
-        "float32 not certified: {:?}",
-        certified.not_claimed
-    );
+    let cert = certified_in_float32(&compiled, &data, &onnx);
     let margins = &cert.points.margin[&Semantics::Float32];
     let real = &cert.points.margin[&Semantics::Real];
     // The float32 margins are well below the real ones: rounding matters.

@@ -7,6 +7,10 @@
 //! one line per network. The rounding helpers are checked exactly on random
 //! values.
 
+mod support;
+
+use support::text;
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use robmem::backend::onnx::read_onnx_file;
@@ -14,19 +18,10 @@ use robmem::backend::vnnlib::{decimal, round_inward, round_outward, Outputs};
 use robmem::eval::{evaluate_f32, evaluate_point};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn robmem(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_robmem"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run robmem")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    support::robmem_in(cwd, args)
 }
 
 // ---------------------------------------------------------------- s-expressions

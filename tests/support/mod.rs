@@ -260,7 +260,12 @@ pub fn examples() -> Vec<PathBuf> {
     files
 }
 
-/// Runs the `robmem` binary with `args` in the folder `dir` (colours off).
+/// Process output as text (invalid UTF-8 replaced).
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs the robmem binary with `args` in `dir` (colours off).
 pub fn robmem_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_robmem"))
         .args(args)
