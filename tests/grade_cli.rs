@@ -117,27 +117,17 @@ fn witness(k: usize) -> Vec<f64> {
 /// `(lo, hi)` per input of a property file.
 fn bounds(vnnlib: &str) -> Vec<(f64, f64)> {
     let src = std::fs::read_to_string(instances().join(vnnlib)).unwrap();
+    let value = |rest: &str| -> f64 {
+        let number = rest.split_whitespace().nth(1).unwrap();
+        number.trim_end_matches(')').parse().unwrap()
+    };
     let mut lo = Vec::new();
     let mut hi = Vec::new();
     for l in src.lines() {
         if let Some(rest) = l.strip_prefix("(assert (>= X_") {
-            lo.push(
-                rest.split_whitespace()
-                    .nth(1)
-                    .unwrap()
-                    .trim_end_matches(')')
-                    .parse()
-                    .unwrap(),
-            );
+            lo.push(value(rest));
         } else if let Some(rest) = l.strip_prefix("(assert (<= X_") {
-            hi.push(
-                rest.split_whitespace()
-                    .nth(1)
-                    .unwrap()
-                    .trim_end_matches(')')
-                    .parse()
-                    .unwrap(),
-            );
+            hi.push(value(rest));
         }
     }
     lo.into_iter().zip(hi).collect()

@@ -748,7 +748,6 @@ fn inward_box(set: &InstanceSet, i: usize, half: f64) -> Result<Vec<(f32, f32)>,
 
 /// The text of the robust property of point `i`.
 fn robust_file(set: &InstanceSet, i: usize, half: f64) -> Result<String, VnnlibError> {
-    let d = set.points.ncols();
     let class = set.labels[i] as usize;
     let bounds = inward_box(set, i, half)?;
     let mut s = format!(
@@ -778,12 +777,19 @@ fn robust_file(set: &InstanceSet, i: usize, half: f64) -> Result<String, VnnlibE
             );
         }
     }
-    s += &domain_comment(set.suite.domain);
-    s += "; the assertion on Y is the negation of \"the label's output wins\"\n\n";
-    s += &declarations(d, output_count(&set.outputs));
-    s += &input_bounds(&bounds);
-    s += &negated_output(&set.outputs, class, true);
+    s += &robust_body(set, class, &bounds);
     Ok(s)
+}
+
+/// The part of a robust or hard property after its header comments: the
+/// domain note, the declarations, the box and the negated output.
+fn robust_body(set: &InstanceSet, class: usize, bounds: &[(f32, f32)]) -> String {
+    let mut s = domain_comment(set.suite.domain);
+    s += "; the assertion on Y is the negation of \"the label's output wins\"\n\n";
+    s += &declarations(set.points.ncols(), output_count(&set.outputs));
+    s += &input_bounds(bounds);
+    s += &negated_output(&set.outputs, class, true);
+    s
 }
 
 /// What backs a witness's label, as written in the files.
@@ -1055,11 +1061,7 @@ fn hard_file(
             );
         }
     }
-    s += &domain_comment(set.suite.domain);
-    s += "; the assertion on Y is the negation of \"the label's output wins\"\n\n";
-    s += &declarations(d, output_count(&set.outputs));
-    s += &input_bounds(&bounds);
-    s += &negated_output(&set.outputs, class, true);
+    s += &robust_body(set, class, &bounds);
     Ok(s)
 }
 

@@ -34,10 +34,7 @@ pub(crate) fn io_error(
     label: impl Into<String>,
     message: impl Into<String>,
 ) -> SpecError {
-    SpecError::new(message)
-        .with_source(name, text)
-        .with_label(span, label)
-        .with_category(Category::Io)
+    SpecError::at(name, text, span.into(), label, message).with_category(Category::Io)
 }
 
 /// An input error without a place (a file that cannot be read).
