@@ -68,5 +68,6 @@ pub mod pipeline;
 pub mod progress;
 pub mod resolve;
 pub mod spec;
+pub mod sweep;
 pub mod syntax;
 pub mod verify;

@@ -24,12 +24,18 @@
 
 use crate::cli::console::errln;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::cell::Cell;
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
 static QUIET: AtomicBool = AtomicBool::new(false);
+
+thread_local! {
+    /// True on a thread inside [`hidden`]: its phases draw nothing.
+    static HIDDEN: Cell<bool> = const { Cell::new(false) };
+}
 /// The bar of the innermost open phase (bars are cheap `Arc` handles).
 static CURRENT: Mutex<Option<ProgressBar>> = Mutex::new(None);
 
@@ -84,6 +90,9 @@ pub struct Phase {
     bar: Option<ProgressBar>,
     /// The phase that was current when this one opened.
     outer: Option<ProgressBar>,
+    /// Whether this phase is the target of [`tick`] and [`work`] (false
+    /// for a [`counter`]).
+    current: bool,
 }
 
 /// Opens a phase named `name` with `total` units of work (`None`: a spinner
@@ -93,8 +102,12 @@ pub struct Phase {
 pub fn phase(name: &str, total: Option<u64>) -> Phase {
     let mut slot = CURRENT.lock().unwrap_or_else(|e| e.into_inner());
     let outer = slot.clone();
-    if !enabled() {
-        return Phase { bar: None, outer };
+    if !enabled() || HIDDEN.get() {
+        return Phase {
+            bar: None,
+            outer,
+            current: true,
+        };
     }
     if let Some(o) = &outer {
         o.set_draw_target(ProgressDrawTarget::hidden());
@@ -111,7 +124,42 @@ pub fn phase(name: &str, total: Option<u64>) -> Phase {
     Phase {
         bar: Some(bar),
         outer,
+        current: true,
     }
+}
+
+/// A bar named `name` counting `total` items done by several threads at
+/// once (with [`Phase::inc`]), such as a sweep's combinations: unlike a
+/// [`phase`] it never becomes the target of [`tick`] and [`work`], so the
+/// work inside each item does not move it. Hidden when [`enabled`] is false.
+pub fn counter(name: &str, total: u64) -> Phase {
+    let bar = enabled().then(|| {
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
+            .with_style(bar_style());
+        bar.set_prefix(name.to_string());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    });
+    Phase {
+        bar,
+        outer: None,
+        current: false,
+    }
+}
+
+/// Runs `f` with every [`phase`] it opens on this thread hidden (not drawn,
+/// not current): for work run on several threads at once, whose progress
+/// a [`counter`] shows instead.
+pub fn hidden<T>(f: impl FnOnce() -> T) -> T {
+    /// Restores the thread's flag, also when `f` unwinds.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            HIDDEN.set(self.0);
+        }
+    }
+    let _restore = Restore(HIDDEN.replace(true));
+    f()
 }
 
 impl Phase {
@@ -149,6 +197,9 @@ impl Drop for Phase {
             return;
         };
         bar.finish_and_clear();
+        if !self.current {
+            return;
+        }
         let mut slot = CURRENT.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(o) = &self.outer {
             o.set_draw_target(ProgressDrawTarget::stderr());

@@ -1,6 +1,6 @@
 //! The resolved spec: what a `.rmem` file asks for once names are resolved,
 //! defaults filled in and values checked. Produced by [`crate::resolve`],
-//! consumed by `check`, `compile` and the back ends.
+//! consumed by `check`, `compile`, `sweep` and the back ends.
 //!
 //! Spans ([`miette::SourceSpan`]) are kept so that later phases (analysis,
 //! construction) can still point into the spec when they fail.
@@ -23,6 +23,8 @@ pub struct Program {
     pub networks: Vec<NetworkSpec>,
     /// Emit blocks in order of declaration.
     pub emits: Vec<EmitSpec>,
+    /// Sweep blocks in order of declaration (`robmem sweep`).
+    pub sweeps: Vec<SweepSpec>,
 }
 
 /// `dataset NAME = SOURCE` or `dataset NAME { points }`.
@@ -181,4 +183,55 @@ pub struct EmitSpec {
     /// where the value is written (to point at it when a data point lies
     /// outside).
     pub domain: Option<((f64, f64), SourceSpan)>,
+}
+
+/// A `sweep NETWORK { KEY = [v, ...] ... }` block: the network compiled
+/// once per combination of the listed values (specs/language.md,
+/// "Sweeps"). Every combination is resolved and checked as the network
+/// block with those keys would be.
+#[derive(Clone, Debug)]
+pub struct SweepSpec {
+    /// The swept network's name (the table's name).
+    pub name: String,
+    /// Where the sweep names its network.
+    pub span: SourceSpan,
+    /// Index into [`Program::networks`] of the swept network.
+    pub network: usize,
+    /// The swept keys in the order written, each with its values.
+    pub axes: Vec<SweepAxis>,
+    /// Every combination, the first axis varying slowest (nested loops in
+    /// the order the keys are written).
+    pub combinations: Vec<Combination>,
+}
+
+/// One swept key and its values.
+#[derive(Clone, Debug)]
+pub struct SweepAxis {
+    /// The key (`width`, `projection`, ..., or `points`).
+    pub key: String,
+    /// Its values in the order written.
+    pub values: Vec<SweptValue>,
+}
+
+/// One value of a swept key, as written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweptValue {
+    /// The spec's text of the value (`24`, `pca`, `0.5 of limit`, `l(3)`).
+    pub text: String,
+    /// The value when it is a plain number.
+    pub number: Option<f64>,
+    /// Where it is written.
+    pub span: SourceSpan,
+}
+
+/// One combination of a sweep.
+#[derive(Clone, Debug)]
+pub struct Combination {
+    /// The network block with the combination's keys, resolved.
+    pub network: NetworkSpec,
+    /// `points = N`: compile on a seeded subsample of N points (see
+    /// [`crate::sweep::subsample`]), with where N is written.
+    pub points: Option<(usize, SourceSpan)>,
+    /// Per axis, the index of this combination's value.
+    pub values: Vec<usize>,
 }

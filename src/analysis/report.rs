@@ -201,8 +201,7 @@ pub fn check_networks(program: &Program, networks: &[usize]) -> Result<CheckOutc
                 s
             }
         };
-        let report = network_report(program, index, net, data, sep);
-        let diagnostic = diagnose(program, net, data, &report);
+        let (report, diagnostic) = report_on(program, index, net, data, sep);
         diagnostics.extend(diagnostic.clone());
         network_diagnostics.push(diagnostic);
         reports.push(report);
@@ -213,6 +212,22 @@ pub fn check_networks(program: &Program, networks: &[usize]) -> Result<CheckOutc
         diagnostics,
         network_diagnostics,
     })
+}
+
+/// The report on network `net` (declared at `index` of the program) for
+/// `data`, whose separation in the network's norm is `sep`, with its
+/// diagnostic, as [`check_networks`] makes them: `net` and `data` may
+/// differ from the declared ones (a sweep's combination and subsample).
+pub fn report_on(
+    program: &Program,
+    index: usize,
+    net: &NetworkSpec,
+    data: &Dataset,
+    sep: Separation,
+) -> (NetworkReport, Option<SpecError>) {
+    let report = network_report(program, index, net, data, sep);
+    let diagnostic = diagnose(program, net, data, &report);
+    (report, diagnostic)
 }
 
 fn network_report(

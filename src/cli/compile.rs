@@ -223,20 +223,11 @@ pub(crate) fn for_each_compiled(
         let index = report.network;
         let net = &program.networks[index];
         if !report.passes() {
-            let error = match diagnostic {
-                Some(d) if !d.is_warning() => d.clone(),
-                _ => program.error_at(
-                    net.span,
-                    "this network",
-                    format!("network `{}` cannot be compiled", net.name),
-                ),
-            };
-            let kind = match report.verdict {
-                Verdict::RadiusTooLarge { .. } => "radius",
-                Verdict::Contradictory => "contradictory",
-                Verdict::Ok | Verdict::SingleLabel => "check",
-            };
-            failed(&program, index, error.with_kind(kind));
+            failed(
+                &program,
+                index,
+                check_failure(&program, net, report, diagnostic.as_ref()),
+            );
             continue;
         }
         let data = &outcome.datasets[net.data];
@@ -274,6 +265,30 @@ pub(crate) fn for_each_compiled(
     Ok(())
 }
 
+/// The error of a network whose check fails (`report` does not pass): its
+/// diagnostic, with the kind `compile --json` reports.
+pub(crate) fn check_failure(
+    program: &Program,
+    net: &NetworkSpec,
+    report: &NetworkReport,
+    diagnostic: Option<&SpecError>,
+) -> SpecError {
+    let error = match diagnostic {
+        Some(d) if !d.is_warning() => d.clone(),
+        _ => program.error_at(
+            net.span,
+            "this network",
+            format!("network `{}` cannot be compiled", net.name),
+        ),
+    };
+    let kind = match report.verdict {
+        Verdict::RadiusTooLarge { .. } => "radius",
+        Verdict::Contradictory => "contradictory",
+        Verdict::Ok | Verdict::SingleLabel => "check",
+    };
+    error.with_kind(kind)
+}
+
 /// An error of writing network `index`'s outputs that points at no part of
 /// the spec (an unwritable path), pointed at the emit block that names the
 /// path (the network's first emit block when none does).
@@ -309,23 +324,36 @@ fn at_emit_block(program: &Program, index: usize, out: Option<&Path>, e: SpecErr
 /// the error points at (the network's declaration when the error points at
 /// no part of the spec).
 fn error_json(program: &Program, index: usize, error: &SpecError) -> serde_json::Value {
+    let (kind, message, place) = error_fields(program, index, error);
+    serde_json::json!({
+        "network": program.networks[index].name,
+        "error": {
+            "kind": kind,
+            "message": message,
+            "place": place,
+        }
+    })
+}
+
+/// The `kind`, `message` and `place` of network `index`'s error in
+/// `compile --json`: `place` is the declaration's when the error points at
+/// no part of the spec.
+pub(crate) fn error_fields(
+    program: &Program,
+    index: usize,
+    error: &SpecError,
+) -> (&'static str, String, Option<String>) {
     let net = &program.networks[index];
     let place = error.place().or_else(|| {
         program
             .error_at(net.span, "this network", String::new())
             .place()
     });
-    serde_json::json!({
-        "network": net.name,
-        "error": {
-            "kind": error.kind().unwrap_or(match error.category() {
-                Category::Io => "io",
-                Category::Spec => "spec",
-            }),
-            "message": error.message(),
-            "place": place,
-        }
-    })
+    let kind = error.kind().unwrap_or(match error.category() {
+        Category::Io => "io",
+        Category::Spec => "spec",
+    });
+    (kind, error.message().to_string(), place)
 }
 
 /// The indices of the networks to compile.
@@ -351,7 +379,7 @@ fn select(program: &Program, name: Option<&str>) -> Result<Vec<usize>, SpecError
 }
 
 /// A compile error as a diagnostic pointing at the part of the spec to change.
-fn compile_error(
+pub(crate) fn compile_error(
     program: &Program,
     net: &NetworkSpec,
     report: &NetworkReport,
@@ -669,7 +697,7 @@ fn note(message: &str) {
 }
 
 /// The ONNX options of a network: its precision, output, metadata and name.
-fn onnx_options(
+pub(crate) fn onnx_options(
     program: &Program,
     net: &NetworkSpec,
     compiled: &Compiled,
@@ -686,16 +714,18 @@ fn onnx_options(
 /// An ONNX file being written: its bytes are at `bytes_at` (a temporary
 /// name) and it will be renamed to `named`, the path the certificate records.
 #[derive(Clone, Copy)]
-struct StagedModel<'a> {
-    bytes_at: &'a Path,
-    named: &'a Path,
+pub(crate) struct StagedModel<'a> {
+    /// Where the bytes are.
+    pub(crate) bytes_at: &'a Path,
+    /// The path the certificate records.
+    pub(crate) named: &'a Path,
 }
 
 /// Makes the certificate of network `index` about `model`
 /// (specs/certificate.md), to be renamed to `cert_path`, writes it to
 /// `cert_temporary`. `Ok(Err(why))` for a
 /// network certificates do not cover (nothing written).
-fn certify(
+pub(crate) fn certify(
     program: &Program,
     index: usize,
     compiled: &Compiled,

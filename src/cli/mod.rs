@@ -8,6 +8,7 @@ pub mod console;
 pub mod grade;
 pub mod instances;
 pub mod outputs;
+pub mod sweep;
 pub mod verify;
 
 use crate::diagnostics::SpecError;
@@ -46,7 +47,8 @@ Examples:
   robmem compile examples/blobs.rmem --emit layers
   robmem verify examples/out/xor.cert.json  check a certificate from the files alone
   robmem instances examples/tour.rmem      write VNN-LIB instances for verifiers
-  robmem grade DIR results.csv             grade a verifier's answers on those instances";
+  robmem grade DIR results.csv             grade a verifier's answers on those instances
+  robmem sweep examples/sweep.rmem         compile every combination of a sweep into a table";
 
 /// The command line.
 #[derive(Debug, Parser)]
@@ -85,6 +87,10 @@ pub enum Command {
     /// folder against the known answers, checking its counterexamples.
     #[command(long_about = grade::LONG_ABOUT, after_help = grade::AFTER_HELP)]
     Grade(grade::GradeArgs),
+    /// Compile every combination of the values a `sweep` block lists for a
+    /// network's keys and write a table (CSV and JSON Lines) of the results.
+    #[command(long_about = sweep::LONG_ABOUT, after_help = sweep::AFTER_HELP)]
+    Sweep(sweep::SweepArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -101,6 +107,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Verify(args) => verify::run(&args),
         Command::Instances(args) => instances::run(&args),
         Command::Grade(args) => grade::run(&args),
+        Command::Sweep(args) => sweep::run(&args),
     }
 }
 

@@ -194,7 +194,7 @@ pub(crate) fn replaceable_folder(dir: &Path) -> Result<(), String> {
 }
 
 /// The files the run reads: the spec and every data file.
-fn inputs(program: &Program) -> Vec<PathBuf> {
+pub(crate) fn inputs(program: &Program) -> Vec<PathBuf> {
     let mut files = vec![program.path.clone()];
     for dataset in &program.datasets {
         match &dataset.source {
@@ -230,7 +230,7 @@ fn line_of(program: &Program, span: SourceSpan) -> usize {
 /// resolved lexically, and with the longest existing prefix resolved through
 /// the file system (so symbolic links and `a/../b` agree with what the
 /// operating system will do).
-fn normalised(path: &Path) -> PathBuf {
+pub(crate) fn normalised(path: &Path) -> PathBuf {
     let absolute = if path.is_absolute() {
         path.to_path_buf()
     } else {

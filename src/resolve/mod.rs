@@ -14,9 +14,11 @@ mod args;
 mod datasets;
 mod load;
 mod networks;
+mod sweeps;
 
 pub use load::{data_error, load_dataset};
 pub use networks::{EMIT_KEYS, NETWORK_KEYS};
+pub use sweeps::{MAX_COMBINATIONS, SWEEP_KEYS};
 
 /// The most errors one resolution reports; the others are only counted (a
 /// 200 KB spec repeating one mistake gave 4,582 errors, each holding a copy
@@ -65,7 +67,11 @@ fn invalid_utf8(path: &Path, bytes: &[u8], e: std::str::Utf8Error) -> SpecError 
 pub fn resolve_text(path: &Path, text: &str) -> Result<Program, SpecError> {
     let name = display_name(path);
     let file = syntax::parse(&name, text)?;
-    if file.datasets.is_empty() && file.networks.is_empty() && file.emits.is_empty() {
+    if file.datasets.is_empty()
+        && file.networks.is_empty()
+        && file.emits.is_empty()
+        && file.sweeps.is_empty()
+    {
         return Err(SpecError::new("the spec declares nothing")
             .with_source(&name, text)
             .with_label(SourceSpan::new(0.into(), 0), "empty spec")
@@ -87,6 +93,7 @@ pub fn resolve_text(path: &Path, text: &str) -> Result<Program, SpecError> {
     let datasets = datasets::resolve(&mut cx, &file.datasets);
     let networks = networks::resolve_networks(&mut cx, &file.networks, &datasets);
     let emits = networks::resolve_emits(&mut cx, &file.emits, &file.networks, &networks);
+    let sweeps = sweeps::resolve(&mut cx, &file.sweeps, &file.networks, &networks, &datasets);
     if cx.unreported > 0 {
         let more = SpecError::new(format!(
             "{} more errors not shown (at most {MAX_ERRORS} are reported)",
@@ -104,6 +111,7 @@ pub fn resolve_text(path: &Path, text: &str) -> Result<Program, SpecError> {
         datasets,
         networks,
         emits,
+        sweeps,
     })
 }
 
@@ -152,6 +160,11 @@ impl Context<'_> {
         let start = span.offset().min(self.text.len());
         let end = (start + span.len()).min(self.text.len());
         self.text.get(start..end).unwrap_or("")
+    }
+
+    /// How many errors were found so far (reported or only counted).
+    fn error_count(&self) -> usize {
+        self.errors.len() + self.unreported
     }
 
     /// Records an error, or counts it once [`MAX_ERRORS`] are recorded.

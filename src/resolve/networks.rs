@@ -113,7 +113,12 @@ pub(crate) fn resolve_networks(
     out
 }
 
-fn network(cx: &mut Context<'_>, block: &Block, datasets: &[DatasetDecl]) -> Option<NetworkSpec> {
+/// Resolves one `network` block (its keys checked, defaults filled in).
+pub(crate) fn network(
+    cx: &mut Context<'_>,
+    block: &Block,
+    datasets: &[DatasetDecl],
+) -> Option<NetworkSpec> {
     let map = entries(cx, block, "network", NETWORK_KEYS);
     let get = |k: &str| map.get(k).map(|e| &e.value);
     let names: Vec<&str> = datasets.iter().map(|d| d.name.as_str()).collect();
@@ -481,11 +486,11 @@ pub(crate) fn resolve_emits(
         let hard = suite_count("hard", "`hard`");
         let domain = match map.get("domain") {
             None => Some(None),
-            Some(e) => match e.value.kind {
-                ValueKind::Interval(lo, hi) if lo < hi && map.contains_key("vnnlib") => {
+            Some(e) => match interval(&e.value) {
+                Some((lo, hi)) if lo < hi && map.contains_key("vnnlib") => {
                     Some(Some(((lo, hi), e.value.span)))
                 }
-                ValueKind::Interval(lo, hi) if lo < hi => {
+                Some((lo, hi)) if lo < hi => {
                     let err = cx
                         .error(
                             e.key.span,
@@ -501,7 +506,7 @@ pub(crate) fn resolve_emits(
                     cx.report(err);
                     None
                 }
-                ValueKind::Interval(lo, hi) => {
+                Some((lo, hi)) => {
                     let err = cx
                         .error(
                             e.value.span,
@@ -512,14 +517,18 @@ pub(crate) fn resolve_emits(
                     cx.report(err);
                     None
                 }
-                ref other => {
+                None => {
+                    let found = match &e.value.kind {
+                        ValueKind::List(items) => format!("a list of {} values", items.len()),
+                        other => other.describe().to_string(),
+                    };
                     let err = cx
                         .error(
                             e.value.span,
-                            format!("{} here", other.describe()),
+                            format!("{found} here"),
                             "the domain must be an interval [lo, hi]",
                         )
-                        .with_help("for example domain = [0, 1]: every coordinate between 0 and 1");
+                        .with_help("for example domain = [0, 1]: every coordinate between 0 and 1 (two numbers)");
                     cx.report(err);
                     None
                 }
@@ -574,4 +583,21 @@ pub(crate) fn resolve_emits(
         }
     }
     out
+}
+
+/// The two ends of an interval `[lo, hi]`: a list of exactly two numbers.
+fn interval(value: &Value) -> Option<(f64, f64)> {
+    match &value.kind {
+        ValueKind::List(items) => match items.as_slice() {
+            [Value {
+                kind: ValueKind::Number(lo),
+                ..
+            }, Value {
+                kind: ValueKind::Number(hi),
+                ..
+            }] => Some((*lo, *hi)),
+            _ => None,
+        },
+        _ => None,
+    }
 }

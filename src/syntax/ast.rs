@@ -21,6 +21,8 @@ pub struct File {
     pub networks: Vec<Block>,
     /// `emit` blocks.
     pub emits: Vec<Block>,
+    /// `sweep` blocks.
+    pub sweeps: Vec<Block>,
 }
 
 /// `dataset NAME { points }` or `dataset NAME = call(...)`.
@@ -94,7 +96,7 @@ pub struct Argument {
     pub value: Value,
 }
 
-/// A `network NAME { ... }` or `emit NAME { ... }` block.
+/// A `network NAME { ... }`, `emit NAME { ... }` or `sweep NAME { ... }` block.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Block {
     /// The name after the keyword.
@@ -134,9 +136,10 @@ pub enum ValueKind {
     Ident(String),
     /// `l(3)`, `csv(...)`.
     Call(Call),
-    /// `[0, 1]`: an interval, its two ends as written (the resolver
-    /// checks their order).
-    Interval(f64, f64),
+    /// `[v, v, ...]`: a list of values, none of them a list (a sweep's
+    /// values; `domain = [0, 1]` is a list of two numbers). May be empty:
+    /// the resolver reports that where it matters.
+    List(Vec<Value>),
     /// `0.9 of limit`: the factor and the word after `of`.
     OfLimit {
         /// The factor.
@@ -155,7 +158,7 @@ impl ValueKind {
             ValueKind::Ident(_) => "a word",
             ValueKind::Call(_) => "a call",
             ValueKind::OfLimit { .. } => "a fraction of the limit",
-            ValueKind::Interval(..) => "an interval",
+            ValueKind::List(_) => "a list",
         }
     }
 }

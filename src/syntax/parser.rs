@@ -105,7 +105,7 @@ fn children<'i>(pair: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
     pair.into_inner().filter(|p| {
         !matches!(
             p.as_rule(),
-            Rule::kw_dataset | Rule::kw_network | Rule::kw_emit | Rule::kw_of
+            Rule::kw_dataset | Rule::kw_network | Rule::kw_emit | Rule::kw_sweep | Rule::kw_of
         )
     })
 }
@@ -125,6 +125,9 @@ fn rule_name(rule: &Rule) -> String {
         Rule::dataset | Rule::kw_dataset => "`dataset`",
         Rule::network | Rule::kw_network => "`network`",
         Rule::emit | Rule::kw_emit => "`emit`",
+        Rule::sweep | Rule::kw_sweep => "`sweep`",
+        Rule::list => "a list `[v, ...]`",
+        Rule::list_item => "a list element",
         Rule::kw_of => "`of`",
         Rule::inline_block => "`{`",
         Rule::point => "a point `[x, ...] -> label`",
@@ -251,7 +254,7 @@ fn pest_error(name: &str, text: &str, e: pest::error::Error<Rule>) -> SpecError 
     let keyword_hint = if word.is_empty() || !at_item_start || is_entry {
         None
     } else {
-        crate::diagnostics::did_you_mean(&word, ["dataset", "network", "emit"])
+        crate::diagnostics::did_you_mean(&word, ["dataset", "network", "emit", "sweep"])
     };
     if let Some(k) = keyword_hint {
         return SpecError::new(message)
@@ -264,7 +267,8 @@ fn pest_error(name: &str, text: &str, e: pest::error::Error<Rule>) -> SpecError 
         .with_label(SourceSpan::new(start.into(), end - start), "here")
         .with_help(
             "a spec is a list of `dataset NAME = source`, `dataset NAME { [x, y] -> label ... }`, \
-             `network NAME { key = value ... }` and `emit NAME { key = value ... }`; \
+             `network NAME { key = value ... }`, `emit NAME { key = value ... }` and \
+             `sweep NAME { key = [value, ...] ... }`; \
              see specs/language.md",
         )
 }
@@ -304,6 +308,7 @@ impl Lower<'_> {
                 Rule::dataset => file.datasets.push(self.dataset(item)?),
                 Rule::network => file.networks.push(self.block(item)?),
                 Rule::emit => file.emits.push(self.block(item)?),
+                Rule::sweep => file.sweeps.push(self.block(item)?),
                 Rule::EOI => {}
                 other => unreachable!("unexpected {other:?} at top level"),
             }
@@ -481,6 +486,7 @@ impl Lower<'_> {
         Ok(Call { name, args, span })
     }
 
+    /// A `value` or a `list_item` (the same alternatives but a list).
     fn value(&self, pair: Pair<'_, Rule>) -> Result<Value, SpecError> {
         let span = span_of(&pair);
         let v = pair.into_inner().next().expect("value content");
@@ -489,12 +495,11 @@ impl Lower<'_> {
             Rule::string => ValueKind::Str(self.string(v)?),
             Rule::ident => ValueKind::Ident(v.as_str().to_string()),
             Rule::call => ValueKind::Call(self.call(v)?),
-            Rule::interval => {
-                let mut inner = children(v);
-                let lo = self.number(inner.next().expect("low end"))?;
-                let hi = self.number(inner.next().expect("high end"))?;
-                ValueKind::Interval(lo, hi)
-            }
+            Rule::list => ValueKind::List(
+                v.into_inner()
+                    .map(|item| self.value(item))
+                    .collect::<Result<_, _>>()?,
+            ),
             Rule::of_limit => {
                 let mut inner = children(v);
                 let factor = self.number(inner.next().expect("factor"))?;
