@@ -31,7 +31,8 @@
 //! (to load the data a certificate names): it re-reads the ONNX file with
 //! its own reader and recognises the gadgets from the weights.
 //! [`pipeline`] runs plan -> passes for one network; [`cli`] reads files,
-//! runs the pipeline and writes outputs. Errors that point into a spec go
+//! runs the pipeline and writes outputs; [`sweep`] holds the rows of a
+//! `sweep` block's table (one compiled combination of values each). Errors that point into a spec go
 //! through [`diagnostics::SpecError`] (miette, with file:line:column).
 //!
 //! # The two IRs

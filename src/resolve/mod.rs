@@ -18,7 +18,7 @@ mod sweeps;
 
 pub use load::{data_error, load_dataset};
 pub use networks::{EMIT_KEYS, NETWORK_KEYS};
-pub use sweeps::{MAX_COMBINATIONS, SWEEP_KEYS};
+pub use sweeps::{sweep_keys, MAX_COMBINATIONS, POINTS_KEY};
 
 /// The most errors one resolution reports; the others are only counted (a
 /// 200 KB spec repeating one mistake gave 4,582 errors, each holding a copy

@@ -13,20 +13,14 @@ use crate::diagnostics::suggestion_help;
 use crate::spec::{Combination, DatasetDecl, NetworkSpec, SweepAxis, SweepSpec, SweptValue};
 use crate::syntax::ast::{Block, Entry, Ident, Value, ValueKind};
 
-/// The keys of a `sweep` block: every network key and `points`.
-pub const SWEEP_KEYS: &[&str] = &[
-    "data",
-    "norm",
-    "radius",
-    "width",
-    "depth",
-    "output",
-    "projection",
-    "construction",
-    "seed",
-    "precision",
-    "points",
-];
+/// The key of a `sweep` block that is not a network key: a subsample's size.
+pub const POINTS_KEY: &str = "points";
+
+/// The keys of a `sweep` block: every network key ([`NETWORK_KEYS`]) and
+/// [`POINTS_KEY`].
+pub fn sweep_keys() -> impl Iterator<Item = &'static str> + Clone {
+    NETWORK_KEYS.iter().copied().chain([POINTS_KEY])
+}
 
 /// The most combinations one sweep may have.
 pub const MAX_COMBINATIONS: usize = 10_000;
@@ -47,7 +41,6 @@ pub(crate) fn resolve(
     networks: &[NetworkSpec],
     datasets: &[DatasetDecl],
 ) -> Vec<SweepSpec> {
-    debug_assert_eq!(SWEEP_KEYS.len(), NETWORK_KEYS.len() + 1);
     let mut out = Vec::new();
     let mut seen: Vec<&Block> = Vec::new();
     for block in blocks {
@@ -87,7 +80,7 @@ fn axes<'b>(cx: &mut Context<'_>, block: &'b Block) -> Option<Vec<WrittenAxis<'b
     let mut axes: Vec<WrittenAxis<'b>> = Vec::new();
     for entry in &block.entries {
         let key = &entry.key;
-        if !SWEEP_KEYS.contains(&key.name.as_str()) {
+        if !sweep_keys().any(|k| k == key.name) {
             let err = cx
                 .error(
                     key.span,
@@ -96,8 +89,8 @@ fn axes<'b>(cx: &mut Context<'_>, block: &'b Block) -> Option<Vec<WrittenAxis<'b
                 )
                 .with_help(format!(
                     "{} (sweep keys: {})",
-                    suggestion_help(&key.name, SWEEP_KEYS.iter().copied()),
-                    SWEEP_KEYS.join(", ")
+                    suggestion_help(&key.name, sweep_keys()),
+                    sweep_keys().collect::<Vec<_>>().join(", ")
                 ));
             cx.report(err);
             continue;
@@ -172,7 +165,7 @@ fn sweep(
     let before = cx.error_count();
     for axis in axes {
         for value in &axis.values {
-            if axis.key.name == "points" {
+            if axis.key.name == POINTS_KEY {
                 points(cx, value);
             } else {
                 // The network's own resolver, on its block with this value.
@@ -209,14 +202,14 @@ fn sweep(
         let chosen: Vec<(&Ident, &Value)> = axes
             .iter()
             .zip(&values)
-            .filter(|(a, _)| a.key.name != "points")
+            .filter(|(a, _)| a.key.name != POINTS_KEY)
             .map(|(a, &v)| (a.key, a.values[v]))
             .collect();
         let spec = network(cx, &replaced(base, &chosen), datasets)?;
         let points = axes
             .iter()
             .zip(&values)
-            .find(|(a, _)| a.key.name == "points")
+            .find(|(a, _)| a.key.name == POINTS_KEY)
             .and_then(|(a, &v)| points(cx, a.values[v]).map(|n| (n, a.values[v].span)));
         combinations.push(Combination {
             network: spec,

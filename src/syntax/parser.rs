@@ -546,6 +546,35 @@ mod tests {
     }
 
     #[test]
+    fn lists_hold_any_value_but_a_list() {
+        let f = parse(
+            "t.rmem",
+            "sweep n { width = [16, 32,]  radius = [max, 0.5 of limit]  norm = [l(3)]  x = [] }\n\
+             emit n { domain = [0, 1] }",
+        )
+        .unwrap();
+        let kinds: Vec<&ValueKind> = f.sweeps[0].entries.iter().map(|e| &e.value.kind).collect();
+        let ValueKind::List(widths) = kinds[0] else {
+            panic!("{kinds:?}")
+        };
+        assert_eq!(widths.len(), 2);
+        assert_eq!(widths[1].kind, ValueKind::Number(32.0));
+        let ValueKind::List(radii) = kinds[1] else {
+            panic!("{kinds:?}")
+        };
+        assert!(matches!(
+            radii[1].kind,
+            ValueKind::OfLimit { factor: 0.5, .. }
+        ));
+        assert!(matches!(kinds[2], ValueKind::List(v) if matches!(v[0].kind, ValueKind::Call(_))));
+        assert_eq!(kinds[3], &ValueKind::List(Vec::new()));
+        assert!(matches!(&f.emits[0].entries[0].value.kind, ValueKind::List(v) if v.len() == 2));
+        // Lists do not nest.
+        let err = parse("t.rmem", "sweep n { width = [[16]] }").unwrap_err();
+        assert!(err.message().contains("syntax error"), "{}", err.message());
+    }
+
+    #[test]
     fn keyword_prefixes_are_not_keywords() {
         // `offset` must not be read as `of fset`.
         let f = parse("t.rmem", "network n { seed = 7 offset = 1 }").unwrap();
