@@ -182,6 +182,8 @@ const SPEC_WORDS: &[&str] = &[
     "dataset",
     "network",
     "emit",
+    "sweep",
+    "points",
     "of",
     "limit",
     "=",
@@ -398,11 +400,11 @@ fn value(rng: &mut ChaCha8Rng, depth: u32) -> String {
 }
 
 /// A random spec built from the grammar: data sets (inline or calls),
-/// networks and emit blocks with known and unknown keys.
+/// networks, emit and sweep blocks with known and unknown keys.
 fn generate_spec(rng: &mut ChaCha8Rng) -> Vec<u8> {
     let mut s = String::new();
     for _ in 0..rng.gen_range(1..6) {
-        match rng.gen_range(0..3) {
+        match rng.gen_range(0..4) {
             0 => {
                 s.push_str(&format!("dataset {} ", name(rng)));
                 if rng.gen_bool(0.5) {
@@ -424,23 +426,27 @@ fn generate_spec(rng: &mut ChaCha8Rng) -> Vec<u8> {
                 }
             }
             kind => {
-                let keys = if kind == 1 {
-                    robmem::resolve::NETWORK_KEYS
-                } else {
-                    robmem::resolve::EMIT_KEYS
+                let (keyword, keys): (&str, Vec<&str>) = match kind {
+                    1 => ("network", robmem::resolve::NETWORK_KEYS.to_vec()),
+                    2 => ("emit", robmem::resolve::EMIT_KEYS.to_vec()),
+                    _ => ("sweep", robmem::resolve::sweep_keys().collect()),
                 };
-                s.push_str(&format!(
-                    "{} {} {{\n",
-                    if kind == 1 { "network" } else { "emit" },
-                    name(rng)
-                ));
+                s.push_str(&format!("{keyword} {} {{\n", name(rng)));
                 for _ in 0..rng.gen_range(0..7) {
                     let key = if rng.gen_bool(0.9) {
                         keys[rng.gen_range(0..keys.len())].to_string()
                     } else {
                         name(rng)
                     };
-                    s.push_str(&format!("  {key} = {}\n", value(rng, 0)));
+                    // Lists: a sweep's values, the emit block's `domain`.
+                    let v = if rng.gen_bool(0.3) {
+                        let items: Vec<String> =
+                            (0..rng.gen_range(0..4)).map(|_| value(rng, 1)).collect();
+                        format!("[{}]", items.join(", "))
+                    } else {
+                        value(rng, 0)
+                    };
+                    s.push_str(&format!("  {key} = {v}\n"));
                 }
                 s.push_str("}\n");
             }
