@@ -941,7 +941,8 @@ pub(crate) fn write_vnnlib(
     })
 }
 
-fn write_error(path: &Path, reason: &str) -> SpecError {
+/// An output that cannot be written, named by its full path (exit 2).
+pub(crate) fn write_error(path: &Path, reason: &str) -> SpecError {
     // The full path: a relative one depends on the folder robmem ran in.
     let full = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     SpecError::new(format!("cannot write {}: {reason}", full.display()))

@@ -10,7 +10,8 @@
 //! a staged temporary that is removed afterwards.
 
 use super::compile::{
-    certify, check_failure, compile_error, error_fields, onnx_options, staging_error, StagedModel,
+    certify, check_failure, compile_error, error_fields, onnx_options, staging_error, write_error,
+    StagedModel,
 };
 use super::console::outln;
 use super::outputs::{inputs, normalised};
@@ -219,15 +220,12 @@ fn run_sweep(
         })
         .collect();
     bar.finish();
-    let write = |path: &Path, text: String| {
-        staging::guarded(|| std::fs::write(path, text)).map_err(|e| {
-            SpecError::new(format!("cannot write {}: {e}", path.display()))
-                .with_category(Category::Io)
-                .with_help("check that the folder is writable, or choose another with --out DIR")
-        })
+    let write = |temporary: &Path, path: &Path, text: String| {
+        staging::guarded(|| std::fs::write(temporary, text))
+            .map_err(|e| write_error(path, &e.to_string()))
     };
-    write(&csv_temporary, table::csv(&rows))?;
-    write(&jsonl_temporary, table::jsonl(&rows))?;
+    write(&csv_temporary, &csv_path, table::csv(&rows))?;
+    write(&jsonl_temporary, &jsonl_path, table::jsonl(&rows))?;
     let written = staging.commit().map_err(staging_error)?;
     let failed = rows.iter().filter(|r| r.outcome.is_err()).count();
     crate::progress::note(&format!(
@@ -332,10 +330,8 @@ fn compile_row(
     let onnx_temporary = scratch.file(&onnx_path).map_err(staging_error)?;
     let cert_temporary = scratch.file(&cert_path).map_err(staging_error)?;
     let options = onnx_options(program, net, &compiled, data);
-    write_onnx_file(&compiled.network, &options, &onnx_temporary).map_err(|e| {
-        SpecError::new(format!("cannot write {}: {e}", onnx_temporary.display()))
-            .with_category(Category::Io)
-    })?;
+    write_onnx_file(&compiled.network, &options, &onnx_temporary)
+        .map_err(|e| write_error(&onnx_temporary, &e.to_string()))?;
     let model = StagedModel {
         bytes_at: &onnx_temporary,
         named: &onnx_path,
