@@ -343,3 +343,63 @@ fn sweep_help_teaches() {
         assert!(help.contains(needle), "expected {needle:?} in:\n{help}");
     }
 }
+
+#[test]
+fn norm_radius_and_construction_are_swept_like_network_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    write_spec(
+        dir.path(),
+        &format!(
+            "{BASE}sweep net {{\n    norm = [l1, linf]\n    construction = [scores, distances]\n    radius = [0.5 of limit, 0.99 of limit]\n    width = auto\n}}\n"
+        ),
+    );
+    sweep_ok(dir.path(), &[]);
+    let table = rows(&dir.path().join("out/net.jsonl"));
+    assert_eq!(table.len(), 8);
+    let mut compiled = 0;
+    for row in &table {
+        let swept = &row["swept"];
+        if let Some(error) = row.get("error") {
+            // Only scores may fail in l1 and linf (it reaches a fraction
+            // of the limit); the row says so at the swept radius.
+            assert_eq!(swept["construction"], "scores", "{row}");
+            assert_eq!(error["kind"], "radius", "{row}");
+            assert!(
+                error["place"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("spec.rmem:11:"),
+                "{row}"
+            );
+            continue;
+        }
+        compiled += 1;
+        assert_eq!(swept["width"], "auto", "a single value is a list of one");
+        assert_eq!(row["norm"], swept["norm"], "{row}");
+        assert_eq!(row["construction"], swept["construction"], "{row}");
+        let fraction = if swept["radius"] == "0.5 of limit" {
+            0.5
+        } else {
+            0.99
+        };
+        let ratio = row["ratio"].as_f64().unwrap();
+        assert!((ratio - fraction).abs() < 1e-9, "{row}");
+        assert!(row["certified_radius"].as_f64().unwrap() > 0.0, "{row}");
+    }
+    assert!(compiled >= 4, "every distances row compiles");
+}
+
+#[test]
+fn a_sweep_of_too_many_combinations_is_refused() {
+    let seeds: Vec<String> = (0..101).map(|s| s.to_string()).collect();
+    let widths: Vec<String> = (1..=100).map(|w| w.to_string()).collect();
+    let err = resolve_error(&format!(
+        "sweep net {{ seed = [{}]  width = [{}] }}\n",
+        seeds.join(", "),
+        widths.join(", ")
+    ));
+    assert!(
+        err.contains("sweep `net` has 101 x 100 combinations, more than 10000"),
+        "{err}"
+    );
+}
