@@ -8,6 +8,7 @@ pub mod console;
 pub mod grade;
 pub mod instances;
 pub mod outputs;
+pub mod report;
 pub mod verify;
 
 use crate::diagnostics::SpecError;
@@ -85,6 +86,10 @@ pub enum Command {
     /// folder against the known answers, checking its counterexamples.
     #[command(long_about = grade::LONG_ABOUT, after_help = grade::AFTER_HELP)]
     Grade(grade::GradeArgs),
+    /// Compile the networks of a spec and write one self-contained HTML
+    /// page: check facts, summaries, pictures and certificate claims.
+    #[command(long_about = report::LONG_ABOUT, after_help = report::AFTER_HELP)]
+    Report(report::ReportArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -101,6 +106,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Verify(args) => verify::run(&args),
         Command::Instances(args) => instances::run(&args),
         Command::Grade(args) => grade::run(&args),
+        Command::Report(args) => report::run(&args),
     }
 }
 
