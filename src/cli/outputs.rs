@@ -270,9 +270,12 @@ fn normalised(path: &Path) -> PathBuf {
 /// without [`crate::report::html::GENERATOR`] in its first kilobytes).
 pub(crate) fn check_report_output(program: &Program, out: &Path) -> Result<(), SpecError> {
     let refuse = |why: String, help: &str| {
-        Err(SpecError::new(format!("refusing to write the report to {}: {why}", out.display()))
-            .with_help(help.to_string())
-            .with_category(Category::Io))
+        Err(SpecError::new(format!(
+            "refusing to write the report to {}: {why}",
+            out.display()
+        ))
+        .with_help(help.to_string())
+        .with_category(Category::Io))
     };
     let key = normalised(out);
     if let Some(input) = inputs(program).iter().find(|p| normalised(p) == key) {

@@ -11,7 +11,9 @@ use super::console::errln;
 use super::outputs::check_report_output;
 use super::print_diagnostic;
 use crate::analysis::report::{show, NetworkReport};
-use crate::backend::certificate::{make_certificate, CertificateError, CertificateRequest, Certified};
+use crate::backend::certificate::{
+    make_certificate, CertificateError, CertificateRequest, Certified,
+};
 use crate::backend::onnx::write_onnx_file;
 use crate::backend::staging::{self, Staging};
 use crate::construct::reach::reach;
@@ -27,7 +29,8 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 /// The long help of `robmem report`.
-pub const LONG_ABOUT: &str = "Compile the networks of a spec and write one self-contained HTML page about them.\n\n\
+pub const LONG_ABOUT: &str =
+    "Compile the networks of a spec and write one self-contained HTML page about them.\n\n\
 For each network the page shows what `robmem check` prints, what `robmem
 compile` prints, the claims of the network's certificate (made as `compile`
 makes it, by the independent checker, on an ONNX file written to a temporary
@@ -71,7 +74,7 @@ pub fn run(args: &ReportArgs) -> i32 {
         spec: args.file.display().to_string(),
         ..Report::default()
     });
-    let summaries = RefCell::new(Vec::<Summary>::new());
+    let summaries = RefCell::new(Vec::<(String, Summary)>::new());
     let result = for_each_compiled(
         &args.file,
         args.network.as_deref(),
@@ -80,7 +83,9 @@ pub fn run(args: &ReportArgs) -> i32 {
         |program, index, compiled, data, check| {
             let section = network_section(program, index, compiled, data, check, &out)?;
             report.borrow_mut().networks.push(section);
-            summaries.borrow_mut().push(compiled.summary.clone());
+            summaries
+                .borrow_mut()
+                .push((check.dataset.clone(), compiled.summary.clone()));
             Ok(())
         },
         |program, index, error| {
@@ -123,7 +128,9 @@ fn write_page(out: &Path, page: &str) -> Result<(), SpecError> {
     staging::guarded(|| std::fs::write(&temporary, page)).map_err(|e| {
         SpecError::new(format!("cannot write {}: {e}", out.display()))
             .with_category(Category::Io)
-            .with_help("check that the folder is writable, or choose another file with --out FILE.html")
+            .with_help(
+                "check that the folder is writable, or choose another file with --out FILE.html",
+            )
     })?;
     staging.commit().map_err(staging_error)?;
     Ok(())
@@ -234,7 +241,10 @@ fn claims(c: &Certified) -> Vec<(String, String)> {
     let cert = &c.certificate;
     let names: Vec<&str> = cert.semantics.iter().map(|s| s.name()).collect();
     let mut rows = vec![
-        ("radius".to_string(), format!("{} in {}", show(cert.radius), cert.norm)),
+        (
+            "radius".to_string(),
+            format!("{} in {}", show(cert.radius), cert.norm),
+        ),
         (
             "holds in".to_string(),
             if names.is_empty() {
@@ -245,7 +255,9 @@ fn claims(c: &Certified) -> Vec<(String, String)> {
         ),
         (
             "construction".to_string(),
-            cert.construction.clone().unwrap_or_else(|| "scores".to_string()),
+            cert.construction
+                .clone()
+                .unwrap_or_else(|| "scores".to_string()),
         ),
         ("output".to_string(), cert.output.kind.clone()),
         (

@@ -137,14 +137,21 @@ pub fn line_chart(chart: &LineChart) -> Result<Figure, PlotError> {
     }
     let mut caption = chart.caption.clone();
     if let Some(theory) = &chart.theory {
-        caption = format!("{caption} Dashed: {}. {}", theory.curve.label, theory.source);
+        caption = format!(
+            "{caption} Dashed: {}. {}",
+            theory.curve.label, theory.source
+        );
     }
     Ok(finish(&chart.title, caption, svg))
 }
 
 /// Draws the curves, the theory curve and the legend on `c`.
 fn draw_series<'a, X>(
-    c: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, plotters::coord::types::RangedCoordf64>>,
+    c: &mut ChartContext<
+        'a,
+        SVGBackend<'a>,
+        Cartesian2d<X, plotters::coord::types::RangedCoordf64>,
+    >,
     chart: &LineChart,
 ) -> Result<(), PlotError>
 where
@@ -156,8 +163,14 @@ where
         let points: Vec<(f64, f64)> = curve.points.iter().copied().filter(keep).collect();
         c.draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))?
             .label(curve.label.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
-        c.draw_series(points.into_iter().map(|p| Circle::new(p, 3, colour.filled())))?;
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+            });
+        c.draw_series(
+            points
+                .into_iter()
+                .map(|p| Circle::new(p, 3, colour.filled())),
+        )?;
     }
     if let Some(theory) = &chart.theory {
         let points: Vec<(f64, f64)> = theory.curve.points.iter().copied().filter(keep).collect();

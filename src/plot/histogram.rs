@@ -18,12 +18,14 @@ pub struct Histogram {
 }
 
 /// The bins of `values`: `(lower edge, upper edge, count)`, about
-/// `sqrt(N)` of them (5 to 40), equal widths; the largest value falls in
-/// the last bin. Non-finite values are left out.
+/// `sqrt(N)` of them (5 to 40), equal widths, from 0 when no value is
+/// negative (so that the distance of the values from 0 shows); the largest
+/// value falls in the last bin. Non-finite values are left out.
 pub fn bins(values: &[f64]) -> Vec<(f64, f64, usize)> {
     let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     let k = ((finite.len() as f64).sqrt().ceil() as usize).clamp(5, 40);
     let (lo, hi) = padded_range(finite.iter().copied(), 0.0);
+    let lo = if lo >= 0.0 && hi > 0.0 { 0.0 } else { lo };
     let step = (hi - lo) / k as f64;
     let mut counts = vec![0; k];
     for v in finite {
@@ -55,6 +57,9 @@ pub fn histogram_chart(h: &Histogram) -> Result<Figure, PlotError> {
             .build_cartesian_2d(x0..x1, 0.0..top)?;
         c.configure_mesh()
             .disable_x_mesh()
+            .light_line_style(TRANSPARENT)
+            .y_labels((top as usize).clamp(2, 10))
+            .y_label_formatter(&|y| format!("{y:.0}"))
             .x_desc(&h.x_label)
             .y_desc("points")
             .draw()?;
@@ -72,12 +77,20 @@ mod tests {
 
     #[test]
     fn bins_count_every_value_once() {
-        let values: Vec<f64> = (0..100).map(|i| i as f64 / 10.0).collect();
+        let values: Vec<f64> = (0..100).map(|i| -5.0 + i as f64 / 10.0).collect();
         let b = bins(&values);
         assert_eq!(b.len(), 10);
         assert_eq!(b.iter().map(|b| b.2).sum::<usize>(), 100);
-        assert_eq!(b[0].0, 0.0);
-        assert!((b[9].1 - 9.9).abs() < 1e-12);
+        assert_eq!(b[0].0, -5.0);
+        assert!((b[9].1 - 4.9).abs() < 1e-12);
         assert!(b.iter().all(|b| b.2 == 10), "{b:?}");
+    }
+
+    #[test]
+    fn positive_values_are_binned_from_zero() {
+        let b = bins(&[0.9999, 0.99991, 0.99992, 0.99995]);
+        assert_eq!(b[0].0, 0.0);
+        assert_eq!(b.iter().map(|b| b.2).sum::<usize>(), 4);
+        assert_eq!(b.last().unwrap().2, 4);
     }
 }

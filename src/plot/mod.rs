@@ -66,12 +66,12 @@ pub(crate) const DARK: [RGBColor; 8] = [
 ];
 
 /// The colour of series or class `i`.
-pub(crate) fn dark(i: usize) -> RGBColor {
+pub fn dark(i: usize) -> RGBColor {
     DARK[i % DARK.len()]
 }
 
 /// The light tint of series or class `i` (three parts white, one part colour).
-pub(crate) fn light(i: usize) -> RGBColor {
+pub fn light(i: usize) -> RGBColor {
     let RGBColor(r, g, b) = dark(i);
     let tint = |c: u8| ((3 * 255 + c as u16) / 4) as u8;
     RGBColor(tint(r), tint(g), tint(b))
@@ -79,7 +79,10 @@ pub(crate) fn light(i: usize) -> RGBColor {
 
 /// A finished figure: `svg` with `<title>` inserted after its opening tag.
 pub(crate) fn finish(title: &str, caption: String, svg: String) -> Figure {
-    let svg = match svg.find("<svg").and_then(|s| svg[s..].find('>').map(|e| s + e + 1)) {
+    let svg = match svg
+        .find("<svg")
+        .and_then(|s| svg[s..].find('>').map(|e| s + e + 1))
+    {
         Some(end) => format!(
             "{}\n<title>{}</title>{}",
             &svg[..end],
@@ -139,7 +142,10 @@ mod tests {
     #[test]
     fn finish_adds_an_escaped_title() {
         let f = finish("a <b>", String::new(), "<svg width=\"1\">\n</svg>".into());
-        assert_eq!(f.svg, "<svg width=\"1\">\n<title>a &lt;b&gt;</title>\n</svg>");
+        assert_eq!(
+            f.svg,
+            "<svg width=\"1\">\n<title>a &lt;b&gt;</title>\n</svg>"
+        );
     }
 
     #[test]

@@ -177,7 +177,7 @@ pub fn markers_in_plane(
 }
 
 /// The colour of cells where the logits tie.
-const TIE: RGBColor = RGBColor(200, 200, 200);
+pub const TIE: RGBColor = RGBColor(200, 200, 200);
 
 /// Draws `picture` (about 600 x 600 pixels, one unit the same length on
 /// both axes).
@@ -223,8 +223,11 @@ pub fn regions_chart(picture: &RegionPicture) -> Result<Figure, PlotError> {
             if m.ball.is_empty() {
                 continue;
             }
-            let mut outline: Vec<(f64, f64)> =
-                m.ball.iter().map(|(x, y)| (m.at.0 + x, m.at.1 + y)).collect();
+            let mut outline: Vec<(f64, f64)> = m
+                .ball
+                .iter()
+                .map(|(x, y)| (m.at.0 + x, m.at.1 + y))
+                .collect();
             outline.push(outline[0]);
             c.draw_series(std::iter::once(PathElement::new(
                 outline,
@@ -240,7 +243,9 @@ pub fn regions_chart(picture: &RegionPicture) -> Result<Figure, PlotError> {
         for (i, name) in picture.class_names.iter().enumerate() {
             c.draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
                 .label(format!("label {name}"))
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], light(i).filled()));
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 14, y + 5)], light(i).filled())
+                });
         }
         c.configure_series_labels()
             .background_style(WHITE.mix(0.85))

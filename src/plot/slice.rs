@@ -65,7 +65,13 @@ impl Plane {
         let mut axis = vec![0.0; d];
         axis[k] = 1.0;
         let dot: f64 = u[k];
-        let v = unit(&axis.iter().zip(&u).map(|(e, u)| e - dot * u).collect::<Vec<_>>())?;
+        let v = unit(
+            &axis
+                .iter()
+                .zip(&u)
+                .map(|(e, u)| e - dot * u)
+                .collect::<Vec<_>>(),
+        )?;
         let plane = Plane {
             origin: x,
             u,
@@ -121,7 +127,12 @@ pub fn ball_section(norm: Norm, plane: &Plane, radius: f64, steps: usize) -> Vec
         .map(|i| {
             let t = std::f64::consts::TAU * i as f64 / steps as f64;
             let (c, s) = (t.cos(), t.sin());
-            let w: Vec<f64> = plane.u.iter().zip(&plane.v).map(|(u, v)| c * u + s * v).collect();
+            let w: Vec<f64> = plane
+                .u
+                .iter()
+                .zip(&plane.v)
+                .map(|(u, v)| c * u + s * v)
+                .collect();
             let reach = radius / norm.length(&w);
             (reach * c, reach * s)
         })
@@ -137,7 +148,14 @@ mod tests {
     fn data() -> Dataset {
         let labels = [0.0, 0.0, 1.0].map(LabelValue::Number);
         let points = array![[0.0, 0.0, 0.0], [0.0, 0.0, 5.0], [3.0, 4.0, 0.0]];
-        Dataset::from_raw(points, &labels, Provenance::Generated { description: String::new() }).unwrap()
+        Dataset::from_raw(
+            points,
+            &labels,
+            Provenance::Generated {
+                description: String::new(),
+            },
+        )
+        .unwrap()
     }
 
     #[test]
@@ -154,7 +172,10 @@ mod tests {
         assert!(off < 1e-12 && b.abs() < 1e-12);
         assert!((a - 50f64.sqrt()).abs() < 1e-12);
         let back = p.point(a, b);
-        assert!(back.iter().zip([3.0, 4.0, 0.0]).all(|(x, y)| (x - y).abs() < 1e-12));
+        assert!(back
+            .iter()
+            .zip([3.0, 4.0, 0.0])
+            .all(|(x, y)| (x - y).abs() < 1e-12));
     }
 
     #[test]

@@ -11,7 +11,9 @@ use crate::plot::curves::{
     line_chart, ratio_against_points, ratio_against_width, size_against_points,
 };
 use crate::plot::histogram::{histogram_chart, Histogram};
-use crate::plot::regions::{equal_aspect, markers_in_plane, regions_chart, Readout, RegionMap, RegionPicture};
+use crate::plot::regions::{
+    equal_aspect, markers_in_plane, regions_chart, Readout, RegionMap, RegionPicture,
+};
 use crate::plot::slice::Plane;
 use crate::plot::theory::egosi_rate_shape;
 use crate::plot::{padded_range, Curve, Figure, PlotError};
@@ -47,17 +49,21 @@ pub struct RegionRequest<'a> {
 pub fn decision_regions(r: &RegionRequest<'_>) -> Result<Result<Figure, String>, PlotError> {
     let data = r.data;
     if data.classes.len() < 2 {
-        return Ok(Err("one label: the network is a constant, no regions to draw".into()));
+        return Ok(Err(
+            "one label: the network is a constant, no regions to draw".into(),
+        ));
     }
     let readout = match r.output {
         OutputKind::Logits => Readout::Logits,
+        // A named label's value is its class index (specs/certificate.md section 2).
         OutputKind::Label => Readout::Label(
             data.classes
                 .values
                 .iter()
-                .map(|v| match v {
+                .enumerate()
+                .map(|(i, v)| match v {
                     LabelValue::Number(x) => *x,
-                    LabelValue::Name(_) => f64::NAN,
+                    LabelValue::Name(_) => i as f64,
                 })
                 .collect(),
         ),
@@ -67,7 +73,11 @@ pub fn decision_regions(r: &RegionRequest<'_>) -> Result<Result<Figure, String>,
         2 => (Plane::coordinates(), None),
         _ => match Plane::through_point(data, r.norm, r.centre) {
             Some((plane, other)) => (plane, Some(other)),
-            None => return Ok(Err("no slice: the nearest point of another label coincides".into())),
+            None => {
+                return Ok(Err(
+                    "no slice: the nearest point of another label coincides".into(),
+                ))
+            }
         },
     };
     let all_points = other.is_none();
@@ -92,11 +102,20 @@ pub fn decision_regions(r: &RegionRequest<'_>) -> Result<Result<Figure, String>,
         }
     };
     let (a, b) = equal_aspect(a, b);
-    let parameters = r.network.layers.iter().map(|l| l.weight.len() + l.bias.len()).sum::<usize>();
+    let parameters = r
+        .network
+        .layers
+        .iter()
+        .map(|l| l.weight.len() + l.bias.len())
+        .sum::<usize>();
     let side = ((GRID_WORK / parameters.max(1) as f64).sqrt() as usize).clamp(32, 160);
     let map = RegionMap::predict(r.network, &readout, plane, (a, b), (side, side));
     let size = (a.1 - a.0).max(b.1 - b.0);
-    let radius = if data.len() <= MAX_BALLS { r.radius } else { None };
+    let radius = if data.len() <= MAX_BALLS {
+        r.radius
+    } else {
+        None
+    };
     let markers = markers_in_plane(
         &map.plane,
         data.points
@@ -120,14 +139,21 @@ pub fn decision_regions(r: &RegionRequest<'_>) -> Result<Result<Figure, String>,
     let title = if all_points {
         format!("Decision regions of {}", r.name)
     } else {
-        format!("Decision regions of {} (slice through point {})", r.name, r.centre)
+        format!(
+            "Decision regions of {} (slice through point {})",
+            r.name, r.centre
+        )
     };
     let caption = format!(
         "Plane: {}. Colours: the label the compiled network predicts at the centre of each of \
          {side} x {side} cells (evaluated in f64: a picture of the function, not a proof; grey \
          where logits tie). Dots: the data points that lie in the plane{}; {balls}.",
         map.plane.description,
-        if all_points { "" } else { " (the others are off the slice)" },
+        if all_points {
+            ""
+        } else {
+            " (the others are off the slice)"
+        },
     );
     let picture = RegionPicture {
         title,
@@ -140,15 +166,11 @@ pub fn decision_regions(r: &RegionRequest<'_>) -> Result<Result<Figure, String>,
 }
 
 /// The histogram of the certificate's per-point margins (in float32 when
-/// claimed, else the first claimed arithmetic), or why there is none.
+/// claimed, else float64, else real arithmetic), or why there is none.
 pub fn margin_histogram(name: &str, c: &Certificate) -> Result<Result<Figure, String>, PlotError> {
-    let semantics = if c.semantics.contains(&Semantics::Float32) {
-        Semantics::Float32
-    } else {
-        match c.semantics.first() {
-            Some(s) => *s,
-            None => return Ok(Err("the certificate claims no arithmetic".into())),
-        }
+    let preferred = [Semantics::Float32, Semantics::Float64, Semantics::Real];
+    let Some(semantics) = preferred.into_iter().find(|s| c.semantics.contains(s)) else {
+        return Ok(Err("the certificate claims no arithmetic".into()));
     };
     let margins = c.points.margin.get(&semantics).filter(|m| !m.is_empty());
     let (values, x_label, what) = match (margins, c.points.distance.get(&semantics), c.output.tolerance) {
@@ -179,55 +201,62 @@ pub fn margin_histogram(name: &str, c: &Certificate) -> Result<Result<Figure, St
     histogram_chart(&h).map(Ok)
 }
 
-/// The pictures comparing the networks of a spec (`summaries`, two or
-/// more): certified ratio against width and against N, one curve per
-/// construction, and width and depth against N.
-pub fn overview(summaries: &[Summary]) -> Result<Vec<Figure>, PlotError> {
-    let mut constructions: Vec<&str> = summaries.iter().map(|s| s.construction.as_str()).collect();
-    constructions.dedup();
-    constructions.sort();
-    constructions.dedup();
-    let curves = |x: &dyn Fn(&Summary) -> f64| -> Vec<Curve> {
-        constructions
-            .iter()
-            .map(|&c| {
-                let mut points: Vec<(f64, f64)> = summaries
+/// The pictures comparing the networks of a spec (`networks`: each one's
+/// data set name and summary, two or more): the certified ratio against
+/// width (one curve per data set and construction, with the shape of the
+/// theory's rate when every network has the same data) and against N (one
+/// curve per construction), and width and depth against N.
+pub fn overview(networks: &[(String, Summary)]) -> Result<Vec<Figure>, PlotError> {
+    let curves = |key: &dyn Fn(&str, &Summary) -> String, x: &dyn Fn(&Summary) -> f64| {
+        let mut keys: Vec<String> = networks.iter().map(|(d, s)| key(d, s)).collect();
+        keys.sort();
+        keys.dedup();
+        keys.into_iter()
+            .map(|k| {
+                let mut points: Vec<(f64, f64)> = networks
                     .iter()
-                    .filter(|s| s.construction == c)
-                    .filter_map(|s| Some((x(s), s.ratio?)))
+                    .filter(|(d, s)| key(d, s) == k)
+                    .filter_map(|(_, s)| Some((x(s), s.ratio?)))
                     .collect();
                 points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                Curve {
-                    label: format!("construction {c}"),
-                    points,
-                }
+                Curve { label: k, points }
             })
-            .collect()
+            .collect::<Vec<Curve>>()
     };
-    let by_width = curves(&|s| s.width as f64);
-    let same_data = summaries
-        .windows(2)
-        .all(|w| w[0].points == w[1].points && w[0].dim == w[1].dim);
-    let theory = same_data.then(|| {
-        let widths: Vec<f64> = by_width.iter().flat_map(|c| c.points.iter().map(|p| p.0)).collect();
-        let (lo, hi) = padded_range(widths.iter().copied(), 0.0);
-        let top = by_width
-            .iter()
-            .flat_map(|c| c.points.iter().map(|p| p.1))
-            .fold(0.0, f64::max);
-        let grid: Vec<f64> = (0..=60).map(|i| lo + (hi - lo) * i as f64 / 60.0).collect();
-        egosi_rate_shape(summaries[0].points, summaries[0].dim, &grid, top)
+    let by_width = curves(
+        &|d, s| format!("data {d}, construction {}", s.construction),
+        &|s| s.width as f64,
+    );
+    let by_points = curves(&|_, s| format!("construction {}", s.construction), &|s| {
+        s.points as f64
     });
-    let theory = theory.filter(|t| t.curve.points.len() >= 2);
-    let sort = |mut v: Vec<(f64, f64)>| {
+    let same_data = networks.windows(2).all(|w| w[0].0 == w[1].0);
+    let theory = same_data
+        .then(|| {
+            let widths = by_width.iter().flat_map(|c| c.points.iter().map(|p| p.0));
+            let (lo, hi) = padded_range(widths, 0.0);
+            let top = by_width
+                .iter()
+                .flat_map(|c| c.points.iter().map(|p| p.1))
+                .fold(0.0, f64::max);
+            let grid: Vec<f64> = (0..=60).map(|i| lo + (hi - lo) * i as f64 / 60.0).collect();
+            let s = &networks[0].1;
+            egosi_rate_shape(s.points, s.dim, &grid, top)
+        })
+        .filter(|t| t.curve.points.len() >= 2);
+    let sorted = |f: &dyn Fn(&Summary) -> f64| {
+        let mut v: Vec<(f64, f64)> = networks
+            .iter()
+            .map(|(_, s)| (s.points as f64, f(s)))
+            .collect();
         v.sort_by(|a, b| a.0.total_cmp(&b.0));
         v
     };
-    let width = sort(summaries.iter().map(|s| (s.points as f64, s.width as f64)).collect());
-    let depth = sort(summaries.iter().map(|s| (s.points as f64, s.depth as f64)).collect());
+    let width = sorted(&|s| s.width as f64);
+    let depth = sorted(&|s| s.depth as f64);
     Ok(vec![
         line_chart(&ratio_against_width(by_width, theory))?,
-        line_chart(&ratio_against_points(curves(&|s| s.points as f64), None))?,
+        line_chart(&ratio_against_points(by_points, None))?,
         line_chart(&size_against_points(width, depth))?,
     ])
 }

@@ -64,7 +64,10 @@ pub fn render(report: &Report) -> String {
             page += &format!("<li><a href=\"#network-{name}\">network {name}</a></li>\n");
         }
         for (name, _) in &report.failures {
-            page += &format!("<li class=\"failed\">network {}: not compiled</li>\n", escape(name));
+            page += &format!(
+                "<li class=\"failed\">network {}: not compiled</li>\n",
+                escape(name)
+            );
         }
         page += "</ul>\n";
     }
@@ -102,7 +105,11 @@ fn section(n: &NetworkSection) -> String {
     } else {
         out += "<table>\n";
         for (what, value) in &n.claims {
-            out += &format!("<tr><th>{}</th><td>{}</td></tr>\n", escape(what), escape(value));
+            out += &format!(
+                "<tr><th>{}</th><td>{}</td></tr>\n",
+                escape(what),
+                escape(value)
+            );
         }
         out += "</table>\n";
     }
