@@ -334,10 +334,13 @@ fn report_replaces_only_its_own_page() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("input of the spec"));
     std::fs::remove_file(&page).unwrap();
+    let mut pages = Vec::new();
     for _ in 0..2 {
         let out = robmem_in(dir.path(), &["report", "spec.rmem"]);
         assert!(out.status.success(), "{}", text(&out.stderr));
+        pages.push(std::fs::read_to_string(&page).unwrap());
     }
+    assert!(pages[0] == pages[1], "the page is the same on every run");
     let names: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())

@@ -163,7 +163,7 @@ fn network_section(
         written: Vec::new(),
         certified: certificate.map(|c| (c.radius, c.semantics.clone())),
     };
-    section.summary = summary_text(&compiled.summary, check, &emitted);
+    section.summary = timeless(&summary_text(&compiled.summary, check, &emitted));
     if let Some(c) = &certified {
         section.claims = claims(c);
         section.certificate_json = Some(c.certificate.to_json());
@@ -225,7 +225,11 @@ fn certify(
     });
     drop(scratch);
     match made {
-        Ok(c) => Ok(Ok(c)),
+        Ok(mut c) => {
+            // The ONNX file is gone: name it as `--out DIR` would write it.
+            c.certificate.model.path = format!("{}.onnx", net.name);
+            Ok(Ok(c))
+        }
         Err(CertificateError::Unsupported(why) | CertificateError::Refused(why)) => Ok(Err(why)),
         Err(e) => Err(SpecError::new(format!(
             "the checker does not confirm the network robmem compiled for `{}`: {e}",
@@ -298,4 +302,17 @@ fn claims(c: &Certified) -> Vec<(String, String)> {
         rows.push((format!("not claimed: {semantics}"), why.clone()));
     }
     rows
+}
+
+/// `compile`'s summary without its timings, so that the page is the same
+/// on every run.
+fn timeless(summary: &str) -> String {
+    summary
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("seconds "))
+        .map(|line| match line.find(": compiled in ") {
+            Some(at) if line.ends_with(" s") => &line[..at],
+            _ => line,
+        })
+        .fold(String::new(), |out, line| out + line + "\n")
 }
