@@ -4,7 +4,10 @@
 //! its source and status in the caption.
 
 use super::{dark, finish, padded_range, Curve, Figure, PlotError, FONT};
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::coord::Shift;
 use plotters::prelude::*;
+use std::ops::Range;
 
 /// A curve from theory, drawn dashed in black.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,6 +38,10 @@ pub struct LineChart {
     pub caption: String,
 }
 
+/// What a point of a ratio chart is.
+const RATIO_CAPTION: &str = "Each point is a compiled network; its ratio is the radius its \
+                             certificate states divided by the limit delta_p / 2.";
+
 /// The certified ratio (certified radius / limit) against the network's
 /// width, one curve per projection or construction.
 pub fn ratio_against_width(curves: Vec<Curve>, theory: Option<TheoryCurve>) -> LineChart {
@@ -45,9 +52,7 @@ pub fn ratio_against_width(curves: Vec<Curve>, theory: Option<TheoryCurve>) -> L
         curves,
         theory,
         log_x: false,
-        caption: "Each point is a compiled network; its ratio is the radius its certificate \
-                  states divided by the limit delta_p / 2."
-            .into(),
+        caption: RATIO_CAPTION.into(),
     }
 }
 
@@ -62,9 +67,7 @@ pub fn ratio_against_points(curves: Vec<Curve>, theory: Option<TheoryCurve>) -> 
         curves,
         theory,
         log_x: true,
-        caption: "Each point is a compiled network; its ratio is the radius its certificate \
-                  states divided by the limit delta_p / 2."
-            .into(),
+        caption: RATIO_CAPTION.into(),
     }
 }
 
@@ -108,30 +111,10 @@ pub fn line_chart(chart: &LineChart) -> Result<Figure, PlotError> {
         root.fill(&WHITE)?;
         if chart.log_x {
             let (x0, x1) = padded_range(all().map(|p| p.0.ln()), 0.05);
-            let mut c = ChartBuilder::on(&root)
-                .caption(&chart.title, (FONT, 20))
-                .margin(12)
-                .x_label_area_size(40)
-                .y_label_area_size(56)
-                .build_cartesian_2d((x0.exp()..x1.exp()).log_scale(), y0..y1)?;
-            c.configure_mesh()
-                .x_desc(&chart.x_label)
-                .y_desc(&chart.y_label)
-                .draw()?;
-            draw_series(&mut c, chart)?;
+            plot_on(&root, chart, (x0.exp()..x1.exp()).log_scale(), y0..y1)?;
         } else {
             let (x0, x1) = padded_range(all().map(|p| p.0), 0.05);
-            let mut c = ChartBuilder::on(&root)
-                .caption(&chart.title, (FONT, 20))
-                .margin(12)
-                .x_label_area_size(40)
-                .y_label_area_size(56)
-                .build_cartesian_2d(x0..x1, y0..y1)?;
-            c.configure_mesh()
-                .x_desc(&chart.x_label)
-                .y_desc(&chart.y_label)
-                .draw()?;
-            draw_series(&mut c, chart)?;
+            plot_on(&root, chart, x0..x1, y0..y1)?;
         }
         root.present()?;
     }
@@ -143,6 +126,46 @@ pub fn line_chart(chart: &LineChart) -> Result<Figure, PlotError> {
         );
     }
     Ok(finish(&chart.title, caption, svg))
+}
+
+/// Draws the axes of `chart` on `root` with the x axis `x` and its series.
+fn plot_on<X>(
+    root: &DrawingArea<SVGBackend<'_>, Shift>,
+    chart: &LineChart,
+    x: X,
+    y: Range<f64>,
+) -> Result<(), PlotError>
+where
+    X: AsRangedCoord<Value = f64>,
+    X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let mut c = ChartBuilder::on(root)
+        .caption(&chart.title, (FONT, 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(56)
+        .build_cartesian_2d(x, y)?;
+    c.configure_mesh()
+        .light_line_style(BLACK.mix(0.04))
+        .x_label_formatter(&|x| tick(*x))
+        .y_label_formatter(&|y| tick(*y))
+        .x_desc(&chart.x_label)
+        .y_desc(&chart.y_label)
+        .draw()?;
+    draw_series(&mut c, chart)
+}
+
+/// A tick label: integers without decimals, other values with at most four
+/// significant digits.
+fn tick(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{x:.0}")
+    } else {
+        let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 12) as usize;
+        let text = format!("{x:.digits$}");
+        let text = text.trim_end_matches('0');
+        text.trim_end_matches('.').to_string()
+    }
 }
 
 /// Draws the curves, the theory curve and the legend on `c`.
@@ -185,4 +208,18 @@ where
         .position(SeriesLabelPosition::LowerRight)
         .draw()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tick;
+
+    #[test]
+    fn tick_labels() {
+        assert_eq!(tick(100.0), "100");
+        assert_eq!(tick(0.5), "0.5");
+        assert_eq!(tick(0.123456), "0.1235");
+        assert_eq!(tick(12.5), "12.5");
+        assert_eq!(tick(-0.25), "-0.25");
+    }
 }
