@@ -31,7 +31,9 @@
 //! (to load the data a certificate names): it re-reads the ONNX file with
 //! its own reader and recognises the gadgets from the weights.
 //! [`pipeline`] runs plan -> passes for one network; [`cli`] reads files,
-//! runs the pipeline and writes outputs. Errors that point into a spec go
+//! runs the pipeline and writes outputs. [`plot`] draws pictures (SVG) from
+//! plain figures and [`report`] puts them, with the check facts, summaries
+//! and certificate claims, on `robmem report`'s HTML page. Errors that point into a spec go
 //! through [`diagnostics::SpecError`] (miette, with file:line:column).
 //!
 //! # The two IRs
