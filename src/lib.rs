@@ -32,7 +32,10 @@
 //! its own reader and recognises the gadgets from the weights.
 //! [`pipeline`] runs plan -> passes for one network; [`cli`] reads files,
 //! runs the pipeline and writes outputs; [`sweep`] holds the rows of a
-//! `sweep` block's table (one compiled combination of values each). Errors that point into a spec go
+//! `sweep` block's table (one compiled combination of values each).
+//! [`plot`] draws pictures (SVG) from plain figures and [`report`] puts
+//! them, with the check facts, summaries and certificate claims, on
+//! `robmem report`'s HTML page. Errors that point into a spec go
 //! through [`diagnostics::SpecError`] (miette, with file:line:column).
 //!
 //! # The two IRs
@@ -66,7 +69,9 @@ pub mod lower;
 pub mod norm;
 pub mod passes;
 pub mod pipeline;
+pub mod plot;
 pub mod progress;
+pub mod report;
 pub mod resolve;
 pub mod spec;
 pub mod sweep;

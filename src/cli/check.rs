@@ -112,7 +112,7 @@ pub fn run(args: &CheckArgs) -> i32 {
 
 /// The `reach` lines: per construction, the fraction of the limit it
 /// certifies in float32 and float64.
-fn reach_text(reaches: &[Reach]) -> String {
+pub(crate) fn reach_text(reaches: &[Reach]) -> String {
     let fraction = |x: Option<f64>| x.map_or("none".to_string(), |x| format!("{x:.6}"));
     let mut out = String::new();
     for (i, r) in reaches.iter().enumerate() {

@@ -542,11 +542,11 @@ fn compile_error_kind(e: &CompileError) -> &'static str {
 }
 
 /// What [`write_outputs`] wrote for one network.
-struct Emitted {
+pub(crate) struct Emitted {
     /// The files and folders, in the order they were staged.
-    written: Vec<PathBuf>,
+    pub(crate) written: Vec<PathBuf>,
     /// The certificate's radius and claimed arithmetics, when one was written.
-    certified: Option<(f64, Vec<Semantics>)>,
+    pub(crate) certified: Option<(f64, Vec<Semantics>)>,
 }
 
 /// Writes the files the network's `emit` blocks name and returns their
@@ -1003,7 +1003,7 @@ fn summary_json(summary: &Summary, emitted: &Emitted) -> serde_json::Value {
     value
 }
 
-fn summary_text(s: &Summary, report: &NetworkReport, emitted: &Emitted) -> String {
+pub(crate) fn summary_text(s: &Summary, report: &NetworkReport, emitted: &Emitted) -> String {
     let opt = |x: Option<f64>| x.map_or("infinite".to_string(), show);
     let total: f64 = s.seconds.iter().map(|p| p.seconds).sum();
     let phases: Vec<String> = s

@@ -9,6 +9,7 @@ pub mod grade;
 pub mod instances;
 pub mod outputs;
 pub mod sweep;
+pub mod report;
 pub mod verify;
 
 use crate::diagnostics::SpecError;
@@ -91,6 +92,10 @@ pub enum Command {
     /// network's keys and write a table (CSV and JSON Lines) of the results.
     #[command(long_about = sweep::LONG_ABOUT, after_help = sweep::AFTER_HELP)]
     Sweep(sweep::SweepArgs),
+    /// Compile the networks of a spec and write one self-contained HTML
+    /// page: check facts, summaries, pictures and certificate claims.
+    #[command(long_about = report::LONG_ABOUT, after_help = report::AFTER_HELP)]
+    Report(report::ReportArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -108,6 +113,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Instances(args) => instances::run(&args),
         Command::Grade(args) => grade::run(&args),
         Command::Sweep(args) => sweep::run(&args),
+        Command::Report(args) => report::run(&args),
     }
 }
 

@@ -264,3 +264,39 @@ pub(crate) fn normalised(path: &Path) -> PathBuf {
     }
     resolved
 }
+
+/// Refuses (exit 2) a report page at `out` that is an input of the run,
+/// a folder, or an existing file robmem did not write as a report (one
+/// without [`crate::report::html::GENERATOR`] in its first kilobytes).
+pub(crate) fn check_report_output(program: &Program, out: &Path) -> Result<(), SpecError> {
+    let refuse = |why: String, help: &str| {
+        Err(SpecError::new(format!(
+            "refusing to write the report to {}: {why}",
+            out.display()
+        ))
+        .with_help(help.to_string())
+        .with_category(Category::Io))
+    };
+    let key = normalised(out);
+    if let Some(input) = inputs(program).iter().find(|p| normalised(p) == key) {
+        return refuse(
+            format!("it is an input of the spec ({})", input.display()),
+            "choose another file with --out FILE.html",
+        );
+    }
+    if out.is_dir() {
+        return refuse("it is a folder".into(), "name a file with --out FILE.html");
+    }
+    if out.exists() {
+        let head = std::fs::read(out)
+            .map(|b| String::from_utf8_lossy(&b[..b.len().min(4096)]).into_owned())
+            .unwrap_or_default();
+        if !head.contains(crate::report::html::GENERATOR) {
+            return refuse(
+                "a file is there that robmem did not write as a report".into(),
+                "move that file away, or choose another file with --out FILE.html",
+            );
+        }
+    }
+    Ok(())
+}

@@ -22,6 +22,9 @@
 #      (INTEROP_SAMPLE=0: all), and compares with expected.csv: a wrong
 #      answer fails, a timeout is counted and reported; Marabou's answers are
 #      also graded by `robmem grade`, which must agree.
+# Before the checks, tests/interop/report_browser.sh opens `robmem report`
+# pages in headless Chromium (installed with apt-get when absent) and checks
+# that every picture renders.
 # If the registry cannot be reached, the suite says so and exits non-zero.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -81,6 +84,9 @@ for f in examples/*.rmem; do
         "$ROBMEM" instances "$spec" --out "$WORK/instances" --unsafe 2 --timeout "$TIMEOUT"
     fi
 done
+
+echo "== interop: robmem report in headless Chromium"
+tests/interop/report_browser.sh "$ROBMEM" "$WORK/report"
 
 echo "== interop: checks"
 "$VENV/bin/python" tests/interop/check.py "$WORK/instances" \
