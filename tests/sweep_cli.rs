@@ -1,8 +1,9 @@
 //! `robmem sweep` end to end: the tables it writes (CSV and JSON Lines),
 //! each row equal to a single `robmem compile --json` of the network block
 //! with the row's keys, the seeded `points` subsample, determinism, failed
-//! combinations as rows, errors that name their place, and refusal to
-//! replace a file robmem did not write.
+//! combinations as rows, errors that name their place, refusal to
+//! replace a file robmem did not write, and the pictures drawn from the
+//! table.
 
 mod support;
 
@@ -66,7 +67,11 @@ fn sweep_rows_equal_single_compiles_of_the_same_blocks() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     files.sort();
-    assert_eq!(files, ["net.csv", "net.jsonl"], "no temporary is left");
+    assert_eq!(
+        files,
+        ["net.csv", "net.jsonl", "net.ratio-width.svg"],
+        "no temporary is left"
+    );
     let table = rows(&out.join("net.jsonl"));
     let printed: Vec<Value> = stdout
         .lines()
@@ -402,4 +407,96 @@ fn a_sweep_of_too_many_combinations_is_refused() {
         err.contains("sweep `net` has 101 x 100 combinations, more than 10000"),
         "{err}"
     );
+}
+
+/// The centres `(cx, cy)` of the series markers (radius-3 circles) of an
+/// SVG chart, in document order.
+fn markers(svg: &str) -> Vec<(f64, f64)> {
+    let doc = roxmltree::Document::parse(svg).expect("well-formed SVG");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("circle") && n.attribute("r") == Some("3"))
+        .map(|n| {
+            let at = |a: &str| n.attribute(a).unwrap().parse::<f64>().unwrap();
+            (at("cx"), at("cy"))
+        })
+        .collect()
+}
+
+#[test]
+fn pictures_draw_the_tables_values_and_are_never_a_users_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write_spec(
+        dir.path(),
+        &format!(
+            "{BASE}sweep net {{ width = [16, 24, 32]  projection = [pca, random]  points = [60, 120] }}\n"
+        ),
+    );
+    sweep_ok(dir.path(), &[]);
+    let out = dir.path().join("out");
+    let table = rows(&out.join("net.jsonl"));
+    assert_eq!(table.len(), 12);
+    let svg = |kind: &str| std::fs::read_to_string(out.join(format!("net.{kind}.svg"))).unwrap();
+    for (kind, title) in [
+        ("ratio-width", "Certified ratio against width"),
+        ("ratio-points", "Certified ratio against N"),
+        ("size-points", "Width and depth against N"),
+    ] {
+        let text = svg(kind);
+        assert!(
+            text.starts_with("<!-- robmem sweep picture -->\n"),
+            "{kind}"
+        );
+        let doc = roxmltree::Document::parse(&text).unwrap();
+        let titles: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("title"))
+            .filter_map(|n| n.text())
+            .collect();
+        assert_eq!(titles, [title], "{kind}");
+    }
+    // Ratio against width: one curve per projection and N, each point a row.
+    let ratio_width = svg("ratio-width");
+    for label in [
+        "projection = pca, points = 60",
+        "projection = random, points = 120",
+    ] {
+        assert!(ratio_width.contains(label), "legend {label}");
+    }
+    let compiled: Vec<&Value> = table.iter().filter(|r| r.get("error").is_none()).collect();
+    let drawn = markers(&ratio_width);
+    assert_eq!(drawn.len(), compiled.len(), "one marker per compiled row");
+    // The markers are the rows: y falls linearly as the certified ratio
+    // rises, x rises linearly with the width (plotters rounds to pixels).
+    let ratio = |r: &Value| r["certified_radius"].as_f64().unwrap() / r["limit"].as_f64().unwrap();
+    let width = |r: &Value| r["width"].as_f64().unwrap();
+    let linear = |pixels: Vec<f64>, values: Vec<f64>, falling: bool| {
+        let (mut pixels, mut values) = (pixels, values);
+        pixels.sort_by(f64::total_cmp);
+        values.sort_by(f64::total_cmp);
+        if falling {
+            values.reverse();
+        }
+        let (p0, p1) = (pixels[0], pixels[pixels.len() - 1]);
+        let (v0, v1) = (values[0], values[values.len() - 1]);
+        assert!(p0 < p1 && v0 != v1, "the markers spread out");
+        for (p, v) in pixels.iter().zip(&values) {
+            let expected = p0 + (v - v0) / (v1 - v0) * (p1 - p0);
+            assert!((p - expected).abs() < 1.5, "marker at {p}, value {v}");
+        }
+    };
+    linear(
+        drawn.iter().map(|p| p.1).collect(),
+        compiled.iter().map(|r| ratio(r)).collect(),
+        true,
+    );
+    linear(
+        drawn.iter().map(|p| p.0).collect(),
+        compiled.iter().map(|r| width(r)).collect(),
+        false,
+    );
+    // A user's file where a picture goes is refused and left alone.
+    std::fs::write(out.join("net.size-points.svg"), "<svg>mine</svg>\n").unwrap();
+    let refused = robmem_in(dir.path(), &["sweep", "spec.rmem"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert_eq!(svg("size-points"), "<svg>mine</svg>\n");
 }

@@ -8,8 +8,8 @@ pub mod console;
 pub mod grade;
 pub mod instances;
 pub mod outputs;
-pub mod sweep;
 pub mod report;
+pub mod sweep;
 pub mod verify;
 
 use crate::diagnostics::SpecError;

@@ -25,6 +25,7 @@ use crate::diagnostics::{did_you_mean, display_name, Category, SpecError};
 use crate::pipeline::{compile_with, CompileOptions, Phase, ONNX_MAX_BYTES};
 use crate::resolve::load_program;
 use crate::spec::{Combination, Program, SweepSpec};
+use crate::sweep::pictures;
 use crate::sweep::subsample::subsample;
 use crate::sweep::table::{self, made_by_robmem};
 use crate::sweep::{Failure, Outcome, Row};
@@ -165,11 +166,23 @@ fn table_paths(sweep: &SweepSpec, dir: &Path) -> [PathBuf; 2] {
     ]
 }
 
+/// The pictures of `sweep` (`NETWORK.KIND.svg` in `dir`) and their kinds.
+fn picture_paths(sweep: &SweepSpec, dir: &Path) -> Vec<(pictures::Kind, PathBuf)> {
+    pictures::kinds(sweep)
+        .into_iter()
+        .map(|kind| {
+            let name = format!("{}.{}.svg", sweep.name, kind.suffix());
+            (kind, dir.join(name))
+        })
+        .collect()
+}
+
 /// Refuses (exit 2, at the sweep) a table path that is an input of the
 /// run, or where something robmem did not write is.
 fn check_table(program: &Program, sweep: &SweepSpec, dir: &Path) -> Result<(), SpecError> {
     let inputs: Vec<PathBuf> = inputs(program).iter().map(|p| normalised(p)).collect();
-    for path in table_paths(sweep, dir) {
+    let pictures = picture_paths(sweep, dir).into_iter().map(|(_, p)| p);
+    for path in table_paths(sweep, dir).into_iter().chain(pictures) {
         let problem = if inputs.contains(&normalised(&path)) {
             Some("it is an input of the run (the spec or a data file)")
         } else if !made_by_robmem(&path) {
@@ -205,6 +218,11 @@ fn run_sweep(
     // temporary ONNX files in it.
     let csv_temporary = staging.file(&csv_path).map_err(staging_error)?;
     let jsonl_temporary = staging.file(&jsonl_path).map_err(staging_error)?;
+    let mut picture_temporaries = Vec::new();
+    for (kind, path) in picture_paths(sweep, dir) {
+        let temporary = staging.file(&path).map_err(staging_error)?;
+        picture_temporaries.push((kind, path, temporary));
+    }
     let total = sweep.combinations.len();
     let bar = crate::progress::counter(&format!("sweep {}", sweep.name), total as u64);
     let rows: Vec<Row> = sweep
@@ -226,6 +244,10 @@ fn run_sweep(
     };
     write(&csv_temporary, &csv_path, table::csv(&rows))?;
     write(&jsonl_temporary, &jsonl_path, table::jsonl(&rows))?;
+    for (kind, path, temporary) in picture_temporaries {
+        let figure = pictures::draw(kind, &rows).map_err(|e| write_error(&path, &e.to_string()))?;
+        write(&temporary, &path, figure.svg)?;
+    }
     let written = staging.commit().map_err(staging_error)?;
     let failed = rows.iter().filter(|r| r.outcome.is_err()).count();
     crate::progress::note(&format!(
@@ -235,7 +257,7 @@ fn run_sweep(
             .iter()
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
-            .join(" and ")
+            .join(", ")
     ));
     Ok(rows)
 }

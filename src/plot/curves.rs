@@ -145,8 +145,13 @@ where
         .x_label_area_size(40)
         .y_label_area_size(56)
         .build_cartesian_2d(x, y)?;
-    c.configure_mesh()
-        .light_line_style(BLACK.mix(0.04))
+    let mut mesh = c.configure_mesh();
+    if chart.log_x {
+        // plotters' log axis draws a light line per minor step, which piles
+        // up into a grey band near each power of ten: bold lines only.
+        mesh.x_max_light_lines(0);
+    }
+    mesh.light_line_style(BLACK.mix(0.04))
         .x_label_formatter(&|x| tick(*x))
         .y_label_formatter(&|y| tick(*y))
         .x_desc(&chart.x_label)

@@ -34,6 +34,20 @@ pub fn egosi_rate_shape(points: usize, dim: usize, widths: &[f64], top: f64) -> 
     }
 }
 
+/// [`egosi_rate_shape`] over the range of widths the measured `curves`
+/// span (x = width, y = certified ratio), scaled to their largest ratio;
+/// `None` when fewer than two of its widths are above 6.
+pub fn rate_shape_beside(curves: &[Curve], points: usize, dim: usize) -> Option<TheoryCurve> {
+    let widths = curves.iter().flat_map(|c| c.points.iter().map(|p| p.0));
+    let (lo, hi) = super::padded_range(widths, 0.0);
+    let top = curves
+        .iter()
+        .flat_map(|c| c.points.iter().map(|p| p.1))
+        .fold(0.0, f64::max);
+    let grid: Vec<f64> = (0..=60).map(|i| lo + (hi - lo) * i as f64 / 60.0).collect();
+    Some(egosi_rate_shape(points, dim, &grid, top)).filter(|t| t.curve.points.len() >= 2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use crate::plot::regions::{
     equal_aspect, markers_in_plane, regions_chart, Readout, RegionMap, RegionPicture,
 };
 use crate::plot::slice::Plane;
-use crate::plot::theory::egosi_rate_shape;
+use crate::plot::theory::rate_shape_beside;
 use crate::plot::{padded_range, Curve, Figure, PlotError};
 use crate::spec::OutputKind;
 use crate::verify::certificate::{Certificate, Semantics};
@@ -230,20 +230,12 @@ pub fn overview(networks: &[(String, Summary)]) -> Result<Vec<Figure>, PlotError
     let by_points = curves(&|_, s| format!("construction {}", s.construction), &|s| {
         s.points as f64
     });
-    let same_data = networks.windows(2).all(|w| w[0].0 == w[1].0);
+    // The rate is stated for l2, at one N and d.
+    let same_data = networks.windows(2).all(|w| w[0].0 == w[1].0)
+        && networks.iter().all(|(_, s)| s.norm == "l2");
     let theory = same_data
-        .then(|| {
-            let widths = by_width.iter().flat_map(|c| c.points.iter().map(|p| p.0));
-            let (lo, hi) = padded_range(widths, 0.0);
-            let top = by_width
-                .iter()
-                .flat_map(|c| c.points.iter().map(|p| p.1))
-                .fold(0.0, f64::max);
-            let grid: Vec<f64> = (0..=60).map(|i| lo + (hi - lo) * i as f64 / 60.0).collect();
-            let s = &networks[0].1;
-            egosi_rate_shape(s.points, s.dim, &grid, top)
-        })
-        .filter(|t| t.curve.points.len() >= 2);
+        .then(|| rate_shape_beside(&by_width, networks[0].1.points, networks[0].1.dim))
+        .flatten();
     let sorted = |f: &dyn Fn(&Summary) -> f64| {
         let mut v: Vec<(f64, f64)> = networks
             .iter()

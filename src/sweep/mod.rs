@@ -7,6 +7,7 @@
 //! each combination exactly as `robmem compile` compiles a network block;
 //! [`subsample`] draws a `points = N` combination's points.
 
+pub mod pictures;
 pub mod subsample;
 pub mod table;
 

@@ -140,7 +140,7 @@ pub fn text_line(row: &Row) -> String {
 }
 
 /// True when `path` is missing, or a file whose first line robmem's tables
-/// begin with (so robmem made it and may replace it); false for anything
+/// (or its sweep pictures, [`super::pictures::MARKER`]) begin with (so robmem made it and may replace it); false for anything
 /// else (an empty file, a folder, a user's file).
 pub fn made_by_robmem(path: &Path) -> bool {
     let Ok(file) = std::fs::File::open(path) else {
@@ -150,5 +150,7 @@ pub fn made_by_robmem(path: &Path) -> bool {
     if std::io::BufReader::new(file).read_line(&mut first).is_err() {
         return false;
     }
-    first.starts_with("sweep,row,") || first.starts_with("{\"sweep\":")
+    first.starts_with("sweep,row,")
+        || first.starts_with("{\"sweep\":")
+        || first.trim_end() == super::pictures::MARKER
 }
