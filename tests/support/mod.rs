@@ -15,7 +15,8 @@ use robmem::ir::stages::Construction;
 use robmem::norm::Norm;
 use robmem::pipeline::Compiled;
 use robmem::spec::{
-    Budget, ConstructionChoice, NetworkSpec, OutputKind, Precision, ProjectionChoice, RadiusSpec,
+    Budget, CondenseChoice, ConstructionChoice, NetworkSpec, OutputKind, Precision,
+    ProjectionChoice, RadiusSpec,
 };
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -63,6 +64,7 @@ pub fn spec(
         projection,
         construction: ConstructionChoice::Scores,
         construction_span: (0, 0).into(),
+        condense: CondenseChoice::Auto,
         seed: 3,
         precision: Precision::F32,
     }
