@@ -186,8 +186,9 @@ fn condensed_and_full_networks_certify_the_same_radius_and_verify() {
         assert_eq!(prototype[p], p, "point {i}'s prototype {p}");
     }
     // The duplicates (the last six points) are covered, not scored.
-    for i in points.nrows() - 6..points.nrows() {
-        assert_ne!(prototype[i], i, "duplicate {i} has a score of its own");
+    let first = points.nrows() - 6;
+    for (i, &p) in prototype.iter().enumerate().skip(first) {
+        assert_ne!(p, i, "duplicate {i} has a score of its own");
     }
 }
 

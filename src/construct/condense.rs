@@ -38,7 +38,7 @@ use rayon::prelude::*;
 
 /// Most points `condense = auto` condenses (the cover's work grows as
 /// N^2 m); above, every point keeps its score.
-pub const MAX_POINTS: usize = 10_000;
+pub const MAX_POINTS: usize = 5_000;
 
 /// For each point, the point whose score covers it (itself for a
 /// prototype): per label, a greedy cover of the label's points by the

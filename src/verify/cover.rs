@@ -61,7 +61,8 @@ pub fn lines(
         // Kept unless surely above (a NaN from 0 * inf keeps the line).
         .filter(|&(v, n)| {
             let low = v - rho_max * n;
-            !(low - 1e-9 * (v.abs() + rho_max * n) > top)
+            let low = low - 1e-9 * (v.abs() + rho_max * n);
+            low.is_nan() || low <= top
         })
         .collect()
 }
