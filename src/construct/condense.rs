@@ -174,6 +174,11 @@ fn distance(a: &[f64], b: &[f64]) -> f64 {
         .sqrt()
 }
 
+/// The smallest cover margin tried, as a fraction of gamma_eff: a
+/// smaller margin steepens the output (logits scale 1/g, label slope
+/// 2/g), which makes the network harder for other verifiers' bounds.
+pub const SMALLEST_MARGIN: f64 = 0.125;
+
 /// How much larger than the rounding bound (times the planner's safety
 /// factor and the decisions' share) the cover's margin is first tried.
 pub const MARGIN_HEADROOM: f64 = 4.0;
@@ -186,7 +191,8 @@ pub const MARGIN_HEADROOM: f64 = 4.0;
 ///    layer's rounding moves a projected point, and the bound B on a
 ///    running maximum's rounding;
 /// 2. [`cover`] at radius `r + E_u` with margin
-///    `g = min(gamma_eff, MARGIN_HEADROOM * ROUNDING_SAFETY * share * B)`,
+///    `g = min(gamma_eff, max(MARGIN_HEADROOM * ROUNDING_SAFETY * share * B,
+///    SMALLEST_MARGIN * gamma_eff))`,
 ///    `gamma_eff = delta' (delta'/2 - r - E_u)` the margin every point has
 ///    in the full network (section 6): the decisions need only a margin
 ///    that rounding cannot eat, and a smaller margin lets a prototype
@@ -212,7 +218,9 @@ pub fn condense(
     let radius = full.projection.projected_radius + check.widening;
     let delta = candidate.projected.delta;
     let widest = delta * (delta / 2.0 - radius);
-    let smallest = (MARGIN_HEADROOM * ROUNDING_SAFETY * check.share * check.bound).min(widest);
+    let smallest = (MARGIN_HEADROOM * ROUNDING_SAFETY * check.share * check.bound)
+        .max(widest * SMALLEST_MARGIN)
+        .min(widest);
     let mut margins = vec![smallest];
     if smallest < widest {
         margins.push(widest);

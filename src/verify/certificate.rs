@@ -434,31 +434,6 @@ impl Certificate {
             nonnegative(&format!("rounding.{name}.first_layer"), claim.first_layer)?;
             nonnegative(&format!("rounding.{name}.output"), claim.output)?;
         }
-        if let Some(prototype) = &self.points.prototype {
-            if prototype.len() != self.data.points {
-                return bad(
-                    "points.prototype",
-                    format!(
-                        "{} entries for {} points (one prototype index per point)",
-                        prototype.len(),
-                        self.data.points
-                    ),
-                );
-            }
-            if let Some((i, p)) = prototype
-                .iter()
-                .enumerate()
-                .find(|(_, &p)| p >= self.data.points)
-            {
-                return bad(
-                    &format!("points.prototype[{i}]"),
-                    format!(
-                        "{p} is not a point index (the data has {} points, indices from 0)",
-                        self.data.points
-                    ),
-                );
-            }
-        }
         for (what, table) in [
             ("margin", &self.points.margin),
             ("distance", &self.points.distance),

@@ -219,7 +219,14 @@ fn check_prototypes(
     labels: &[usize],
 ) {
     let mut owners: std::collections::HashMap<[usize; 2], usize> = Default::default();
-    let problem = (0..prototype.len()).find_map(|i| {
+    let length = (prototype.len() != labels.len()).then(|| {
+        format!(
+            "{} prototype indices for {} points",
+            prototype.len(),
+            labels.len()
+        )
+    });
+    let problem = length.or_else(|| (0..prototype.len()).find_map(|i| {
         let p = *prototype.get(i)?;
         if p >= labels.len() || i >= score.len() || p >= score.len() {
             return Some(format!("point {i}: prototype {p} is not a data point with a score"));
@@ -251,7 +258,7 @@ fn check_prototypes(
             }
         }
         None
-    });
+    }));
     let count = prototype
         .iter()
         .enumerate()
