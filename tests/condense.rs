@@ -11,7 +11,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use robmem::backend::onnx::{read_onnx, write_onnx, OnnxOptions};
 use robmem::norm::Norm;
-use robmem::verify::certificate::{data_sha256, sha256_hex};
+use robmem::verify::certificate::sha256_hex;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -82,15 +82,9 @@ impl Compiled {
     }
     /// Rewrites the data hash to the current spec's data.
     fn rehash_data(&self) {
-        let program = robmem::resolve::load_program(&self.path("spec.rmem")).unwrap();
-        let data = robmem::resolve::load_dataset(&program, 0).unwrap();
-        let labels: Vec<Value> = data
-            .labels
-            .iter()
-            .map(|&l| serde_json::to_value(&data.classes.values[l as usize]).unwrap())
-            .collect();
+        let (hash, _) = support::spec_data_hash(&self.path("spec.rmem"));
         let mut cert = self.certificate();
-        cert["data"]["sha256"] = data_sha256(data.points.view(), &labels).into();
+        cert["data"]["sha256"] = hash.into();
         self.write_certificate(&cert);
     }
 }
@@ -113,22 +107,7 @@ fn compile(csv: &str, condense: &str) -> Compiled {
 
 /// `robmem verify --json`: exit code and the failed claims.
 fn verify(cert: &Path) -> (i32, Vec<String>) {
-    let out = support::robmem_in(
-        Path::new("."),
-        &["verify", "--json", cert.to_str().unwrap()],
-    );
-    let code = out.status.code().unwrap();
-    if code == 2 {
-        return (2, vec![support::text(&out.stderr)]);
-    }
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let failed = report["claims"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["held"] == false)
-        .map(|c| c["claim"].as_str().unwrap().to_string())
-        .collect();
+    let (code, failed, _) = support::verify_claims(cert);
     (code, failed)
 }
 
