@@ -90,12 +90,18 @@ impl Compiled {
 }
 
 fn compile(csv: &str, condense: &str) -> Compiled {
+    compile_with(csv, &format!("condense = {condense}"))
+}
+
+/// As [`compile`], with `keys` (network keys besides data, norm, radius and
+/// projection) in the network block.
+fn compile_with(csv: &str, keys: &str) -> Compiled {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("data.csv"), csv).unwrap();
     let spec = format!(
         "dataset d = csv(\"data.csv\", label = \"label\")\n\
          network net {{\n    data = d\n    norm = l2\n    radius = 0.5 of limit\n    \
-         projection = identity\n    condense = {condense}\n}}\n\
+         projection = identity\n    {keys}\n}}\n\
          emit net {{ onnx = \"net.onnx\"  certificate = \"net.cert.json\" }}\n"
     );
     std::fs::write(dir.path().join("spec.rmem"), spec).unwrap();
@@ -302,4 +308,27 @@ fn moved_points_changed_labels_and_a_larger_radius_are_rejected() {
     cert["radius"] = (radius * 1.9).into();
     compiled.write_certificate(&cert);
     assert_rejected(&compiled, &["margins", "2r < delta'", "first layer exact"]);
+}
+
+#[test]
+fn label_networks_condense_and_verify() {
+    let (points, labels) = clusters();
+    let text = csv(&points, &labels);
+    let small = compile_with(&text, "condense = auto  output = label");
+    let full = compile_with(&text, "condense = none  output = label");
+    for compiled in [&small, &full] {
+        assert_eq!(verify(&compiled.cert_path()), (0, Vec::new()));
+    }
+    let figure = |c: &Compiled, key: &str| c.summary[key].as_f64().unwrap();
+    assert!(figure(&small, "depth") < figure(&full, "depth"));
+    let prototype = prototypes(&small.certificate());
+    assert!(prototype.iter().enumerate().any(|(i, &p)| i != p));
+    // A covered point named with a prototype of another label.
+    let mut cert = small.certificate();
+    let covered = (0..30).find(|&i| prototype[i] != i).unwrap();
+    let other = (60..90).find(|&p| prototype[p] == p).unwrap();
+    cert["points"]["prototype"][covered] = other.into();
+    cert["points"]["score"][covered] = cert["points"]["score"][other].clone();
+    small.write_certificate(&cert);
+    assert_rejected(&small, &["prototypes", "points and scores"]);
 }
