@@ -93,6 +93,7 @@ fn bench_digits(c: &mut Criterion) {
             projection,
             seed: net.seed,
             arithmetic: robmem::construct::arithmetic::Arithmetic::of(net.precision),
+            condense: net.condense,
             memory: None,
         };
         group.bench_with_input(

@@ -110,6 +110,18 @@ pub enum ConstructionChoice {
     Distances,
 }
 
+/// Whether a score network keeps a score for every data point or only for
+/// prototypes that cover the others (specs/construction.md section 5C).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CondenseChoice {
+    /// Prototypes when they certify the planned radius in the spec's
+    /// precision (score construction, at most
+    /// `crate::construct::condense::MAX_POINTS` points); otherwise every point.
+    Auto,
+    /// One score per data point.
+    None,
+}
+
 /// Floating-point type of the ONNX weights.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Precision {
@@ -148,6 +160,8 @@ pub struct NetworkSpec {
     pub construction: ConstructionChoice,
     /// Span of the `construction = ...` value, or of the network's name when defaulted.
     pub construction_span: SourceSpan,
+    /// Default auto.
+    pub condense: CondenseChoice,
     /// Default 0.
     pub seed: u64,
     /// Default f32.

@@ -11,7 +11,7 @@ use robmem::analysis::separation::separation;
 use robmem::eval::{evaluate, evaluate_f32};
 use robmem::norm::Norm;
 use robmem::pipeline::compile;
-use robmem::spec::{OutputKind, ProjectionChoice, RadiusSpec};
+use robmem::spec::{NetworkSpec, OutputKind, ProjectionChoice, RadiusSpec};
 use support::{all_probes, random_data, spec};
 
 #[test]
@@ -92,12 +92,16 @@ fn the_bound_does_not_grow_with_depth() {
         },
     )
     .unwrap();
-    let s = spec(
-        Norm::L2,
-        RadiusSpec::OfLimit(0.5),
-        OutputKind::Logits,
-        ProjectionChoice::Identity,
-    );
+    // Every point keeps its score: condensation would cover the repeats.
+    let s = NetworkSpec {
+        condense: robmem::spec::CondenseChoice::None,
+        ..spec(
+            Norm::L2,
+            RadiusSpec::OfLimit(0.5),
+            OutputKind::Logits,
+            ProjectionChoice::Identity,
+        )
+    };
     let compile_one = |data: &Dataset| {
         let sep = separation(data.points.view(), &data.labels, Norm::L2);
         compile(data, &s, &sep).unwrap()

@@ -8,7 +8,7 @@
 mod support;
 
 use robmem::backend::onnx::{read_onnx, write_onnx, OnnxOptions};
-use robmem::verify::certificate::{data_sha256, sha256_hex};
+use robmem::verify::certificate::sha256_hex;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,16 +42,10 @@ impl Compiled {
     }
     /// Rewrites the data hash (and counts) to the current spec's data.
     fn rehash_data(&self) {
-        let program = robmem::resolve::load_program(&self.path("spec.rmem")).unwrap();
-        let data = robmem::resolve::load_dataset(&program, 0).unwrap();
-        let labels: Vec<Value> = data
-            .labels
-            .iter()
-            .map(|&l| serde_json::to_value(&data.classes.values[l as usize]).unwrap())
-            .collect();
+        let (hash, points) = support::spec_data_hash(&self.path("spec.rmem"));
         let mut cert = self.certificate();
-        cert["data"]["sha256"] = data_sha256(data.points.view(), &labels).into();
-        cert["data"]["points"] = data.len().into();
+        cert["data"]["sha256"] = hash.into();
+        cert["data"]["points"] = points.into();
         self.write_certificate(&cert);
     }
 }
@@ -107,30 +101,7 @@ fn random_csv(seed: u64, n: usize, d: usize, labels: usize) -> String {
 
 /// Runs `robmem verify --json` and returns (exit code, failed claim names).
 fn verify(cert: &Path) -> (i32, Vec<String>, Value) {
-    let out = robmem()
-        .args(["verify", "--json"])
-        .arg(cert)
-        .output()
-        .unwrap();
-    let code = out.status.code().unwrap();
-    if code == 2 {
-        return (
-            2,
-            vec![String::from_utf8_lossy(&out.stderr).to_string()],
-            Value::Null,
-        );
-    }
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}", String::from_utf8_lossy(&out.stdout));
-    });
-    let failed = report["claims"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["held"] == false)
-        .map(|c| c["claim"].as_str().unwrap().to_string())
-        .collect();
-    (code, failed, report)
+    support::verify_claims(cert)
 }
 
 fn assert_holds(compiled: &Compiled) {

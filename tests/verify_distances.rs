@@ -196,6 +196,7 @@ impl Setup {
             layers: self.net.roles.clone(),
             points: PointClaims {
                 score: Vec::new(),
+                prototype: None,
                 margin: claims.margins.iter().cloned().collect(),
                 distance: Default::default(),
             },

@@ -15,7 +15,7 @@ use robmem::backend::onnx::{read_onnx, save_onnx, write_onnx, OnnxOptions};
 use robmem::norm::Norm;
 use robmem::pipeline::compile;
 use robmem::spec::{OutputKind, ProjectionChoice, RadiusSpec};
-use robmem::verify::certificate::{data_sha256, sha256_hex, Semantics};
+use robmem::verify::certificate::{sha256_hex, Semantics};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -121,15 +121,9 @@ impl Folder {
     }
     /// Rewrites the data hash to the spec's current data.
     fn rehash_data(&self) {
-        let program = robmem::resolve::load_program(&self.path("spec.rmem")).unwrap();
-        let data = robmem::resolve::load_dataset(&program, 0).unwrap();
-        let labels: Vec<Value> = data
-            .labels
-            .iter()
-            .map(|&l| serde_json::to_value(&data.classes.values[l as usize]).unwrap())
-            .collect();
+        let (hash, _) = support::spec_data_hash(&self.path("spec.rmem"));
         let mut cert = self.certificate();
-        cert["data"]["sha256"] = data_sha256(data.points.view(), &labels).into();
+        cert["data"]["sha256"] = hash.into();
         self.write_certificate(&cert);
     }
     /// `[layer, neuron]` of every neuron whose certificate role is `role`.

@@ -162,7 +162,14 @@ fn score_rounding(
     let projection_error = coordinate_errors.iter().map(|e| e * e).sum::<f64>().sqrt();
     let widest = coordinate_errors.iter().copied().fold(0.0, f64::max);
     let r = projection.projected_radius + projection_error;
-    let gamma = scores.delta_prime * (scores.delta_prime / 2.0 - r);
+    let lemma = scores.delta_prime * (scores.delta_prime / 2.0 - r);
+    // A condensed network (section 5C) has its cover's margin on balls of
+    // the cover's radius, which must contain the widened balls.
+    let gamma = match &scores.covering {
+        Some(c) if r <= c.radius * (1.0 + 1e-12) => lemma.min(c.margin),
+        Some(_) => 0.0,
+        None => lemma,
+    };
 
     // Magnitudes on the widened balls: u_k <= t_k + max_i z_ik + r; every
     // score s_j(z) <= ||z_j|| (R + r) - ||z_j||^2 / 2 + S <= S + (R + r)^2 / 2.

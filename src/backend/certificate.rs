@@ -192,7 +192,9 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
         }
         layers.push(names.join(" "));
     }
+    let (own, prototype) = covered_score_neurons(own, scores);
     let own = borrow_score_neurons(own, scores, &request.data.labels)?;
+    let prototype = prototype.map(|p| prototypes_of(&p, &own));
     let back = ReadBack::new(request)?;
     let data = back.data(request);
     let program = request.program;
@@ -239,6 +241,7 @@ pub fn make_certificate(request: &CertificateRequest<'_>) -> Result<Certified, C
             score_offset: scores.offset,
             layers,
             score: own,
+            prototype,
             label,
         },
     ))
@@ -313,6 +316,7 @@ fn distance_certificate(
             score_offset: 0.0,
             layers,
             score: Vec::new(),
+            prototype: None,
             label,
         },
     ))
@@ -388,6 +392,7 @@ struct Parts {
     score_offset: f64,
     layers: Vec<String>,
     score: Vec<[usize; 2]>,
+    prototype: Option<Vec<usize>>,
     label: bool,
 }
 
@@ -445,6 +450,7 @@ fn finish(
         layers: parts.layers,
         points: PointClaims {
             score: parts.score,
+            prototype: parts.prototype,
             margin: if parts.label {
                 BTreeMap::new()
             } else {
@@ -496,6 +502,44 @@ fn coordinate_numbers(layers: &LayerNetwork) -> Result<BTreeMap<usize, usize>, C
             ))),
         })
         .collect()
+}
+
+/// A condensed network's points left out of the slots take their
+/// prototype's score neuron (specs/construction.md section 5C). Returns
+/// the neurons and, for a condensed network, each prototype's own neuron
+/// (`None` when the passes deleted it; [`borrow_score_neurons`] then
+/// finds one).
+#[allow(clippy::type_complexity)]
+fn covered_score_neurons(
+    mut own: Vec<Option<[usize; 2]>>,
+    scores: &ScoreStage,
+) -> (Vec<Option<[usize; 2]>>, Option<Vec<Option<[usize; 2]>>>) {
+    let Some(covering) = &scores.covering else {
+        return (own, None);
+    };
+    let introduced = own.clone();
+    for (i, &p) in covering.prototype.iter().enumerate() {
+        if own[i].is_none() {
+            own[i] = own[p];
+        }
+    }
+    (own, Some(introduced))
+}
+
+/// The `points.prototype` field: per point, the point that introduced the
+/// score neuron it names (the lowest index when several name it and none
+/// introduced it, e.g. a prototype whose neuron the passes deleted).
+fn prototypes_of(introduced: &[Option<[usize; 2]>], score: &[[usize; 2]]) -> Vec<usize> {
+    let mut owner: BTreeMap<[usize; 2], usize> = BTreeMap::new();
+    for (i, neuron) in introduced.iter().enumerate() {
+        if let Some(neuron) = neuron {
+            owner.entry(*neuron).or_insert(i);
+        }
+    }
+    for (i, neuron) in score.iter().enumerate() {
+        owner.entry(*neuron).or_insert(i);
+    }
+    score.iter().map(|neuron| owner[neuron]).collect()
 }
 
 /// Each point's score neuron. A point whose comparison neuron the passes

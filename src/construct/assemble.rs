@@ -4,8 +4,8 @@
 
 use crate::data::{Dataset, LabelValue};
 use crate::ir::stages::{
-    Construction, Group, LabelChain, OutputStage, ProjectionStage, Reduction, ScoreStage, Slot,
-    StageProgram,
+    Construction, Covering, Group, LabelChain, OutputStage, ProjectionStage, Reduction, ScoreStage,
+    Slot, StageProgram,
 };
 use crate::norm::Norm;
 use crate::spec::OutputKind;
@@ -36,6 +36,10 @@ pub struct Assembly<'a> {
     pub output: OutputKind,
     /// Running maxima per class (logits only; at least 1).
     pub slots_per_class: usize,
+    /// Condensed networks: which point's score covers each point
+    /// ([`super::condense`]). Only prototypes get a score, and gamma is at
+    /// most the cover's margin. `None`: every point has its own.
+    pub covering: Option<&'a Covering>,
 }
 
 /// Why a stage program cannot be assembled.
@@ -70,7 +74,8 @@ pub fn assemble(a: &Assembly<'_>) -> Result<StageProgram, AssemblyError> {
         });
     }
     let projection = projection_stage(a, r);
-    let gamma = a.delta_prime * (a.delta_prime / 2.0 - r);
+    let lemma = a.delta_prime * (a.delta_prime / 2.0 - r);
+    let gamma = a.covering.map_or(lemma, |c| lemma.min(c.margin));
     let by_class = points_by_class(a);
     let (reduction, output) = if classes < 2 {
         constant_reduction(a)
@@ -151,6 +156,7 @@ fn score_stage(
         offset,
         delta_prime: a.delta_prime,
         gamma,
+        covering: a.covering.cloned(),
     }
 }
 
@@ -185,13 +191,19 @@ fn leading_points(reduction: &Reduction) -> Vec<usize> {
     }
 }
 
-/// Points of each class, nearest to the projected centre first (ties in
-/// data order), so that every slot starts from a small score offset.
+/// Points of each class that keep a score (the prototypes of a condensed
+/// network), nearest to the projected centre first (ties in data order),
+/// so that every slot starts from a small score offset.
 fn points_by_class(a: &Assembly<'_>) -> Vec<Vec<usize>> {
     let norms: Vec<f64> = a.projected.rows().into_iter().map(|z| z.dot(&z)).collect();
     let mut by_class = vec![Vec::new(); a.data.classes.len()];
     for (i, &label) in a.data.labels.iter().enumerate() {
         by_class[label as usize].push(i);
+    }
+    if let Some(covering) = a.covering {
+        for points in &mut by_class {
+            points.retain(|&i| covering.is_prototype(i));
+        }
     }
     for points in &mut by_class {
         points.sort_by(|&i, &j| norms[i].total_cmp(&norms[j]).then(i.cmp(&j)));

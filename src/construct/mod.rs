@@ -8,6 +8,8 @@
 //!   the number of accumulators from the spec's budgets;
 //! - [`score_fit`]: whether a score plan is certified in its arithmetic
 //!   (the planner's rounding check, before anything is built);
+//! - [`condense`]: prototypes that cover the other points, so that only
+//!   they keep a score (section 5C);
 //! - [`assemble`]: the constants of the scores and gadgets (sections 4-5);
 //! - [`distance_plan`]: the map, radius and slots of a distance network,
 //!   planned for the arithmetic it must be certified in (section 8);
@@ -21,6 +23,7 @@
 
 pub mod arithmetic;
 pub mod assemble;
+pub mod condense;
 pub mod directions;
 pub mod distance_plan;
 pub mod distances;

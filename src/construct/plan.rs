@@ -22,14 +22,16 @@
 //! certifies in the arithmetic, up to [`MAX_FRACTION`] of `sigma_max`.
 
 use super::arithmetic::Arithmetic;
+use super::condense::condense;
 use super::projection::{
     best_for_width, identity, pca, random, smallest_m_for_radius_with, span, Candidate, Considered,
     ProjectionError, SearchMemory,
 };
 use super::score_fit::ScoreFit;
 use crate::data::Dataset;
+use crate::ir::stages::Covering;
 use crate::norm::Norm;
-use crate::spec::{Budget, OutputKind, ProjectionChoice, RadiusSpec};
+use crate::spec::{Budget, CondenseChoice, OutputKind, ProjectionChoice, RadiusSpec};
 
 /// `radius = max` certifies this fraction of the projection's `sigma_max`.
 pub const MAX_FRACTION: f64 = 0.99;
@@ -63,6 +65,8 @@ pub struct Request<'a> {
     pub seed: u64,
     /// The arithmetic the network must be certified in.
     pub arithmetic: Arithmetic,
+    /// Whether a score network may keep scores for prototypes only.
+    pub condense: CondenseChoice,
     /// What earlier plans for the same data and norm learnt (the PCA basis,
     /// close pairs), to reuse and fill; `None`: nothing kept.
     pub memory: Option<&'a SearchMemory<'a>>,
@@ -79,6 +83,19 @@ pub struct Plan {
     pub slots_per_class: usize,
     /// Strategies compared when the choice was `auto` at a fixed m (for reports).
     pub considered: Vec<Considered>,
+    /// Condensed networks: per point, the prototype whose score covers it
+    /// ([`super::condense`]); `None`: every point keeps its score.
+    pub covering: Option<Covering>,
+}
+
+impl Plan {
+    /// Points that keep a score, per class.
+    pub fn scored_sizes(&self, data: &Dataset) -> Vec<usize> {
+        match &self.covering {
+            Some(covering) => covering.sizes(&data.labels, data.classes.len()),
+            None => data.class_sizes(),
+        }
+    }
 }
 
 /// Why no network meets the request. Every variant carries the figures a
@@ -305,11 +322,18 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, PlanError> {
         }
     };
     let slots_per_class = slots_for(candidate.projection.m());
+    // Section 5C: at the same radius and accumulators, prototypes only
+    // when the condensed network passes the same rounding check.
+    let covering = match request.condense {
+        CondenseChoice::Auto => condense(&fit, &candidate, slots_per_class, radius),
+        CondenseChoice::None => None,
+    };
     Ok(Plan {
         candidate,
         radius,
         slots_per_class,
         considered,
+        covering,
     })
 }
 

@@ -131,6 +131,7 @@ pub fn reach(data: &Dataset, norm: Norm, delta: f64, output: OutputKind) -> Vec<
                 projection: ProjectionChoice::Identity,
                 seed: 0,
                 arithmetic,
+                condense: crate::spec::CondenseChoice::None,
                 memory: None,
             })
         };

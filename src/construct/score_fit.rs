@@ -20,7 +20,7 @@ use super::plan::logits_depth;
 use super::projection::Candidate;
 use crate::analysis::rounding::{rounding_check, RoundingCheck};
 use crate::data::Dataset;
-use crate::ir::stages::StageProgram;
+use crate::ir::stages::{Covering, StageProgram};
 use crate::norm::Norm;
 use crate::spec::OutputKind;
 
@@ -70,6 +70,11 @@ impl<'a> ScoreFit<'a> {
         }
     }
 
+    /// The data the fit is for.
+    pub fn data(&self) -> &'a Dataset {
+        self.data
+    }
+
     /// The stage program compile builds for `candidate` at radius `sigma`
     /// with `slots_per_class` accumulators; `None` when the candidate does
     /// not certify `sigma` even in real arithmetic.
@@ -78,6 +83,18 @@ impl<'a> ScoreFit<'a> {
         candidate: &Candidate,
         slots_per_class: usize,
         sigma: f64,
+    ) -> Option<StageProgram> {
+        self.program_covered(candidate, slots_per_class, sigma, None)
+    }
+
+    /// [`Self::program`] with scores only for the prototypes of `covering`
+    /// (per point, the point whose score covers it; [`super::condense`]).
+    pub fn program_covered(
+        &self,
+        candidate: &Candidate,
+        slots_per_class: usize,
+        sigma: f64,
+        covering: Option<&Covering>,
     ) -> Option<StageProgram> {
         let projection = &candidate.projection;
         assemble(&Assembly {
@@ -92,6 +109,7 @@ impl<'a> ScoreFit<'a> {
             delta_prime: candidate.projected.delta,
             output: self.output,
             slots_per_class,
+            covering,
         })
         .ok()
     }
@@ -118,7 +136,8 @@ impl<'a> ScoreFit<'a> {
         }
         self.program(candidate, slots_per_class, sigma)
             .is_some_and(|program| {
-                let check = self.check_program(&program, self.planned_depth(slots_per_class));
+                let check =
+                    self.check_program(&program, self.planned_depth(&program, slots_per_class));
                 ROUNDING_SAFETY * check.bound < check.limit
             })
     }
@@ -152,12 +171,23 @@ impl<'a> ScoreFit<'a> {
         (lo > 0.0).then_some(lo)
     }
 
-    /// The depth the rounding check counts: the plan's formula for logits
-    /// (an upper bound on the lowered depth), N + 2 for the label output.
-    fn planned_depth(&self, slots_per_class: usize) -> usize {
+    /// The depth the rounding check counts for `program`: the plan's
+    /// formula for logits (an upper bound on the lowered depth), the
+    /// number of scored points plus 2 for the label output.
+    pub fn planned_depth(&self, program: &StageProgram, slots_per_class: usize) -> usize {
+        let sizes = scored_sizes(program, self.data);
         match self.output {
-            OutputKind::Logits => logits_depth(&self.data.class_sizes(), slots_per_class),
-            OutputKind::Label => self.data.len() + 2,
+            OutputKind::Logits => logits_depth(&sizes, slots_per_class),
+            OutputKind::Label => sizes.iter().sum::<usize>() + 2,
         }
+    }
+}
+
+/// Points with a score of their own, per class: the class sizes, or the
+/// prototypes per class for a condensed program.
+pub fn scored_sizes(program: &StageProgram, data: &Dataset) -> Vec<usize> {
+    match program.scores().and_then(|s| s.covering.as_ref()) {
+        Some(covering) => covering.sizes(&data.labels, data.classes.len()),
+        None => data.class_sizes(),
     }
 }

@@ -207,8 +207,45 @@ pub struct ScoreStage {
     /// delta': the exact l2 separation of the projected points.
     pub delta_prime: f64,
     /// gamma = delta' (delta'/2 - r): the margin lemma's lower bound on
-    /// `s_i(z) - s_j(z)` for `y_j != y_i` on the ball around `z_i`.
+    /// `s_i(z) - s_j(z)` for `y_j != y_i` on the ball around `z_i`; for a
+    /// condensed network, the smaller of that and the cover's margin.
     pub gamma: f64,
+    /// Condensed networks (section 5C): which prototype covers each point.
+    /// Only prototypes appear in slots or groups; gamma is then at most
+    /// the cover's margin. `None`: every point is its own prototype.
+    pub covering: Option<Covering>,
+}
+
+/// A condensed score network's cover (specs/construction.md section 5C).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Covering {
+    /// Per data point, the point whose score covers it (itself for a
+    /// prototype).
+    pub prototype: Vec<usize>,
+    /// The projected radius (r plus an allowance for the first layer's
+    /// rounding) of the balls the cover was computed on.
+    pub radius: f64,
+    /// On the ball of that radius around every point, its prototype's
+    /// score beats every score of another label by at least this much.
+    pub margin: f64,
+}
+
+impl Covering {
+    /// True when point i keeps a score of its own.
+    pub fn is_prototype(&self, i: usize) -> bool {
+        self.prototype.get(i) == Some(&i)
+    }
+
+    /// Prototypes per class, for `labels` (class indices) over `classes`.
+    pub fn sizes(&self, labels: &[u32], classes: usize) -> Vec<usize> {
+        let mut sizes = vec![0; classes];
+        for (i, &label) in labels.iter().enumerate() {
+            if self.is_prototype(i) {
+                sizes[label as usize] += 1;
+            }
+        }
+        sizes
+    }
 }
 
 /// The points one running maximum goes through, in order.

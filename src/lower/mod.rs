@@ -186,6 +186,7 @@ mod tests {
             delta_prime: delta,
             output,
             slots_per_class: slots,
+            covering: None,
         })
         .unwrap();
         let net = lower(&program);

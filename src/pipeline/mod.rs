@@ -168,11 +168,11 @@ fn estimated_score_bytes(data: &Dataset, spec: &NetworkSpec, plan: &Plan) -> u64
 /// The width and depth of the network `plan` builds for `spec`, before
 /// lowering (the depth of the label output is an upper bound).
 fn planned_shape(data: &Dataset, spec: &NetworkSpec, plan: &Plan) -> (usize, usize) {
-    let sizes = data.class_sizes();
+    let sizes = plan.scored_sizes(data);
     let width = plan.candidate.projection.m() + overhead(spec.output, &sizes, plan.slots_per_class);
     let depth = match spec.output {
         OutputKind::Logits => logits_depth(&sizes, plan.slots_per_class),
-        OutputKind::Label => data.len() + 2,
+        OutputKind::Label => sizes.iter().sum::<usize>() + 2,
     };
     (width, depth)
 }
@@ -199,6 +199,7 @@ fn build(
         delta_prime: plan.candidate.projected.delta,
         output: spec.output,
         slots_per_class: plan.slots_per_class,
+        covering: plan.covering.as_ref(),
     })?;
     phase.finish();
     lap("assemble");
@@ -364,6 +365,7 @@ fn request<'a>(
         projection: spec.projection,
         seed: spec.seed,
         arithmetic: Arithmetic::of(spec.precision),
+        condense: spec.condense,
         memory,
     }
 }

@@ -6,8 +6,8 @@ use super::Context;
 use crate::diagnostics::suggestion_help;
 use crate::norm::Norm;
 use crate::spec::{
-    Budget, ConstructionChoice, DatasetDecl, EmitSpec, NetworkSpec, OutputKind, Precision,
-    ProjectionChoice, RadiusSpec,
+    Budget, CondenseChoice, ConstructionChoice, DatasetDecl, EmitSpec, NetworkSpec, OutputKind,
+    Precision, ProjectionChoice, RadiusSpec,
 };
 use crate::syntax::ast::{Block, Entry, Value, ValueKind};
 use std::collections::BTreeMap;
@@ -22,6 +22,7 @@ pub const NETWORK_KEYS: &[&str] = &[
     "output",
     "projection",
     "construction",
+    "condense",
     "seed",
     "precision",
 ];
@@ -215,6 +216,13 @@ pub(crate) fn network(
             v.span,
         ),
     };
+    let condense = match get("condense") {
+        None => Some(CondenseChoice::Auto),
+        Some(v) => word(cx, v, "condense", &["auto", "none"]).map(|w| match w {
+            "none" => CondenseChoice::None,
+            _ => CondenseChoice::Auto,
+        }),
+    };
     let seed = get("seed").map_or(Some(0), |v| args::exact_u64(cx, v, "the seed"));
     let precision = match get("precision") {
         None => Some(Precision::F32),
@@ -238,6 +246,7 @@ pub(crate) fn network(
         projection: projection?,
         construction: construction?,
         construction_span,
+        condense: condense?,
         seed: seed?,
         precision: precision?,
     })

@@ -18,10 +18,14 @@
 //!    bound on `|w_o - w_j|` and `rho = |c_i - t - w_o| + r + E_i + (error
 //!    of c_i)` bounds `|u - t - w_o|`;
 //! 4. so `out_y - out_c >= alpha (D (D/2 - rho) - deps) + beta_y - beta_c - err_y - err_c`,
-//!    the point's margin. A claim holds when every margin
+//!    the point's margin. For a point whose own score lies away from its
+//!    centre (a condensed network's covered points), `s_o - s_j` is bounded
+//!    exactly instead, as an affine function over the ball
+//!    ([`super::cover`]); the larger of the two bounds is used. A claim holds when every margin
 //!    is > 0 and every ReLU the gadgets rely on is exact.
 
 use super::certificate::Semantics;
+use super::cover;
 use super::gadgets::{recognise, Frame, GadgetError, Role, Structure};
 use super::interval::{gamma, sqrt_up, Interval};
 use super::label::{distance, output_range, Arithmetic, Ball};
@@ -148,7 +152,12 @@ pub struct Analysis {
     bias: Vec<f64>,
     eps_lo: Vec<f64>,
     eps_hi_max: f64,
-    shift: Vec<f64>,
+    /// Per point: an upper bound on `|c_i - t - w_o|` (its distance to its
+    /// own score's centre), and the l2 norm of its centre's error.
+    per_point: Vec<(f64, f64)>,
+    /// Per point whose own score lies away from its centre (section 5C):
+    /// the exact lines of [`cover::lines`]; `None` for the others.
+    lines: Vec<Option<Vec<(f64, f64)>>>,
     norm: PNorm,
     max_radius: f64,
     /// Label networks: each label index's value, and the tolerance t.
@@ -195,6 +204,11 @@ pub struct Inputs<'a> {
 }
 
 const DOUBLE: f64 = f64::EPSILON / 2.0;
+
+/// A point whose own score's centre lies farther than this fraction of
+/// that score's separation from the point's own centre is *covered*: its
+/// margin is also bounded exactly ([`cover`]).
+const COVERED: f64 = 1e-4;
 
 /// `own` of a label network's point whose group's only score is computed
 /// inside its step (no neuron introduces it).
@@ -386,6 +400,27 @@ impl Analysis {
             }
             own.push(leaf);
         }
+        // Per point: error of the centre (l2) and distance to its own score.
+        let per_point: Vec<(f64, f64)> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                // A point with no score of its own (label networks) uses 0:
+                // its distance is not used, only the centre's error.
+                let own = structure.leaves.get(own[i]);
+                let mut dist = 0.0;
+                let mut cerr = 0.0;
+                for k in 0..m {
+                    let e = centre_error[[k, i]];
+                    let shifted = centres[[k, i]] - inputs.shift[k];
+                    let gap = shifted - own.map_or(0.0, |o| o.weight[k]);
+                    let diff = gap.abs() + e + 2.0 * DOUBLE * (shifted.abs() + gap.abs());
+                    dist += diff * diff;
+                    cerr += e * e;
+                }
+                let up = 1.0 + gamma(2 * m + 4, DOUBLE);
+                (sqrt_up(dist * up), sqrt_up(cerr * up))
+            })
+            .collect();
         let weights = Array2::from_shape_fn((structure.leaves.len(), m), |(a, k)| {
             structure.leaves[a].weight[k]
         });
@@ -412,6 +447,37 @@ impl Analysis {
             })
             .unzip();
         let eps_hi_max = eps_hi.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        // Covered points (logits): the exact lines, for every radius up to
+        // `max_radius` and every semantics examined.
+        let r_max = sigma * norm_bound * (1.0 + 4.0 * DOUBLE);
+        let lines: Vec<Option<Vec<(f64, f64)>>> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let leaf = *own.get(i)?;
+                let d = nearest.get(leaf).copied().filter(|d| d.is_finite())?;
+                if inputs.label_values.is_some() || per_point[i].0 <= COVERED * d {
+                    return None;
+                }
+                let first: f64 = (0..m)
+                    .map(|k| {
+                        let e = gamma(row_nnz[k] + 1, worst_unit)
+                            * (abs_products[[k, i]] + sigma * row_l1[k] + bias[k].abs())
+                            * (1.0 + 1e-9);
+                        e * e
+                    })
+                    .sum();
+                let rho_max =
+                    (r_max + sqrt_up(first * (1.0 + 1e-9)) + per_point[i].1) * (1.0 + 1e-6);
+                let centre: Vec<f64> = centres.column(i).to_vec();
+                Some(cover::lines(
+                    &structure.leaves,
+                    leaf,
+                    inputs.labels[i],
+                    &centre,
+                    rho_max,
+                ))
+            })
+            .collect();
         let mut semantics = vec![Semantics::Real];
         semantics.extend_from_slice(inputs.float_semantics);
         Ok(Analysis {
@@ -431,7 +497,8 @@ impl Analysis {
             bias,
             eps_lo,
             eps_hi_max,
-            shift: inputs.shift.to_vec(),
+            per_point,
+            lines,
             norm: inputs.norm,
             max_radius: inputs.max_radius,
             label_values,
@@ -459,32 +526,11 @@ impl Analysis {
             .map(|(k, i)| {
                 format!("first-layer neuron {k} may be negative on the ball of point {i}")
             });
-        // Per point: error of the centre (l2) and distance to its own score.
-        let per_point: Vec<(f64, f64)> = (0..n)
-            .into_par_iter()
-            .map(|i| {
-                // A point with no score of its own (label networks) uses 0:
-                // its distance is not used, only the centre's error.
-                let own = self.structure.leaves.get(self.own[i]);
-                let mut dist = 0.0;
-                let mut cerr = 0.0;
-                for k in 0..m {
-                    let e = self.centre_error[[k, i]];
-                    let shifted = self.centres[[k, i]] - self.shift[k];
-                    let gap = shifted - own.map_or(0.0, |o| o.weight[k]);
-                    let diff = gap.abs() + e + 2.0 * DOUBLE * (shifted.abs() + gap.abs());
-                    dist += diff * diff;
-                    cerr += e * e;
-                }
-                let up = 1.0 + gamma(2 * m + 4, DOUBLE);
-                (sqrt_up(dist * up), sqrt_up(cerr * up))
-            })
-            .collect();
         let semantics = self
             .semantics
             .iter()
             .enumerate()
-            .map(|(index, &sem)| self.semantics_at(sem, index, sigma, r, &per_point))
+            .map(|(index, &sem)| self.semantics_at(sem, index, sigma, r, &self.per_point))
             .collect();
         AtRadius {
             radius: sigma,
@@ -565,11 +611,21 @@ impl Analysis {
                 let d = self.nearest[own];
                 let rho = (per_point[i].0 + r + first_error[i]) * (1.0 + 1e-12);
                 let deps = self.eps_hi_max - self.eps_lo[own];
-                let core = if d.is_infinite() {
-                    f64::INFINITY
+                let (mut core, mut size) = if d.is_infinite() {
+                    (f64::INFINITY, 0.0)
                 } else {
-                    d * (d / 2.0 - rho) - deps
+                    (
+                        d * (d / 2.0 - rho) - deps,
+                        d * d / 2.0 + d * rho + deps.abs(),
+                    )
                 };
+                if let Some(lines) = &self.lines[i] {
+                    let ball = (r + first_error[i] + per_point[i].1) * (1.0 + 1e-12);
+                    let (exact, exact_size) = cover::smallest(lines, ball);
+                    if exact > core {
+                        (core, size) = (exact, exact_size);
+                    }
+                }
                 let others = (0..betas.len()).filter(|&c| c != y);
                 let beta_gap = others
                     .clone()
@@ -578,8 +634,7 @@ impl Analysis {
                 let err_other = others.map(|c| output_errors[c]).fold(0.0, f64::max);
                 let margin = alpha * core + beta_gap - output_errors[y] - err_other;
                 // Round the final combination down.
-                margin
-                    - 1e-12 * (alpha * (d * d / 2.0 + d * rho + deps.abs()) + beta_gap.abs()).abs()
+                margin - 1e-12 * (alpha * size + beta_gap.abs()).abs()
             })
             .collect();
         let (margins, distances, unbounded) = match &self.label_values {

@@ -186,8 +186,14 @@ pub struct RoundingClaim {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PointClaims {
-    /// `[layer, neuron]` of the neuron that introduces the point's score.
+    /// `[layer, neuron]` of the neuron that introduces the point's score
+    /// (its prototype's, in a condensed network).
     pub score: Vec<[usize; 2]>,
+    /// Condensed networks (specs/certificate.md section 3.2): per point,
+    /// the index of the data point whose score covers it (itself for a
+    /// prototype). Absent: every point's score is its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prototype: Option<Vec<usize>>,
     /// Per semantics, a lower bound on `out[label] - max other out` over the
     /// ball (logits); for a label network, on `tolerance - distance`.
     pub margin: BTreeMap<Semantics, Vec<f64>>,

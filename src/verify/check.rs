@@ -196,12 +196,84 @@ pub fn verify(
         ),
     };
     v.push("gadgets", true, recognised);
+    if let Some(prototype) = &cert.points.prototype {
+        check_prototypes(&mut v, prototype, &cert.points.score, &labels);
+    }
     if let Some(t) = analysis.label_tolerance() {
         check_tolerance(&mut v, cert, t);
     }
     let at = analysis.at_radius(cert.radius);
     check_claims(&mut v, cert, &analysis, &at);
     v
+}
+
+/// The `prototypes` claim of a condensed network (specs/certificate.md
+/// section 3.2): every point's prototype has its label, is its own
+/// prototype, and the point names its prototype's score neuron, which no
+/// other prototype names. Whether the prototype's score covers the point's
+/// ball is the margins claim's business.
+fn check_prototypes(
+    v: &mut Verification,
+    prototype: &[usize],
+    score: &[[usize; 2]],
+    labels: &[usize],
+) {
+    let mut owners: std::collections::HashMap<[usize; 2], usize> = Default::default();
+    let length = (prototype.len() != labels.len()).then(|| {
+        format!(
+            "{} prototype indices for {} points",
+            prototype.len(),
+            labels.len()
+        )
+    });
+    let problem = length.or_else(|| (0..prototype.len()).find_map(|i| {
+        let p = *prototype.get(i)?;
+        if p >= labels.len() || i >= score.len() || p >= score.len() {
+            return Some(format!("point {i}: prototype {p} is not a data point with a score"));
+        }
+        if labels[p] != labels[i] {
+            return Some(format!(
+                "point {i} has label index {}, its prototype {p} has label index {}",
+                labels[i], labels[p]
+            ));
+        }
+        if prototype[p] != p {
+            return Some(format!(
+                "point {i} names point {p} as its prototype, but point {p} has no score neuron of its own (its prototype is point {})",
+                prototype[p]
+            ));
+        }
+        if score[i] != score[p] {
+            return Some(format!(
+                "point {i} names prototype {p}, whose score is introduced at layer {}, neuron {}, but its own score at layer {}, neuron {}",
+                score[p][0], score[p][1], score[i][0], score[i][1]
+            ));
+        }
+        if i == p {
+            if let Some(other) = owners.insert(score[p], p) {
+                return Some(format!(
+                    "prototypes {other} and {p} name the same score neuron (layer {}, neuron {})",
+                    score[p][0], score[p][1]
+                ));
+            }
+        }
+        None
+    }));
+    let count = prototype
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| i == *p)
+        .count();
+    v.push(
+        "prototypes",
+        problem.is_none(),
+        problem.unwrap_or_else(|| {
+            format!(
+                "{count} prototypes of the points' own labels, each with a score neuron of its own, cover the {} points",
+                prototype.len()
+            )
+        }),
+    );
 }
 
 fn check_claims(v: &mut Verification, cert: &Certificate, analysis: &Analysis, at: &AtRadius) {

@@ -6,7 +6,8 @@
 //! `analysis`): the model is read by its own ONNX reader ([`model`]), the
 //! gadgets are recognised from the weights ([`gadgets`]), the separation of
 //! the scores is recomputed ([`scores`]) and the margins are bounded with
-//! rounding accounted for ([`analyse`], using [`interval`]). Only the front
+//! rounding accounted for ([`analyse`], using [`interval`]; points covered
+//! by another point's score through [`cover`]). Only the front
 //! end (spec parsing and data loading) is shared, to read the data the
 //! certificate names. [`generic`] is a second check that recognises no
 //! gadget: bound propagation over each ball. specs/certificate.md is the
@@ -15,6 +16,7 @@
 pub mod analyse;
 pub mod certificate;
 pub mod check;
+pub mod cover;
 pub mod distances;
 pub mod gadgets;
 pub mod generic;

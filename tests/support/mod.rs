@@ -15,7 +15,8 @@ use robmem::ir::stages::Construction;
 use robmem::norm::Norm;
 use robmem::pipeline::Compiled;
 use robmem::spec::{
-    Budget, ConstructionChoice, NetworkSpec, OutputKind, Precision, ProjectionChoice, RadiusSpec,
+    Budget, CondenseChoice, ConstructionChoice, NetworkSpec, OutputKind, Precision,
+    ProjectionChoice, RadiusSpec,
 };
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -63,6 +64,7 @@ pub fn spec(
         projection,
         construction: ConstructionChoice::Scores,
         construction_span: (0, 0).into(),
+        condense: CondenseChoice::Auto,
         seed: 3,
         precision: Precision::F32,
     }
@@ -273,4 +275,42 @@ pub fn robmem_in(dir: &Path, args: &[&str]) -> Output {
         .env("NO_COLOR", "1")
         .output()
         .expect("run robmem")
+}
+
+/// The data hash (specs/certificate.md section 4) of the first data set of
+/// the spec at `spec`, as a certificate states it, and its number of points.
+pub fn spec_data_hash(spec: &Path) -> (String, usize) {
+    let program = robmem::resolve::load_program(spec).unwrap();
+    let data = robmem::resolve::load_dataset(&program, 0).unwrap();
+    let labels: Vec<serde_json::Value> = data
+        .labels
+        .iter()
+        .map(|&l| serde_json::to_value(&data.classes.values[l as usize]).unwrap())
+        .collect();
+    let hash = robmem::verify::certificate::data_sha256(data.points.view(), &labels);
+    (hash, data.len())
+}
+
+/// Runs `robmem verify --json CERT`: the exit code, the names of the
+/// failed claims and the report (exit code 2: the message on stderr as
+/// the only "claim", and no report).
+pub fn verify_claims(cert: &Path) -> (i32, Vec<String>, serde_json::Value) {
+    let out = robmem_in(
+        Path::new("."),
+        &["verify", "--json", cert.to_str().unwrap()],
+    );
+    let code = out.status.code().unwrap();
+    if code == 2 {
+        return (2, vec![text(&out.stderr)], serde_json::Value::Null);
+    }
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)));
+    let failed = report["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["held"] == false)
+        .map(|c| c["claim"].as_str().unwrap().to_string())
+        .collect();
+    (code, failed, report)
 }
