@@ -362,3 +362,31 @@ fn report_shows_networks_that_did_not_compile() {
     assert!(page.contains("network too_far: not compiled"));
     assert!(page.contains("1-D data: no plane to draw"));
 }
+
+#[test]
+fn report_shows_the_pictures_of_a_specs_sweeps() {
+    let dir = spec_folder(
+        "dataset b = blobs(points = 80, dim = 8, labels = 3, spread = 0.3, seed = 4)\n\
+         network net { data = b  radius = max  width = 16  seed = 1 }\n\
+         sweep net { width = [12, 16, 24]  points = [40, 80] }\n",
+    );
+    let out = robmem_in(dir.path(), &["report", "spec.rmem", "--out", "page.html"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let page = std::fs::read_to_string(dir.path().join("page.html")).unwrap();
+    assert!(page.contains("<h2>Sweep of network net</h2>"), "{page}");
+    let titles: Vec<String> = pictures(&page).iter().map(|svg| title(svg)).collect();
+    for want in [
+        "Certified ratio against width",
+        "Certified ratio against N",
+        "Width and depth against N",
+    ] {
+        assert!(titles.iter().any(|t| t == want), "{want} in {titles:?}");
+    }
+    // No table or scratch file is written beside the spec.
+    let mut files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["page.html", "spec.rmem"]);
+}

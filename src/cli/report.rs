@@ -10,7 +10,8 @@ use super::compile::{
 use super::console::errln;
 use super::outputs::check_report_output;
 use super::print_diagnostic;
-use crate::analysis::report::{show, NetworkReport};
+use super::sweep::compile_rows;
+use crate::analysis::report::{check_networks, show, NetworkReport};
 use crate::backend::certificate::{
     make_certificate, CertificateError, CertificateRequest, Certified,
 };
@@ -20,10 +21,13 @@ use crate::construct::reach::reach;
 use crate::data::Dataset;
 use crate::diagnostics::{Category, SpecError};
 use crate::pipeline::{Compiled, Summary};
+use crate::plot::Figure;
 use crate::report::figures::{decision_regions, margin_histogram, overview, RegionRequest};
 use crate::report::html::render;
 use crate::report::{NetworkSection, Report};
+use crate::resolve::load_program;
 use crate::spec::Program;
+use crate::sweep::pictures;
 use clap::Args;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -109,6 +113,13 @@ pub fn run(args: &ReportArgs) -> i32 {
             Err(e) => errln!("warning: {e}"),
         }
     }
+    match sweep_figures(&args.file, args.network.as_deref()) {
+        Ok(sweeps) => report.sweeps = sweeps,
+        Err(e) => {
+            print_diagnostic(&e);
+            worst.set(worst.get().max(e.exit_code()));
+        }
+    }
     match write_page(&out, &render(&report)) {
         Ok(()) => {
             crate::progress::note(&format!("wrote {}", out.display()));
@@ -119,6 +130,37 @@ pub fn run(args: &ReportArgs) -> i32 {
             worst.get().max(e.exit_code())
         }
     }
+}
+
+/// The pictures of the spec's sweeps (of network `network` only, when
+/// given): each combination compiled and certified as `robmem sweep` does,
+/// with its ONNX files staged in the system's temporary folder.
+fn sweep_figures(
+    file: &Path,
+    network: Option<&str>,
+) -> Result<Vec<(String, Vec<Figure>)>, SpecError> {
+    let program = load_program(file)?;
+    let sweeps: Vec<_> = program
+        .sweeps
+        .iter()
+        .filter(|s| network.is_none_or(|n| s.name == n))
+        .collect();
+    if sweeps.is_empty() {
+        return Ok(Vec::new());
+    }
+    let datasets = check_networks(&program, &[])?.datasets;
+    let scratch = std::env::temp_dir();
+    let mut figures = Vec::new();
+    for sweep in sweeps {
+        let rows = compile_rows(&program, sweep, &datasets, &scratch);
+        let drawn = pictures::kinds(sweep)
+            .into_iter()
+            .map(|kind| pictures::draw(kind, &rows))
+            .collect::<Result<Vec<Figure>, _>>()
+            .map_err(|e| SpecError::new(e.to_string()))?;
+        figures.push((sweep.name.clone(), drawn));
+    }
+    Ok(figures)
 }
 
 /// Writes `page` to `out` through a staged temporary.

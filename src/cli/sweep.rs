@@ -224,20 +224,7 @@ fn run_sweep(
         picture_temporaries.push((kind, path, temporary));
     }
     let total = sweep.combinations.len();
-    let bar = crate::progress::counter(&format!("sweep {}", sweep.name), total as u64);
-    let rows: Vec<Row> = sweep
-        .combinations
-        .par_iter()
-        .enumerate()
-        .map(|(k, combination)| {
-            let row = crate::progress::hidden(|| {
-                run_combination(program, sweep, k, combination, datasets, dir)
-            });
-            bar.inc(1);
-            row
-        })
-        .collect();
-    bar.finish();
+    let rows = compile_rows(program, sweep, datasets, dir);
     let write = |temporary: &Path, path: &Path, text: String| {
         staging::guarded(|| std::fs::write(temporary, text))
             .map_err(|e| write_error(path, &e.to_string()))
@@ -260,6 +247,33 @@ fn run_sweep(
             .join(", ")
     ));
     Ok(rows)
+}
+
+/// Compiles and certifies every combination of `sweep` on every core, with
+/// a progress bar, and returns the rows in order. The certificates are made
+/// on ONNX files staged in `dir` and removed.
+pub(crate) fn compile_rows(
+    program: &Program,
+    sweep: &SweepSpec,
+    datasets: &[Dataset],
+    dir: &Path,
+) -> Vec<Row> {
+    let total = sweep.combinations.len() as u64;
+    let bar = crate::progress::counter(&format!("sweep {}", sweep.name), total);
+    let rows = sweep
+        .combinations
+        .par_iter()
+        .enumerate()
+        .map(|(k, combination)| {
+            let row = crate::progress::hidden(|| {
+                run_combination(program, sweep, k, combination, datasets, dir)
+            });
+            bar.inc(1);
+            row
+        })
+        .collect();
+    bar.finish();
+    rows
 }
 
 /// Compiles combination `k` of `sweep` and makes its row.

@@ -77,6 +77,12 @@ pub fn render(report: &Report) -> String {
             page += &figure(f);
         }
     }
+    for (network, figures) in &report.sweeps {
+        page += &format!("<h2>Sweep of network {}</h2>\n", escape(network));
+        for f in figures {
+            page += &figure(f);
+        }
+    }
     for n in &report.networks {
         page += &section(n);
     }

@@ -22,6 +22,9 @@ pub struct Report {
     pub failures: Vec<(String, String)>,
     /// Pictures comparing the spec's networks (two networks or more).
     pub overview: Vec<Figure>,
+    /// The pictures of the spec's sweeps: the sweep's network and its
+    /// pictures (specs/language.md, "Sweeps").
+    pub sweeps: Vec<(String, Vec<Figure>)>,
 }
 
 /// What the page says about one compiled network.
