@@ -21,7 +21,7 @@
 //! isotropic data (every direction as spread as the leading ones) few do,
 //! and the caller keeps the Gram or direct kernel.
 
-use super::sketch::Sketch;
+use super::sketch::{Sketch, LANES};
 use super::Best;
 use crate::norm::Norm;
 use ndarray::ArrayView2;
@@ -40,14 +40,25 @@ pub(super) const PRINCIPAL_K: usize = 24;
 /// Sketch coordinates for l_1, l_inf and l_p.
 pub(super) const COORDINATE_K: usize = 16;
 
+/// Sketch numbers in the panels of the first, vectorised test.
+const PREFIX: usize = 8;
+
 /// The points in key order with everything the sweep reads.
 struct Sweep<'a> {
     points: ArrayView2<'a, f64>,
-    labels: &'a [u32],
     norm: Norm,
     sketch: Sketch,
     /// `original[t]`: the point at sweep position t.
     original: Vec<usize>,
+    /// Labels in sweep order.
+    labels: Vec<u32>,
+    /// Keys (first sketch numbers) in sweep order.
+    keys: Vec<f64>,
+    /// Numbers used by the panel test: min(PREFIX, k).
+    prefix: usize,
+    /// The first `prefix` numbers of each group of [`LANES`] points,
+    /// coordinate-major; padding lanes hold infinity.
+    panels: Vec<f64>,
 }
 
 /// The exact separation by the pruned sweep, or `None` when no sketch can
@@ -74,7 +85,7 @@ pub(super) fn separation(
 
 impl<'a> Sweep<'a> {
     /// Sorts the points by their key (ties by index) and the sketch with them.
-    fn new(points: ArrayView2<'a, f64>, labels: &'a [u32], norm: Norm, sketch: Sketch) -> Self {
+    fn new(points: ArrayView2<'a, f64>, labels: &[u32], norm: Norm, sketch: Sketch) -> Self {
         let n = points.nrows();
         let mut original: Vec<usize> = (0..n).collect();
         original.sort_by(|&a, &b| {
@@ -89,13 +100,30 @@ impl<'a> Sweep<'a> {
         }
         let s = original.iter().map(|&i| sketch.s[i]).collect();
         let sketch = Sketch { z, s, ..sketch };
+        let prefix = PREFIX.min(k);
+        let mut panels = vec![f64::INFINITY; n.div_ceil(LANES) * prefix * LANES];
+        for t in 0..n {
+            let (g, l) = (t / LANES, t % LANES);
+            for (c, &x) in sketch.row(t)[..prefix].iter().enumerate() {
+                panels[(g * prefix + c) * LANES + l] = x;
+            }
+        }
         Sweep {
             points,
-            labels,
             norm,
+            keys: (0..n).map(|t| sketch.row(t)[0]).collect(),
+            labels: original.iter().map(|&i| labels[i]).collect(),
             sketch,
             original,
+            prefix,
+            panels,
         }
+    }
+
+    /// The panel of group `g` (sweep positions g LANES ..).
+    fn panel(&self, g: usize) -> &[f64] {
+        let size = self.prefix * LANES;
+        &self.panels[g * size..(g + 1) * size]
     }
 
     fn n(&self) -> usize {
@@ -103,11 +131,11 @@ impl<'a> Sweep<'a> {
     }
 
     fn key(&self, t: usize) -> f64 {
-        self.sketch.z[t * self.sketch.k]
+        self.keys[t]
     }
 
     fn label(&self, t: usize) -> u32 {
-        self.labels[self.original[t]]
+        self.labels[t]
     }
 
     /// The reference distance of sweep positions a and b, with their
@@ -150,14 +178,15 @@ impl<'a> Sweep<'a> {
 
     /// Whether the sweep, estimated on [`SAMPLED_ROWS`] evenly spaced rows
     /// at the first upper bound, costs less than half the all-pairs kernel.
-    /// Costs in rough cycles per pair: a sketch test k, a recheck 4 d (a
-    /// dependent chain of adds; 40 d with `powf`), an all-pairs pair d / 16
-    /// for the f32 Gram kernel (l_2) and d / 4 for the direct kernel.
+    /// Costs in rough cycles per pair: a panel test 2 (vectorised), a full
+    /// sketch test k, a recheck 4 d (a dependent chain of adds; 40 d with
+    /// `powf`), an all-pairs pair d / 16 for the f32 Gram kernel (l_2) and
+    /// d / 4 for the direct kernel.
     fn worth_it(&self, upper: f64) -> bool {
         let n = self.n();
         let d = self.points.ncols() as f64;
         let rows = n.min(SAMPLED_ROWS);
-        let (mut window, mut survivors) = (0u64, 0u64);
+        let (mut window, mut tested, mut survivors) = (0u64, 0u64, 0u64);
         for r in 0..rows {
             let a = r * n / rows;
             let limits = self.sketch.limits(upper, self.sketch.s[a]);
@@ -166,11 +195,17 @@ impl<'a> Sweep<'a> {
                 if self.key(b) - self.key(a) > limits.window {
                     break;
                 }
-                if self.label(b) == self.label(a) {
+                window += 1;
+                let zb = self.sketch.row(b);
+                if self.label(b) == self.label(a)
+                    || self
+                        .sketch
+                        .exceeds(&za[..self.prefix], &zb[..self.prefix], limits.cut)
+                {
                     continue;
                 }
-                window += 1;
-                if !self.sketch.exceeds(za, self.sketch.row(b), limits.cut) {
+                tested += 1;
+                if !self.sketch.exceeds(za, zb, limits.cut) {
                     survivors += 1;
                 }
             }
@@ -181,7 +216,9 @@ impl<'a> Sweep<'a> {
             Norm::Lp(_) => (40.0 * d, d),
             _ => (4.0 * d, d / 4.0),
         };
-        let sweep = scale * (window as f64 * self.sketch.k as f64 + survivors as f64 * recheck);
+        let k = self.sketch.k as f64;
+        let sweep = scale * (2.0 * window as f64 + k * tested as f64 + recheck * survivors as f64)
+            + 2.0 * n as f64 * d * k;
         let pairs = n as f64 * n as f64 / 2.0;
         sweep < 0.5 * pairs * all_pairs
     }
@@ -204,7 +241,9 @@ impl<'a> Sweep<'a> {
     }
 
     /// Every pair (a, b), a in `rows`, b > a, not ruled out by the shared
-    /// upper bound, recomputed exactly; the best of them.
+    /// upper bound, recomputed exactly; the best of them. Later points are
+    /// taken a panel of [`LANES`] at a time: the panel test on the first
+    /// numbers, then the full sketch test, then the reference distance.
     fn rows(&self, rows: std::ops::Range<usize>, shared: &AtomicU64) -> Best {
         let n = self.n();
         let mut best = Best::NONE;
@@ -215,23 +254,32 @@ impl<'a> Sweep<'a> {
             let s_a = self.sketch.s[a];
             let mut limits = self.sketch.limits(upper, s_a);
             let (key, label, za) = (self.key(a), self.label(a), self.sketch.row(a));
-            for b in a + 1..n {
-                if self.key(b) - key > limits.window {
+            for g in (a + 1) / LANES..n.div_ceil(LANES) {
+                let base = g * LANES;
+                if base > a && self.key(base) - key > limits.window {
                     break;
                 }
-                if self.label(b) == label || self.sketch.exceeds(za, self.sketch.row(b), limits.cut)
-                {
-                    continue;
-                }
-                let (value, pair) = self.exact(a, b);
-                if best.improved_by(value, pair) {
-                    best = Best {
-                        value,
-                        pair: Some(pair),
-                    };
-                    // Non-negative floats order like their bit patterns.
-                    shared.fetch_min(value.to_bits(), Ordering::Relaxed);
-                    limits = self.sketch.limits(best.value.min(upper), s_a);
+                let acc = self.sketch.lanes(&za[..self.prefix], self.panel(g));
+                for (l, &lane) in acc.iter().enumerate() {
+                    let b = base + l;
+                    if lane > limits.cut
+                        || b <= a
+                        || b >= n
+                        || self.label(b) == label
+                        || self.sketch.exceeds(za, self.sketch.row(b), limits.cut)
+                    {
+                        continue;
+                    }
+                    let (value, pair) = self.exact(a, b);
+                    if best.improved_by(value, pair) {
+                        best = Best {
+                            value,
+                            pair: Some(pair),
+                        };
+                        // Non-negative floats order like their bit patterns.
+                        shared.fetch_min(value.to_bits(), Ordering::Relaxed);
+                        limits = self.sketch.limits(best.value.min(upper), s_a);
+                    }
                 }
             }
         }

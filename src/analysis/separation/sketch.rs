@@ -181,6 +181,37 @@ impl Sketch {
     }
 }
 
+impl Sketch {
+    /// The accumulators of point numbers `a` against [`LANES`] points at
+    /// once over their first `a.len()` numbers, `panel` holding those
+    /// numbers coordinate-major (`panel[c * LANES + l]`). Each lane adds its
+    /// terms in the order [`Sketch::exceeds`] does, so a lane above a cut
+    /// proves that pair's full accumulator above it too.
+    #[inline]
+    pub fn lanes(&self, a: &[f64], panel: &[f64]) -> [f64; LANES] {
+        match self.kind {
+            Kind::Principal { .. } => lanes(a, panel, |acc, t| acc + t * t),
+            Kind::L1 { .. } => lanes(a, panel, |acc, t| acc + t.abs()),
+            Kind::Linf => lanes(a, panel, |acc, t| acc.max(t.abs())),
+            Kind::Lp { p, .. } => lanes(a, panel, |acc, t| acc + t.abs().powf(p)),
+        }
+    }
+}
+
+/// Points a panel of [`Sketch::lanes`] holds.
+pub(super) const LANES: usize = 8;
+
+#[inline(always)]
+fn lanes(a: &[f64], panel: &[f64], step: impl Fn(f64, f64) -> f64) -> [f64; LANES] {
+    let mut acc = [0.0; LANES];
+    for (&x, col) in a.iter().zip(panel.chunks_exact(LANES)) {
+        for l in 0..LANES {
+            acc[l] = step(acc[l], x - col[l]);
+        }
+    }
+    acc
+}
+
 /// True when the accumulated terms of `a - b` exceed `cut`, checked every
 /// eight coordinates.
 #[inline(always)]
