@@ -245,6 +245,24 @@ impl<'a> Sweep<'a> {
     /// taken a panel of [`LANES`] at a time: the panel test on the first
     /// numbers, then the full sketch test, then the reference distance.
     fn rows(&self, rows: std::ops::Range<usize>, shared: &AtomicU64) -> Best {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx") {
+            // SAFETY: the CPU supports AVX, checked just above.
+            return unsafe { self.rows_avx(rows, shared) };
+        }
+        self.rows_body(rows, shared)
+    }
+
+    /// [`Sweep::rows`] with 256-bit vectors (plain IEEE operations, never
+    /// fused: the same values as without).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx")]
+    unsafe fn rows_avx(&self, rows: std::ops::Range<usize>, shared: &AtomicU64) -> Best {
+        self.rows_body(rows, shared)
+    }
+
+    #[inline(always)]
+    fn rows_body(&self, rows: std::ops::Range<usize>, shared: &AtomicU64) -> Best {
         let n = self.n();
         let mut best = Best::NONE;
         for a in rows {
@@ -260,6 +278,9 @@ impl<'a> Sweep<'a> {
                     break;
                 }
                 let acc = self.sketch.lanes(&za[..self.prefix], self.panel(g));
+                if acc.iter().all(|&lane| lane > limits.cut) {
+                    continue;
+                }
                 for (l, &lane) in acc.iter().enumerate() {
                     let b = base + l;
                     if lane > limits.cut

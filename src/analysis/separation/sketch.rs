@@ -170,7 +170,7 @@ impl Sketch {
 
     /// The accumulator of points `a` and `b`, or `None` as soon as it
     /// exceeds `cut` (partial accumulators never decrease).
-    #[inline]
+    #[inline(always)]
     pub fn exceeds(&self, a: &[f64], b: &[f64], cut: f64) -> bool {
         match self.kind {
             Kind::Principal { .. } => accumulate(a, b, cut, |acc, t| acc + t * t),
@@ -187,7 +187,7 @@ impl Sketch {
     /// numbers coordinate-major (`panel[c * LANES + l]`). Each lane adds its
     /// terms in the order [`Sketch::exceeds`] does, so a lane above a cut
     /// proves that pair's full accumulator above it too.
-    #[inline]
+    #[inline(always)]
     pub fn lanes(&self, a: &[f64], panel: &[f64]) -> [f64; LANES] {
         match self.kind {
             Kind::Principal { .. } => lanes(a, panel, |acc, t| acc + t * t),
