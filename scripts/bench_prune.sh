@@ -86,7 +86,7 @@ SPEC
         done
         ow=$(wall "$work/old.time")
         nw=$(wall "$work/new.time")
-        echo "| $gen | $n | $l0-$l1 | $ow s | $nw s | $(rss "$work/new.time") MiB | $sk s | $ratio | $(awk -v a="$ow" -v b="$nw" 'BEGIN {printf "%.1f", a / b}') | $(jq '.delta' "$work/new.json") | $(jq -c '.pair' "$work/new.json") | $same |"
+        echo "| $gen | $n | $l0-$l1 | $ow s | $nw s | $(rss "$work/new.time") MiB | $sk s | $ratio | $(awk -v a="$ow" -v b="$nw" 'BEGIN {printf "%.1f", a / b}') | $(jq '.delta' "$work/new.json") | $(jq -c '[.pair[].index]' "$work/new.json") | $same |"
     done
 done
 exit $status
