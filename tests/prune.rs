@@ -177,6 +177,14 @@ fn separation_with_the_sweep_matches_brute_force_on_clustered_data() {
 }
 
 #[test]
+fn identical_points_under_two_labels_are_at_distance_zero() {
+    let points = Array2::from_elem((5, 4), 2.5);
+    for norm in NORMS {
+        agrees(&points, &[0, 1, 0, 1, 1], norm);
+    }
+}
+
+#[test]
 fn p_above_a_million_has_no_sketch() {
     let (points, labels) = build(Shape::Random, 1, 10, 3, 2);
     assert!(separation_pruned(points.view(), &labels, Norm::Lp(2e6)).is_none());

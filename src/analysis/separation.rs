@@ -117,7 +117,7 @@ pub fn separation(points: ArrayView2<f64>, labels: &[u32], norm: Norm) -> Separa
 /// The pruned sweep alone, whatever its estimated cost and the number of
 /// points: the same result as [`separation_brute_force`]. `None` only when
 /// no sketch can be formed (no coordinates, l_p with p above 1e6, data
-/// without spread or overflowing). For tests and benchmarks; [`separation`]
+/// overflowing). For tests and benchmarks; [`separation`]
 /// chooses the kernel.
 ///
 /// Panics when `labels.len() != points.nrows()`.

@@ -266,15 +266,18 @@ fn sample_rows(points: ArrayView2<f64>) -> Array2<f64> {
     Array2::from_shape_fn((m, points.ncols()), |(r, c)| points[[r * n / m, c]])
 }
 
-/// The principal sketch with `k <= d` directions; `None` when the data are
-/// degenerate (no spread) or overflow.
+/// The principal sketch with `k <= d` directions; `None` when the data
+/// overflow.
 fn principal(points: ArrayView2<f64>, k: usize) -> Option<Sketch> {
     let (n, d) = points.dim();
     let mean = points.mean_axis(Axis(0))?;
     if mean.iter().any(|m| !m.is_finite()) {
         return None;
     }
-    let p = directions(points, mean.view(), k)?;
+    // Without spread in the sample, the first k coordinate axes (exactly
+    // orthonormal rows) still give valid bounds.
+    let p = directions(points, mean.view(), k)
+        .unwrap_or_else(|| Array2::from_shape_fn((k, d), |(r, c)| f64::from(u8::from(r == c))));
     let k = p.nrows();
     let gamma_d = 1.02 * d as f64 * U64 / (1.0 - d as f64 * U64);
     let row_norms: Vec<f64> = p
