@@ -34,8 +34,7 @@ const ROWS: usize = 64;
 const SAMPLED_ROWS: usize = 256;
 /// Later neighbours (in key order) tried per point for the first upper bound.
 const NEIGHBOURS: usize = 16;
-/// Sketch numbers for l_2 (principal coordinates) and for other norms
-/// (coordinates).
+/// Sketch numbers (principal coordinates) for l_2.
 pub(super) const PRINCIPAL_K: usize = 24;
 /// Sketch coordinates for l_1, l_inf and l_p.
 pub(super) const COORDINATE_K: usize = 16;

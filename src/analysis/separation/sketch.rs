@@ -168,8 +168,8 @@ impl Sketch {
         }
     }
 
-    /// The accumulator of points `a` and `b`, or `None` as soon as it
-    /// exceeds `cut` (partial accumulators never decrease).
+    /// True when the accumulator of points `a` and `b` exceeds `cut`
+    /// (checked every eight numbers: partial accumulators never decrease).
     #[inline(always)]
     pub fn exceeds(&self, a: &[f64], b: &[f64], cut: f64) -> bool {
         match self.kind {
