@@ -3,6 +3,9 @@
 
     baseline.py gen N D C SEED OUTDIR   write OUTDIR/x.npy (N x D float64) and
                                         OUTDIR/y.npy (N int64 labels in 0..C)
+    baseline.py genclust N D C SEED OUTDIR
+                                        the same, clustered data of intrinsic
+                                        dimension 16 (scripts/bench_prune.sh)
     baseline.py sep X.npy Y.npy         exact l2 separation with scikit-learn
                                         and with NumPy; prints one JSON object
     baseline.py gemm                    the machine's float32 matrix-multiply
@@ -39,6 +42,22 @@ def generate(n, d, c, seed, outdir):
     x = centres[labels] + 0.5 * rng.standard_normal((n, d))
     np.save(f"{outdir}/x.npy", x)
     np.save(f"{outdir}/y.npy", labels)
+
+
+def generate_clustered(n, d, c, seed, outdir):
+    """Clustered, low intrinsic dimension: 3 c Gaussian clusters (unit
+    spread around centres 3 N(0, I)) in a 16-dimensional latent space, one
+    label per cluster (cluster mod c), mapped by a fixed random 16 x d
+    matrix, plus 0.05 N(0, I) noise in all d coordinates."""
+    rng = np.random.default_rng(seed)
+    latent = 16
+    clusters = rng.integers(0, 3 * c, size=n)
+    centres = 3.0 * rng.standard_normal((3 * c, latent))
+    mix = rng.standard_normal((latent, d)) / np.sqrt(latent)
+    z = centres[clusters] + rng.standard_normal((n, latent))
+    x = z @ mix + 0.05 * rng.standard_normal((n, d))
+    np.save(f"{outdir}/x.npy", x)
+    np.save(f"{outdir}/y.npy", (clusters % c).astype(np.int64))
 
 
 def exact(x, i, j):
@@ -122,6 +141,8 @@ def gemm_rate(n=3072, k=784, repeat=5):
 def main(argv):
     if argv[1] == "gen":
         generate(int(argv[2]), int(argv[3]), int(argv[4]), int(argv[5]), argv[6])
+    elif argv[1] == "genclust":
+        generate_clustered(int(argv[2]), int(argv[3]), int(argv[4]), int(argv[5]), argv[6])
     elif argv[1] == "sep":
         x = np.load(argv[2])
         y = np.load(argv[3])

@@ -16,10 +16,18 @@
 //!   pair whose lower bound does not exceed the smallest upper bound is
 //!   recomputed exactly with [`Norm::distance`]. Falls back to `direct`
 //!   when the bounds are too loose to prune.
+//! - `prune` (tried first from [`PRUNE_MIN_POINTS`] points on): a sweep in
+//!   the order of one coordinate of a small sketch (leading principal
+//!   coordinates for l_2, chosen coordinates for the other norms) whose
+//!   rigorous lower bounds rule most pairs out before any full distance is
+//!   computed; used when an estimate on a sample says it beats the kernels
+//!   above (data of low intrinsic dimension), which otherwise run as before.
 
 mod direct;
 mod gram;
 mod order;
+mod prune;
+mod sketch;
 
 use crate::norm::Norm;
 use ndarray::ArrayView2;
@@ -65,6 +73,9 @@ pub fn separation_brute_force(points: ArrayView2<f64>, labels: &[u32], norm: Nor
 /// Smallest dimension for which l_2 uses the Gram-matrix kernel.
 const GRAM_MIN_DIM: usize = 16;
 
+/// Fewest points for which [`separation`] tries the pruned sweep.
+pub const PRUNE_MIN_POINTS: usize = 4096;
+
 /// The exact separation: the same result as [`separation_brute_force`]
 /// (value and pair, ties to the smallest (i, j)), computed with blocked,
 /// parallel kernels in O(N d) memory.
@@ -84,6 +95,14 @@ pub fn separation(points: ArrayView2<f64>, labels: &[u32], norm: Norm) -> Separa
         // Every distance is 0: the reference scan is as good as any.
         return separation_brute_force(points, labels, norm);
     }
+    if points.nrows() >= PRUNE_MIN_POINTS {
+        if let Some(best) = prune::separation(points, labels, norm, true) {
+            return Separation {
+                delta: best.value,
+                pair: best.pair,
+            };
+        }
+    }
     let best = match norm {
         Norm::L2 if points.ncols() >= GRAM_MIN_DIM => gram::separation(points, &order)
             .unwrap_or_else(|| direct::separation(points, &order, norm)),
@@ -93,6 +112,26 @@ pub fn separation(points: ArrayView2<f64>, labels: &[u32], norm: Norm) -> Separa
         delta: best.value,
         pair: best.pair,
     }
+}
+
+/// The pruned sweep alone, whatever its estimated cost and the number of
+/// points: the same result as [`separation_brute_force`]. `None` only when
+/// no sketch can be formed (no coordinates, l_p with p above 1e6, data
+/// overflowing). For tests and benchmarks; [`separation`]
+/// chooses the kernel.
+///
+/// Panics when `labels.len() != points.nrows()`.
+pub fn separation_pruned(
+    points: ArrayView2<f64>,
+    labels: &[u32],
+    norm: Norm,
+) -> Option<Separation> {
+    assert_eq!(points.nrows(), labels.len(), "one label per point");
+    let best = prune::separation(points, labels, norm, false)?;
+    Some(Separation {
+        delta: best.value,
+        pair: best.pair,
+    })
 }
 
 /// A differently-labelled pair and its distance (`Norm::L2.distance`).
