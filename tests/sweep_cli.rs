@@ -69,7 +69,12 @@ fn sweep_rows_equal_single_compiles_of_the_same_blocks() {
     files.sort();
     assert_eq!(
         files,
-        ["net.csv", "net.jsonl", "net.ratio-width.svg"],
+        [
+            "net.csv",
+            "net.jsonl",
+            "net.ratio-width.png",
+            "net.ratio-width.svg"
+        ],
         "no temporary is left"
     );
     let table = rows(&out.join("net.jsonl"));
@@ -494,7 +499,24 @@ fn pictures_draw_the_tables_values_and_are_never_a_users_file() {
         compiled.iter().map(|r| width(r)).collect(),
         false,
     );
+    // Each picture has a PNG copy, marked as robmem's.
+    for kind in ["ratio-width", "ratio-points", "size-points"] {
+        let png = std::fs::read(out.join(format!("net.{kind}.png"))).unwrap();
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{kind}");
+        assert!(
+            png.windows(19).any(|w| w == b"tEXtSoftware\0robmem"),
+            "{kind}"
+        );
+    }
     // A user's file where a picture goes is refused and left alone.
+    std::fs::write(out.join("net.ratio-points.png"), b"\x89PNG\r\n\x1a\nmine").unwrap();
+    let refused = robmem_in(dir.path(), &["sweep", "spec.rmem"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert_eq!(
+        std::fs::read(out.join("net.ratio-points.png")).unwrap(),
+        b"\x89PNG\r\n\x1a\nmine"
+    );
+    std::fs::remove_file(out.join("net.ratio-points.png")).unwrap();
     std::fs::write(out.join("net.size-points.svg"), "<svg>mine</svg>\n").unwrap();
     let refused = robmem_in(dir.path(), &["sweep", "spec.rmem"]);
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));

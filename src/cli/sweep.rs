@@ -166,13 +166,16 @@ fn table_paths(sweep: &SweepSpec, dir: &Path) -> [PathBuf; 2] {
     ]
 }
 
-/// The pictures of `sweep` (`NETWORK.KIND.svg` in `dir`) and their kinds.
+/// The pictures of `sweep` (`NETWORK.KIND.svg` and `.png` in `dir`) and
+/// their kinds.
 fn picture_paths(sweep: &SweepSpec, dir: &Path) -> Vec<(pictures::Kind, PathBuf)> {
     pictures::kinds(sweep)
         .into_iter()
-        .map(|kind| {
-            let name = format!("{}.{}.svg", sweep.name, kind.suffix());
-            (kind, dir.join(name))
+        .flat_map(|kind| {
+            ["svg", "png"].map(|ext| {
+                let name = format!("{}.{}.{ext}", sweep.name, kind.suffix());
+                (kind, dir.join(name))
+            })
         })
         .collect()
 }
@@ -225,15 +228,26 @@ fn run_sweep(
     }
     let total = sweep.combinations.len();
     let rows = compile_rows(program, sweep, datasets, dir);
-    let write = |temporary: &Path, path: &Path, text: String| {
+    let write = |temporary: &Path, path: &Path, text: Vec<u8>| {
         staging::guarded(|| std::fs::write(temporary, text))
             .map_err(|e| write_error(path, &e.to_string()))
     };
-    write(&csv_temporary, &csv_path, table::csv(&rows))?;
-    write(&jsonl_temporary, &jsonl_path, table::jsonl(&rows))?;
+    write(&csv_temporary, &csv_path, table::csv(&rows).into_bytes())?;
+    write(
+        &jsonl_temporary,
+        &jsonl_path,
+        table::jsonl(&rows).into_bytes(),
+    )?;
     for (kind, path, temporary) in picture_temporaries {
-        let figure = pictures::draw(kind, &rows).map_err(|e| write_error(&path, &e.to_string()))?;
-        write(&temporary, &path, figure.svg)?;
+        let drawn = pictures::draw(kind, &rows).and_then(|figure| {
+            if path.extension().is_some_and(|e| e == "png") {
+                crate::plot::png::rasterise_marked(&figure.svg)
+            } else {
+                Ok(figure.svg.into_bytes())
+            }
+        });
+        let bytes = drawn.map_err(|e| write_error(&path, &e.to_string()))?;
+        write(&temporary, &path, bytes)?;
     }
     let written = staging.commit().map_err(staging_error)?;
     let failed = rows.iter().filter(|r| r.outcome.is_err()).count();

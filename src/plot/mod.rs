@@ -6,11 +6,11 @@
 //! computed) and returns a [`Figure`]: the SVG text, drawn with plotters'
 //! SVG backend (no fonts or system libraries are read: text is left to the
 //! viewer), with the title as the SVG's `<title>` and the caption to print
-//! beside it. Only SVG is produced: a PNG would need a rasteriser and an
-//! embedded font.
+//! beside it. [`png`] rasterises a figure, with a font embedded in robmem.
 
 pub mod curves;
 pub mod histogram;
+pub mod png;
 pub mod regions;
 pub mod slice;
 pub mod theory;

@@ -140,9 +140,16 @@ pub fn text_line(row: &Row) -> String {
 }
 
 /// True when `path` is missing, or a file whose first line robmem's tables
-/// (or its sweep pictures, [`super::pictures::MARKER`]) begin with (so robmem made it and may replace it); false for anything
+/// (or its sweep pictures: [`super::pictures::MARKER`], a PNG's
+/// [`crate::plot::png::SOFTWARE`] chunk) begin with (so robmem made it and may replace it); false for anything
 /// else (an empty file, a folder, a user's file).
 pub fn made_by_robmem(path: &Path) -> bool {
+    if path.extension().is_some_and(|e| e == "png") {
+        return match std::fs::read(path) {
+            Ok(bytes) => crate::plot::png::made_by_robmem(&bytes),
+            Err(_) => !path.exists(),
+        };
+    }
     let Ok(file) = std::fs::File::open(path) else {
         return !path.exists();
     };
