@@ -735,3 +735,31 @@ fn a_closed_stderr_does_not_stop_compile() {
     assert!(stdout.contains("xor_net"), "{stdout}");
     assert!(dir.path().join("out/xor.cert.json").is_file());
 }
+
+#[test]
+fn radius_max_beyond_float32_at_a_width_budget_names_width_and_precision() {
+    let spec = |width: usize| {
+        format!(
+            "dataset blobs = blobs(points = 400, dim = 32, labels = 5, spread = 0.3, seed = 2)\n\
+             network net {{ data = blobs  norm = l2  radius = max  width = {width}  seed = 1  projection = pca }}\n"
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_narrow_dir, narrow) = temp_spec("narrow", &spec(12));
+    let out = robmem(&["compile", s(&narrow), "--out", s(dir.path())]);
+    assert_eq!(code(&out), 1, "{}", text(&out.stderr));
+    let err = flat_stderr(&out);
+    assert!(err.contains("no radius is certified in float32"), "{err}");
+    assert!(err.contains("raise `width`"), "{err}");
+    assert!(err.contains("use `precision = f64`"), "{err}");
+    // Both fixes do what the help says.
+    let (_wide_dir, wide) = temp_spec("wide", &spec(16));
+    let out = robmem(&["compile", s(&wide), "--out", s(dir.path())]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let (_f64_dir, in_f64) = temp_spec(
+        "f64",
+        &spec(12).replace("projection = pca", "projection = pca  precision = f64"),
+    );
+    let out = robmem(&["compile", s(&in_f64), "--out", s(dir.path())]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+}

@@ -24,7 +24,7 @@ use crate::pipeline::{
     compile_with, CompileError, CompileOptions, Compiled, Phase, Summary, ONNX_MAX_BYTES,
 };
 use crate::resolve::load_program;
-use crate::spec::{EmitSpec, NetworkSpec, OutputKind, Program, RadiusSpec};
+use crate::spec::{Budget, EmitSpec, NetworkSpec, OutputKind, Program, RadiusSpec};
 use crate::verify::certificate::{Certificate, Semantics};
 use clap::{Args, ValueEnum};
 use sha2::{Digest, Sha256};
@@ -425,10 +425,10 @@ pub(crate) fn compile_error(
             .error_at(net.span, "this network", message)
             .with_help("choose another `projection` (auto picks one that applies)"),
         CompileError::Plan(PlanError::NotInArithmetic {
+            radius,
             precision,
             best_radius,
             smallest_width,
-            ..
         }) => {
             let mut fixes = Vec::new();
             if best_radius > 0.0 {
@@ -438,8 +438,14 @@ pub(crate) fn compile_error(
                     show(best_radius / report.limit)
                 ));
             }
-            if let Some(w) = smallest_width {
-                fixes.push(format!("raise `width` to {w}"));
+            match (smallest_width, radius, net.width) {
+                (Some(w), _, _) => fixes.push(format!("raise `width` to {w}")),
+                // `radius = max` searched no other width: name the lever.
+                (None, None, Budget::AtMost(_)) => fixes.push(
+                    "raise `width` (a larger m separates the projected points more, so rounding matters less)"
+                        .to_string(),
+                ),
+                _ => {}
             }
             if precision == "float32" {
                 fixes.push("use `precision = f64`".to_string());
