@@ -600,24 +600,6 @@ fn borrow_score_neurons(
         .collect()
 }
 
-/// Writes a certificate as JSON through a temporary file and a rename.
-pub fn save_certificate(certificate: &Certificate, path: &Path) -> Result<(), CertificateError> {
-    let io = |e: std::io::Error| CertificateError::Io {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{name}.tmp{}", std::process::id()));
-    std::fs::write(&temporary, certificate.to_json()).map_err(io)?;
-    std::fs::rename(&temporary, path).map_err(|e| {
-        let _ = std::fs::remove_file(&temporary);
-        io(e)
-    })
-}
-
 /// `to` relative to folder `from` (both made absolute first), with `/` separators.
 pub fn relative_path(from: &Path, to: &Path) -> String {
     let absolute = |p: &Path| -> PathBuf {
