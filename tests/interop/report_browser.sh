@@ -45,7 +45,7 @@ print(f"report-browser: {sys.argv[1]}: {want} images rendered ({', '.join(render
 PY
 }
 
-for spec in examples/xor.rmem examples/generators.rmem examples/label.rmem; do
+for spec in examples/xor.rmem examples/generators.rmem examples/label.rmem examples/sweep.rmem; do
     name=$(basename "$spec" .rmem)
     page="$WORK/$name.html"
     "$ROBMEM" -q report "$spec" --out "$page"
