@@ -110,15 +110,15 @@ pub enum ConstructionChoice {
     Distances,
 }
 
-/// Whether a score network keeps a score for every data point or only for
-/// prototypes that cover the others (specs/construction.md section 5C).
+/// Whether a network keeps a score (or a centre) for every data point or only for
+/// prototypes that cover the others (specs/construction.md sections 5C and 8.8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CondenseChoice {
     /// Prototypes when they certify the planned radius in the spec's
-    /// precision (score construction, at most
+    /// precision (either construction, at most
     /// `crate::construct::condense::MAX_POINTS` points); otherwise every point.
     Auto,
-    /// One score per data point.
+    /// One score (or centre) per data point.
     None,
 }
 

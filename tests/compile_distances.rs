@@ -19,7 +19,7 @@ use robmem::ir::stages::Construction;
 use robmem::norm::Norm;
 use robmem::pipeline::{compile, CompileError, Compiled};
 use robmem::spec::{
-    Budget, ConstructionChoice, OutputKind, Precision, ProjectionChoice, RadiusSpec,
+    Budget, CondenseChoice, ConstructionChoice, OutputKind, Precision, ProjectionChoice, RadiusSpec,
 };
 use robmem::verify::certificate::Semantics;
 use std::collections::HashMap;
@@ -113,6 +113,9 @@ fn compile_output(
 ) -> Result<Compiled, CompileError> {
     let mut spec = spec(norm, radius, output, ProjectionChoice::Auto);
     spec.construction = construction;
+    // Every point a centre: these tests compare built shapes with the
+    // planner's (condensed distance networks: tests/condense_distances.rs).
+    spec.condense = CondenseChoice::None;
     if data.classes.values.iter().any(|v| match v {
         LabelValue::Number(x) => x.abs() >= 16777216.0,
         LabelValue::Name(_) => false,
@@ -249,6 +252,8 @@ fn slots_trade_width_for_depth_within_the_budget() {
         ProjectionChoice::Auto,
     );
     narrow_spec.construction = ConstructionChoice::Distances;
+    // Every point a centre: the built shape is the planned one.
+    narrow_spec.condense = CondenseChoice::None;
     let sep = separation(data.points.view(), &data.labels, Norm::Linf);
     let narrow = compile(&data, &narrow_spec, &sep).unwrap();
     let mut shallow_spec = narrow_spec.clone();

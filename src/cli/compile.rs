@@ -179,7 +179,15 @@ fn compile_all(args: &CompileArgs, worst_code: &mut i32) -> Result<(), SpecError
         },
     );
     *worst_code = worst.get();
-    result
+    result.map(|_| ())
+}
+
+/// A spec and its data sets as [`for_each_compiled`] loaded them.
+pub(crate) struct Loaded {
+    /// The resolved spec.
+    pub(crate) program: Program,
+    /// Its data sets, indexed like [`Program::datasets`].
+    pub(crate) datasets: Vec<Dataset>,
 }
 
 /// Whether a command will write each network as ONNX (so that a network too
@@ -201,7 +209,9 @@ pub(crate) enum OnnxWrites {
 /// destroy an input). A network that fails (its check, its compilation, or
 /// `f`) is passed to `failed` with its error and the next one is tried;
 /// errors before any network is tried (unreadable or invalid spec, unknown
-/// `network`, refused outputs, unreadable data) are returned.
+/// `network`, refused outputs, unreadable data) are returned. On success
+/// the loaded spec and data sets are handed back, for work that follows
+/// (the sweeps of `robmem report`).
 pub(crate) fn for_each_compiled(
     file: &Path,
     network: Option<&str>,
@@ -209,7 +219,7 @@ pub(crate) fn for_each_compiled(
     check_outputs: impl FnOnce(&Program, &[usize]) -> Result<(), SpecError>,
     mut f: impl FnMut(&Program, usize, &mut Compiled, &Dataset, &NetworkReport) -> Result<(), SpecError>,
     mut failed: impl FnMut(&Program, usize, SpecError),
-) -> Result<(), SpecError> {
+) -> Result<Loaded, SpecError> {
     let started = Instant::now();
     let program = load_program(file)?;
     let selected = select(&program, network)?;
@@ -262,7 +272,10 @@ pub(crate) fn for_each_compiled(
             failed(&program, index, e);
         }
     }
-    Ok(())
+    Ok(Loaded {
+        program,
+        datasets: outcome.datasets,
+    })
 }
 
 /// The error of a network whose check fails (`report` does not pass): its

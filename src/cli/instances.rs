@@ -272,6 +272,7 @@ fn write_all(args: &InstancesArgs, worst: &mut i32) -> Result<(), SpecError> {
             *worst = (*worst).max(error.exit_code());
         },
     )
+    .map(|_| ())
 }
 
 /// The number of unordered pairs of points with different labels, given the

@@ -5,13 +5,13 @@
 
 use super::check::{reach_text, text_report};
 use super::compile::{
-    for_each_compiled, onnx_options, staging_error, summary_text, Emitted, OnnxWrites,
+    for_each_compiled, onnx_options, staging_error, summary_text, Emitted, Loaded, OnnxWrites,
 };
 use super::console::errln;
 use super::outputs::check_report_output;
 use super::print_diagnostic;
 use super::sweep::compile_rows;
-use crate::analysis::report::{check_networks, show, NetworkReport};
+use crate::analysis::report::{show, NetworkReport};
 use crate::backend::certificate::{
     make_certificate, CertificateError, CertificateRequest, Certified,
 };
@@ -25,7 +25,6 @@ use crate::plot::Figure;
 use crate::report::figures::{decision_regions, margin_histogram, overview, RegionRequest};
 use crate::report::html::render;
 use crate::report::{NetworkSection, Report};
-use crate::resolve::load_program;
 use crate::spec::Program;
 use crate::sweep::pictures;
 use clap::Args;
@@ -101,10 +100,13 @@ pub fn run(args: &ReportArgs) -> i32 {
                 .push((program.networks[index].name.clone(), error.render_plain()));
         },
     );
-    if let Err(e) = result {
-        print_diagnostic(&e);
-        return e.exit_code();
-    }
+    let loaded = match result {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            print_diagnostic(&e);
+            return e.exit_code();
+        }
+    };
     let mut report = report.into_inner();
     let summaries = summaries.into_inner();
     if summaries.len() >= 2 {
@@ -113,7 +115,7 @@ pub fn run(args: &ReportArgs) -> i32 {
             Err(e) => errln!("warning: {e}"),
         }
     }
-    match sweep_figures(&args.file, args.network.as_deref()) {
+    match sweep_figures(&loaded, args.network.as_deref()) {
         Ok(sweeps) => report.sweeps = sweeps,
         Err(e) => {
             print_diagnostic(&e);
@@ -136,10 +138,10 @@ pub fn run(args: &ReportArgs) -> i32 {
 /// given): each combination compiled and certified as `robmem sweep` does,
 /// with its ONNX files staged in the system's temporary folder.
 fn sweep_figures(
-    file: &Path,
+    loaded: &Loaded,
     network: Option<&str>,
 ) -> Result<Vec<(String, Vec<Figure>)>, SpecError> {
-    let program = load_program(file)?;
+    let program = &loaded.program;
     let sweeps: Vec<_> = program
         .sweeps
         .iter()
@@ -148,11 +150,10 @@ fn sweep_figures(
     if sweeps.is_empty() {
         return Ok(Vec::new());
     }
-    let datasets = check_networks(&program, &[])?.datasets;
     let scratch = std::env::temp_dir();
     let mut figures = Vec::new();
     for sweep in sweeps {
-        let rows = compile_rows(&program, sweep, &datasets, &scratch);
+        let rows = compile_rows(program, sweep, &loaded.datasets, &scratch);
         let drawn = pictures::kinds(sweep)
             .into_iter()
             .map(|kind| pictures::draw(kind, &rows))

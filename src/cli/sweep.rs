@@ -26,6 +26,7 @@ use crate::pipeline::{compile_with, CompileOptions, Phase, ONNX_MAX_BYTES};
 use crate::resolve::load_program;
 use crate::spec::{Combination, Program, SweepSpec};
 use crate::sweep::pictures;
+use crate::sweep::separations::{Computed, Separations};
 use crate::sweep::subsample::subsample;
 use crate::sweep::table::{self, made_by_robmem};
 use crate::sweep::{Failure, Outcome, Row};
@@ -272,6 +273,7 @@ pub(crate) fn compile_rows(
     datasets: &[Dataset],
     dir: &Path,
 ) -> Vec<Row> {
+    let separations = Separations::compute(sweep, datasets);
     let total = sweep.combinations.len() as u64;
     let bar = crate::progress::counter(&format!("sweep {}", sweep.name), total);
     let rows = sweep
@@ -280,7 +282,7 @@ pub(crate) fn compile_rows(
         .enumerate()
         .map(|(k, combination)| {
             let row = crate::progress::hidden(|| {
-                run_combination(program, sweep, k, combination, datasets, dir)
+                run_combination(program, sweep, k, combination, datasets, &separations, dir)
             });
             bar.inc(1);
             row
@@ -297,6 +299,7 @@ fn run_combination(
     k: usize,
     combination: &Combination,
     datasets: &[Dataset],
+    separations: &Separations,
     dir: &Path,
 ) -> Row {
     let started = Instant::now();
@@ -317,7 +320,19 @@ fn run_combination(
             }),
     };
     let points = data.as_ref().ok().map(|d| d.len());
-    let outcome = data.and_then(|data| compile_row(program, sweep, k, combination, &data, dir));
+    let outcome = data.and_then(|data| {
+        let computed = separations.get(combination).unwrap_or_else(|| {
+            // Every subsample that can be drawn was computed up front; this
+            // is only a safety net.
+            let started = Instant::now();
+            let separation = separation(data.points.view(), &data.labels, net.norm);
+            Computed {
+                separation,
+                seconds: started.elapsed().as_secs_f64(),
+            }
+        });
+        compile_row(program, sweep, k, combination, &data, computed, dir)
+    });
     Row {
         sweep: sweep.name.clone(),
         row: k,
@@ -341,24 +356,25 @@ fn run_combination(
     }
 }
 
-/// Checks, compiles and certifies one combination on `data`, as `robmem
-/// compile` does a network block.
+/// Checks, compiles and certifies one combination on `data`, whose
+/// separation is `computed`, as `robmem compile` does a network block. The
+/// row's `separation` phase is the time that separation took to compute
+/// (once for every row that shares it).
 fn compile_row(
     program: &Program,
     sweep: &SweepSpec,
     k: usize,
     combination: &Combination,
     data: &Dataset,
+    computed: Computed,
     dir: &Path,
 ) -> Result<Outcome, SpecError> {
     let net = &combination.network;
-    let started = Instant::now();
-    let sep = separation(data.points.view(), &data.labels, net.norm);
-    let (report, diagnostic) = report_on(program, sweep.network, net, data, sep);
+    let (report, diagnostic) = report_on(program, sweep.network, net, data, computed.separation);
     if !report.passes() {
         return Err(check_failure(program, net, &report, diagnostic.as_ref()));
     }
-    let separation_seconds = started.elapsed().as_secs_f64();
+    let separation_seconds = computed.seconds;
     let options = CompileOptions {
         max_onnx_bytes: Some(ONNX_MAX_BYTES),
     };

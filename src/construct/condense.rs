@@ -129,7 +129,7 @@ fn covered_by_one(
 /// points first (the lowest index on ties); each chosen set's point is a
 /// prototype, and every other member is assigned the first chosen
 /// prototype that covers it.
-fn greedy(members: &[usize], covered_by: &[Vec<u32>], covering: &mut [usize]) {
+pub(super) fn greedy(members: &[usize], covered_by: &[Vec<u32>], covering: &mut [usize]) {
     let mut open: std::collections::HashSet<usize> = members.iter().copied().collect();
     // covers[i]: the candidates whose set contains i.
     let mut covers: std::collections::HashMap<usize, Vec<usize>> = std::collections::HashMap::new();

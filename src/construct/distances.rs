@@ -5,6 +5,7 @@
 //! section 5B on the class minima with `kappa = 2 / (delta'_q - 2 r)`.
 
 use super::assemble::{label_chain, shift_for, AssemblyError};
+use super::condense_distances::DistanceCover;
 use crate::data::Dataset;
 use crate::ir::stages::{
     Construction, DistanceNorm, DistanceStage, OutputStage, ProjectionStage, Slot, StageProgram,
@@ -40,6 +41,9 @@ pub struct DistanceAssembly<'a> {
     pub slots_per_class: usize,
     /// Logits or label.
     pub output: OutputKind,
+    /// A condensed network (section 8.8): only the cover's prototypes are
+    /// centres, and the margin is the cover's; `None`: every point.
+    pub condensed: Option<&'a DistanceCover>,
 }
 
 /// Builds the distance program for the given map and radius.
@@ -58,8 +62,12 @@ pub fn assemble_distances(a: &DistanceAssembly<'_>) -> Result<StageProgram, Asse
     let shift = shift_for(a.mapped, r);
     let centres = a.mapped + &shift;
     let classes = a.data.classes.len();
-    let slots = deal_slots(a.data, a.slots_per_class);
-    let margin = a.delta_prime - 2.0 * r;
+    let kept = a.condensed.map(|c| c.kept.as_slice());
+    let slots = deal_slots(a.data, a.slots_per_class, kept);
+    let margin = match a.condensed {
+        Some(c) => c.margin.min(a.delta_prime - 2.0 * r),
+        None => a.delta_prime - 2.0 * r,
+    };
     let (label, output) = match a.output {
         OutputKind::Logits => (
             None,
@@ -110,12 +118,15 @@ pub fn assemble_distances(a: &DistanceAssembly<'_>) -> Result<StageProgram, Asse
     })
 }
 
-/// Class c's points dealt round-robin to `min(k, N_c)` slots, in data order.
-fn deal_slots(data: &Dataset, k: usize) -> Vec<Slot> {
+/// Class c's centres (its points, or those `kept` marks) dealt round-robin
+/// to `min(k, N_c)` slots, in data order.
+fn deal_slots(data: &Dataset, k: usize, kept: Option<&[bool]>) -> Vec<Slot> {
     let k = k.max(1);
     let mut by_class = vec![Vec::new(); data.classes.len()];
     for (i, &label) in data.labels.iter().enumerate() {
-        by_class[label as usize].push(i);
+        if kept.is_none_or(|kept| kept[i]) {
+            by_class[label as usize].push(i);
+        }
     }
     let mut slots = Vec::new();
     for (class, points) in by_class.into_iter().enumerate() {

@@ -17,6 +17,8 @@
 //! - [`selection`]: its coordinate selection for l_inf balls (a greedy
 //!   cover of the differently-labelled pairs);
 //! - [`distances`]: the constants of the distance construction (section 8);
+//! - [`condense_distances`]: prototypes that stay centres of a distance
+//!   network (section 8.8);
 //! - [`reach`]: what each construction reaches on a data set, for `check`;
 //! - [`label_values`]: whether the label gadget's values fit the network's
 //!   floating-point precision (section 5B).
@@ -24,6 +26,7 @@
 pub mod arithmetic;
 pub mod assemble;
 pub mod condense;
+pub mod condense_distances;
 pub mod directions;
 pub mod distance_plan;
 pub mod distances;

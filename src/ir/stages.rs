@@ -22,7 +22,9 @@
 //!   distances: `2 * projected_radius < delta_prime` in the distance norm,
 //!   so `margin > 0`;
 //! - every data point appears in exactly one slot (logits) or group (label),
-//!   and the slot's or group's class is the point's class;
+//!   and the slot's or group's class is the point's class; in a condensed
+//!   network (scores: [`Covering`]; distances: section 8.8) only the
+//!   prototypes do, each once, and every class keeps at least one;
 //! - scores: the first point of every slot or group has a score of at least
 //!   1 on every ball, so every running maximum (which never decreases) passes
 //!   a ReLU unchanged; other scores only enter through `relu(s_j - A)`;
@@ -101,12 +103,15 @@ impl DistanceNorm {
 pub struct DistanceStage {
     /// q.
     pub norm: DistanceNorm,
-    /// c_j = y_j + t, N x m, so that `D_j(u) = ||y - y_j||_q` on the balls.
+    /// c_j = y_j + t, N x m, so that `D_j(u) = ||y - y_j||_q` on the balls
+    /// (every point's; only those in [`DistanceStage::slots`] are built).
     pub centres: Array2<f64>,
     /// delta'_q: the exact separation of the mapped points in q.
     pub delta_prime: f64,
-    /// `delta'_q - 2 r`: the real-arithmetic margin between the nearest
-    /// centre of the point's label and any other label's, on every ball.
+    /// The real-arithmetic margin between the nearest centre of the point's
+    /// label and any other label's, on every ball: `delta'_q - 2 r` when
+    /// every point is a centre, the cover's margin (section 8.8) when only
+    /// prototypes are.
     pub margin: f64,
     /// Number of classes C.
     pub classes: usize,

@@ -347,6 +347,7 @@ mod tests {
                 delta_prime: delta,
                 slots_per_class: slots,
                 output: OutputKind::Label,
+                condensed: None,
             })
             .unwrap();
             let net = lower(&program);

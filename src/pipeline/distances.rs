@@ -7,14 +7,20 @@ use super::{
     NetworkPlan, Phase, ONNX_MAX_BYTES,
 };
 use crate::analysis::rounding::rounding_check;
+use crate::analysis::rounding::RoundingCheck;
 use crate::analysis::separation::Separation;
 use crate::construct::arithmetic::Arithmetic;
+use crate::construct::condense::{MARGIN_HEADROOM, MAX_POINTS, SMALLEST_MARGIN};
+use crate::construct::condense_distances::cover as cover_distances;
 use crate::construct::distance_plan::{plan_distances, DistancePlan};
 use crate::construct::distances::{assemble_distances, DistanceAssembly};
 use crate::construct::label_values::check_label_values;
 use crate::construct::plan::PlanError;
 use crate::data::Dataset;
-use crate::spec::{NetworkSpec, OutputKind, Precision};
+use crate::ir::layers::LayerNetwork;
+use crate::ir::stages::{Construction, StageProgram};
+use crate::spec::{CondenseChoice, NetworkSpec, OutputKind, Precision};
+use ndarray::Array2;
 use std::time::Instant;
 
 /// Plans a distance network for `spec` in the spec's precision.
@@ -24,6 +30,52 @@ pub(super) fn plan_for(
     separation: &Separation,
 ) -> Result<DistancePlan, PlanError> {
     plan_distances(&request(data, spec, separation, None))
+}
+
+/// The condensed distance network (specs/construction.md section 8.8) and
+/// its rounding check, when a cover leaves points out and the condensed
+/// network is certified in the arithmetic of unit roundoff `unit`: the
+/// cover's margin is first the larger of `MARGIN_HEADROOM` times the full
+/// network's rounding bound and `SMALLEST_MARGIN` of its margin, then half
+/// its margin. `None`: every point stays a centre (more than `MAX_POINTS`
+/// points, one class, nothing to leave out, or no condensed network passes).
+fn condense(
+    data: &Dataset,
+    full: &StageProgram,
+    mapped: &Array2<f64>,
+    input_bound: f64,
+    unit: f64,
+    assembly: &DistanceAssembly<'_>,
+) -> Option<(StageProgram, LayerNetwork, RoundingCheck)> {
+    let Construction::Distances(stage) = &full.construction else {
+        return None;
+    };
+    if data.len() > MAX_POINTS || data.classes.len() < 2 {
+        return None;
+    }
+    let r = full.projection.projected_radius;
+    let widest = stage.margin;
+    // The full network's rounding bound (a distance network's does not
+    // depend on the depth, so nothing needs building).
+    let bound = rounding_check(full, 0, input_bound, unit).bound;
+    let smallest = (MARGIN_HEADROOM * bound)
+        .max(SMALLEST_MARGIN * widest)
+        .min(widest / 2.0);
+    let mut margins = vec![smallest];
+    if smallest < widest / 2.0 {
+        margins.push(widest / 2.0);
+    }
+    margins.into_iter().find_map(|margin| {
+        let cover = cover_distances(mapped.view(), &data.labels, stage.norm, r, margin)?;
+        let program = assemble_distances(&DistanceAssembly {
+            condensed: Some(&cover),
+            ..assembly.clone()
+        })
+        .ok()?;
+        let network = lower_and_optimise(&program, &mut |_| {});
+        let rounding = rounding_check(&program, network.depth(), input_bound, unit);
+        rounding.fits().then_some((program, network, rounding))
+    })
 }
 
 /// The ONNX file's size, estimated from the planned shape as for score
@@ -85,30 +137,43 @@ pub(super) fn compile_planned(
         clock = Instant::now();
     };
     let phase = crate::progress::phase("assemble", None);
-    let program = assemble_distances(&DistanceAssembly {
+    let matrix = plan.map.to_matrix();
+    let mapped = plan.map.apply(data.points.view(), &plan.centre);
+    let assembly = DistanceAssembly {
         data,
         norm: spec.norm,
         distance_norm: plan.norm,
         radius: plan.radius,
         strategy: plan.strategy,
-        matrix: &plan.map.to_matrix(),
+        matrix: &matrix,
         centre: &plan.centre,
         norm_bound: plan.norm_bound,
-        mapped: &plan.map.apply(data.points.view(), &plan.centre),
+        mapped: &mapped,
         delta_prime: plan.delta_prime,
         slots_per_class: plan.slots_per_class,
         output: spec.output,
-    })?;
+        condensed: None,
+    };
+    let full = assemble_distances(&assembly)?;
     phase.finish();
     lap("assemble");
-    let network = lower_and_optimise(&program, &mut lap);
     let largest_coordinate = data.points.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-    let rounding = rounding_check(
-        &program,
-        network.depth(),
-        largest_coordinate + plan.radius,
-        unit,
-    );
+    let input_bound = largest_coordinate + plan.radius;
+    let condensed = match spec.condense {
+        CondenseChoice::Auto => condense(data, &full, &mapped, input_bound, unit, &assembly),
+        CondenseChoice::None => None,
+    };
+    let (program, network, rounding) = match condensed {
+        Some(built) => {
+            lap("condense");
+            built
+        }
+        None => {
+            let network = lower_and_optimise(&full, &mut lap);
+            let rounding = rounding_check(&full, network.depth(), input_bound, unit);
+            (full, network, rounding)
+        }
+    };
     let summary = summarise(
         data,
         spec,

@@ -71,26 +71,33 @@ pub fn ratio_against_points(curves: Vec<Curve>, theory: Option<TheoryCurve>) -> 
     }
 }
 
-/// The width and the depth of the compiled networks against N (log scale).
-pub fn size_against_points(width: Vec<(f64, f64)>, depth: Vec<(f64, f64)>) -> LineChart {
+/// The width and the depth of the compiled networks against N (log scale):
+/// `curves` are width curves and depth curves, each named in its label.
+pub fn size_against_points(curves: Vec<Curve>) -> LineChart {
     LineChart {
         title: "Width and depth against N".into(),
         x_label: "N (points, log scale)".into(),
         y_label: "layers or neurons".into(),
-        curves: vec![
-            Curve {
-                label: "width (largest hidden layer)".into(),
-                points: width,
-            },
-            Curve {
-                label: "depth (affine layers)".into(),
-                points: depth,
-            },
-        ],
+        curves,
         theory: None,
         log_x: true,
         caption: "Each point is a compiled network, as `robmem compile` reports it.".into(),
     }
+}
+
+/// The two curves of one set of networks for [`size_against_points`]:
+/// width against N and depth against N.
+pub fn width_and_depth(width: Vec<(f64, f64)>, depth: Vec<(f64, f64)>) -> Vec<Curve> {
+    vec![
+        Curve {
+            label: "width (largest hidden layer)".into(),
+            points: width,
+        },
+        Curve {
+            label: "depth (affine layers)".into(),
+            points: depth,
+        },
+    ]
 }
 
 /// Draws `chart` (640 x 420 pixels).

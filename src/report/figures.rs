@@ -8,7 +8,7 @@ use crate::ir::layers::LayerNetwork;
 use crate::norm::Norm;
 use crate::pipeline::Summary;
 use crate::plot::curves::{
-    line_chart, ratio_against_points, ratio_against_width, size_against_points,
+    line_chart, ratio_against_points, ratio_against_width, size_against_points, width_and_depth,
 };
 use crate::plot::histogram::{histogram_chart, Histogram};
 use crate::plot::regions::{
@@ -249,6 +249,6 @@ pub fn overview(networks: &[(String, Summary)]) -> Result<Vec<Figure>, PlotError
     Ok(vec![
         line_chart(&ratio_against_width(by_width, theory))?,
         line_chart(&ratio_against_points(by_points, None))?,
-        line_chart(&size_against_points(width, depth))?,
+        line_chart(&size_against_points(width_and_depth(width, depth)))?,
     ])
 }

@@ -8,6 +8,7 @@
 //! [`subsample`] draws a `points = N` combination's points.
 
 pub mod pictures;
+pub mod separations;
 pub mod subsample;
 pub mod table;
 

@@ -9,7 +9,7 @@
 
 use super::Row;
 use crate::plot::curves::{
-    line_chart, ratio_against_points, ratio_against_width, LineChart, TheoryCurve,
+    line_chart, ratio_against_points, ratio_against_width, size_against_points, TheoryCurve,
 };
 use crate::plot::theory::rate_shape_beside;
 use crate::plot::{Curve, Figure, PlotError};
@@ -83,8 +83,7 @@ pub fn draw(kind: Kind, rows: &[Row]) -> Result<Figure, PlotError> {
         }
         Kind::SizeAgainstPoints => {
             let n = |r: &Row| r.points.map(|n| n as f64);
-            let mut chart: LineChart = crate::plot::curves::size_against_points(vec![], vec![]);
-            chart.curves = [("width", true), ("depth", false)]
+            let sized = [("width", true), ("depth", false)]
                 .into_iter()
                 .flat_map(|(what, width)| {
                     let size = move |r: &Row| {
@@ -99,7 +98,7 @@ pub fn draw(kind: Kind, rows: &[Row]) -> Result<Figure, PlotError> {
                         })
                 })
                 .collect();
-            line_chart(&chart)?
+            line_chart(&size_against_points(sized))?
         }
     };
     figure.svg = format!("{MARKER}\n{}", figure.svg);
