@@ -595,6 +595,18 @@ fn the_domain_flag_clips_like_the_key_and_a_point_outside_is_an_error_with_its_p
     let out = instances(dir.path(), &["--domain=-1,0.5"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(err_text(&out).contains("has coordinate 0 = 1, outside the domain [-1, 0.5]"));
+    // ... found before compiling: a network that could not be compiled
+    // (width 1) still gets the domain's error, not the compiler's.
+    let narrow = setup(
+        &XOR_DOMAIN
+            .replace(" domain = [0, 1]", "")
+            .replace("radius = 0.9 of limit", "radius = 0.9 of limit width = 1"),
+    );
+    let out = instances(narrow.path(), &["--domain=-1,0.5"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = err_text(&out);
+    assert!(err.contains("outside the domain [-1, 0.5]"), "{err}");
+    assert!(!err.contains("width"), "not compiled: {err}");
     let out = instances(dir.path(), &["--domain", "1,0"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("is empty"));

@@ -144,6 +144,7 @@ fn compile_all(args: &CompileArgs, worst_code: &mut i32) -> Result<(), SpecError
             Some(_) => Ok(()),
             None => check_outputs(program, selected, args.out.as_deref()),
         },
+        |_, _, _| Ok(()),
         |program, index, compiled, data, report| {
             match args.emit {
                 Some(Listing::Ir) => {
@@ -206,7 +207,9 @@ pub(crate) enum OnnxWrites {
 /// network) and calls `f` with each compiled network, in order of
 /// declaration. `check_outputs` sees the program and the selected networks
 /// before anything is compiled (to refuse outputs that would collide or
-/// destroy an input). A network that fails (its check, its compilation, or
+/// destroy an input); `check_network` sees each network and its data
+/// before that network is compiled (an error there fails the network
+/// without compiling it). A network that fails (its check, its compilation, or
 /// `f`) is passed to `failed` with its error and the next one is tried;
 /// errors before any network is tried (unreadable or invalid spec, unknown
 /// `network`, refused outputs, unreadable data) are returned. On success
@@ -217,6 +220,7 @@ pub(crate) fn for_each_compiled(
     network: Option<&str>,
     writes: OnnxWrites,
     check_outputs: impl FnOnce(&Program, &[usize]) -> Result<(), SpecError>,
+    mut check_network: impl FnMut(&Program, usize, &Dataset) -> Result<(), SpecError>,
     mut f: impl FnMut(&Program, usize, &mut Compiled, &Dataset, &NetworkReport) -> Result<(), SpecError>,
     mut failed: impl FnMut(&Program, usize, SpecError),
 ) -> Result<Loaded, SpecError> {
@@ -241,6 +245,10 @@ pub(crate) fn for_each_compiled(
             continue;
         }
         let data = &outcome.datasets[net.data];
+        if let Err(e) = check_network(&program, index, data) {
+            failed(&program, index, e);
+            continue;
+        }
         let separation = report.separation();
         // Refuse an ONNX file protobuf cannot hold before lowering it.
         let writes_onnx = match writes {

@@ -207,20 +207,27 @@ fn write_all(args: &InstancesArgs, worst: &mut i32) -> Result<(), SpecError> {
         args.network.as_deref(),
         OnnxWrites::Always,
         |_, _| Ok(()),
+        // The domain must hold every data point: checked before compiling.
+        |program, index, data| {
+            let (_, _, suite) = target(program, index, args);
+            match suite.domain {
+                Some(domain) => {
+                    // The flag has no place in the spec; the emit key has.
+                    let span = match args.domain {
+                        Some(_) => None,
+                        None => program
+                            .emits
+                            .iter()
+                            .find(|e| e.network == index && e.vnnlib.is_some())
+                            .and_then(|e| e.domain.map(|(_, s)| s)),
+                    };
+                    check_domain(program, data, domain, span)
+                }
+                None => Ok(()),
+            }
+        },
         |program, index, compiled, data, _report| {
             let (dir, asked, suite) = target(program, index, args);
-            if let Some(domain) = suite.domain {
-                // The flag has no place in the spec; the emit key has.
-                let span = match args.domain {
-                    Some(_) => None,
-                    None => program
-                        .emits
-                        .iter()
-                        .find(|e| e.network == index && e.vnnlib.is_some())
-                        .and_then(|e| e.domain.map(|(_, s)| s)),
-                };
-                check_domain(program, data, domain, span)?;
-            }
             // More planted instances than differently-labelled pairs cannot
             // be written: bound K by what exists before any work is sized by it.
             let pairs = differently_labelled_pairs(&data.class_sizes());

@@ -83,6 +83,7 @@ pub fn run(args: &ReportArgs) -> i32 {
         args.network.as_deref(),
         OnnxWrites::Always,
         |program, _| check_report_output(program, &out),
+        |_, _, _| Ok(()),
         |program, index, compiled, data, check| {
             let section = network_section(program, index, compiled, data, check, &out)?;
             report.borrow_mut().networks.push(section);
