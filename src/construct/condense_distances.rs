@@ -18,13 +18,13 @@
 //! itself (`d_ii = 0`, `N_i >= delta'_q`) whenever `g <= delta'_q - 2 r`.
 //!
 //! [`cover`] picks, per label, prototypes by the greedy set cover of
-//! [`super::condense`], then measures the condensed network's real margin,
+//! [`super::condense`] (redundant prototypes dropped), then measures the condensed network's real margin,
 //! `min_i (min over kept centres of other labels - min over kept centres
 //! of i's label) - 2 r`, at least g. The work is O(N^2 K), in parallel
 //! over points; the checker needs nothing new (it already takes minima over
 //! the centres the network stores, whichever they are).
 
-use super::condense::greedy;
+use super::condense::cover_label;
 use crate::ir::stages::DistanceNorm;
 use ndarray::ArrayView2;
 use rayon::prelude::*;
@@ -93,7 +93,8 @@ pub fn cover(
     let mut covering: Vec<usize> = (0..n).collect();
     for class in 0..classes as u32 {
         let members: Vec<usize> = (0..n).filter(|&i| labels[i] == class).collect();
-        greedy(&members, &covered_by, &mut covering);
+        // Candidates are the label's points; sets are indexed by point.
+        cover_label(&members, &members, &covered_by, |p| p, &mut covering)?;
     }
     let kept: Vec<bool> = covering.iter().enumerate().map(|(i, &p)| i == p).collect();
     if kept.iter().all(|&k| k) {
