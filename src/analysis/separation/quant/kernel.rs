@@ -48,7 +48,7 @@ pub(super) struct Tile<'a> {
 /// `out` are left as they were).
 pub(super) fn tile(tile: &Tile, simd: bool, out: &mut [[i32; NR]; MR]) -> [u32; MR] {
     assert!(
-        tile.dp % 4 == 0
+        tile.dp.is_multiple_of(4)
             && tile.rows.len() >= MR * tile.dp
             && tile.panel.len() >= NR * tile.dp
             && tile.sq_cols.len() >= NR,
