@@ -2,6 +2,8 @@
 //! smallest (i, j)) with the brute-force reference, on random and
 //! adversarial data, for every norm.
 
+mod support;
+
 use ndarray::Array2;
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
@@ -10,6 +12,7 @@ use robmem::analysis::separation::{
     separation, separation_brute_force, separation_pruned, PRUNE_MIN_POINTS,
 };
 use robmem::norm::Norm;
+use support::shapes::{build, Shape};
 
 const NORMS: [Norm; 6] = [
     Norm::L1,
@@ -31,25 +34,6 @@ fn agrees(points: &Array2<f64>, labels: &[u32], norm: Norm) {
     );
 }
 
-/// A kind of adversarial data set, built from a seed.
-#[derive(Clone, Copy, Debug)]
-enum Shape {
-    /// Uniform in a box.
-    Random,
-    /// Few distinct points, repeated under several labels (many pairs at 0).
-    Duplicates,
-    /// Small integer coordinates: many pairs at the same distance.
-    Ties,
-    /// Equal in every coordinate but the last ones, which differ slightly.
-    LastCoordinates,
-    /// Spread far apart, with one close pair of different labels.
-    OneClosePair,
-    /// Coordinates of scales 1 and 1000, alternating.
-    Scales,
-    /// Near a line (one dominant direction), far from the origin.
-    Line,
-}
-
 const SHAPES: [Shape; 7] = [
     Shape::Random,
     Shape::Duplicates,
@@ -59,60 +43,6 @@ const SHAPES: [Shape; 7] = [
     Shape::Scales,
     Shape::Line,
 ];
-
-fn build(shape: Shape, seed: u64, n: usize, d: usize, classes: u32) -> (Array2<f64>, Vec<u32>) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let labels: Vec<u32> = (0..n).map(|_| rng.gen_range(0..classes)).collect();
-    let points = match shape {
-        Shape::Random => Array2::from_shape_fn((n, d), |_| rng.gen_range(-1.0..1.0)),
-        Shape::Duplicates => {
-            let distinct: Vec<f64> = (0..3 * d).map(|_| rng.gen_range(-1.0..1.0)).collect();
-            let pick: Vec<usize> = (0..n).map(|_| rng.gen_range(0..3)).collect();
-            Array2::from_shape_fn((n, d), |(i, k)| distinct[pick[i] * d + k])
-        }
-        Shape::Ties => Array2::from_shape_fn((n, d), |_| f64::from(rng.gen_range(0..3))),
-        Shape::LastCoordinates => {
-            let base: Vec<f64> = (0..d).map(|_| rng.gen_range(-1.0..1.0)).collect();
-            Array2::from_shape_fn((n, d), |(_, k)| {
-                if k + 2 >= d {
-                    base[k] + rng.gen_range(-1e-9..1e-9)
-                } else {
-                    base[k]
-                }
-            })
-        }
-        Shape::OneClosePair => {
-            let mut points = Array2::from_shape_fn((n, d), |(i, k)| {
-                100.0 * i as f64
-                    + if k == 0 {
-                        0.0
-                    } else {
-                        rng.gen_range(-1.0..1.0)
-                    }
-            });
-            // Point 1 next to point n - 1 (far in every sketch coordinate
-            // order but the exact one).
-            let close: Vec<f64> = points.row(n - 1).iter().map(|x| x + 1e-3).collect();
-            points.row_mut(1).assign(&ndarray::Array1::from(close));
-            points
-        }
-        Shape::Scales => Array2::from_shape_fn((n, d), |(_, k)| {
-            rng.gen_range(-1.0..1.0) * if k % 2 == 0 { 1000.0 } else { 1.0 }
-        }),
-        Shape::Line => {
-            let direction: Vec<f64> = (0..d).map(|_| rng.gen_range(-1.0..1.0)).collect();
-            Array2::from_shape_fn((n, d), |(i, k)| {
-                1e6 + direction[k] * (i % 17) as f64 + 1e-3 * rng.gen_range(-1.0..1.0)
-            })
-        }
-    };
-    let mut labels = labels;
-    if let Shape::OneClosePair = shape {
-        labels[1] = 0;
-        labels[n - 1] = 1;
-    }
-    (points, labels)
-}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]

@@ -2,15 +2,16 @@
 //! and pair, ties to the smallest (i, j)) with the brute-force reference on
 //! random and adversarial data, with the VNNI and the portable dot product.
 
+mod support;
+
 use ndarray::Array2;
 use proptest::prelude::*;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use robmem::analysis::separation::{
     close_pairs, separation, separation_brute_force, separation_quantized, IntegerDot,
     QUANT_MIN_POINTS,
 };
 use robmem::norm::Norm;
+use support::shapes::{build, Shape};
 
 /// Asserts that both dot products give the brute-force value and pair.
 fn agrees(points: &Array2<f64>, labels: &[u32]) {
@@ -30,30 +31,6 @@ fn agrees(points: &Array2<f64>, labels: &[u32]) {
     }
 }
 
-/// A kind of adversarial data set, built from a seed.
-#[derive(Clone, Copy, Debug)]
-enum Shape {
-    /// Uniform in a box.
-    Random,
-    /// Few distinct points, repeated under several labels (many pairs at 0).
-    Duplicates,
-    /// Small integer coordinates: many pairs at exactly the same distance.
-    Ties,
-    /// One column a thousand times as spread as the others.
-    OneWideColumn,
-    /// Half the columns constant.
-    ConstantColumns,
-    /// Far from the origin (1e6) with a small spread.
-    Offset,
-    /// Points equal after quantization (the spread below the step in all
-    /// but one column, whose values are shared) that still differ.
-    SameIntegers,
-    /// Spread far apart, with one close pair of different labels.
-    OneClosePair,
-    /// Isotropic clusters, one per label (the benchmark's blobs).
-    Blobs,
-}
-
 const SHAPES: [Shape; 9] = [
     Shape::Random,
     Shape::Duplicates,
@@ -65,66 +42,6 @@ const SHAPES: [Shape; 9] = [
     Shape::OneClosePair,
     Shape::Blobs,
 ];
-
-fn build(shape: Shape, seed: u64, n: usize, d: usize, classes: u32) -> (Array2<f64>, Vec<u32>) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut labels: Vec<u32> = (0..n).map(|_| rng.gen_range(0..classes)).collect();
-    let points = match shape {
-        Shape::Random => Array2::from_shape_fn((n, d), |_| rng.gen_range(-1.0..1.0)),
-        Shape::Duplicates => {
-            let distinct: Vec<f64> = (0..3 * d).map(|_| rng.gen_range(-1.0..1.0)).collect();
-            let pick: Vec<usize> = (0..n).map(|_| rng.gen_range(0..3)).collect();
-            Array2::from_shape_fn((n, d), |(i, k)| distinct[pick[i] * d + k])
-        }
-        Shape::Ties => Array2::from_shape_fn((n, d), |_| f64::from(rng.gen_range(0..3))),
-        Shape::OneWideColumn => Array2::from_shape_fn((n, d), |(_, k)| {
-            rng.gen_range(-1.0..1.0) * if k == d / 2 { 1000.0 } else { 1.0 }
-        }),
-        Shape::ConstantColumns => Array2::from_shape_fn((n, d), |(_, k)| {
-            if k % 2 == 0 {
-                0.25 * k as f64
-            } else {
-                rng.gen_range(-1.0..1.0)
-            }
-        }),
-        Shape::Offset => Array2::from_shape_fn((n, d), |_| 1e6 + rng.gen_range(0.0..1e-3)),
-        Shape::SameIntegers => {
-            let wide: Vec<f64> = (0..n).map(|i| 1000.0 * (i % 2) as f64).collect();
-            Array2::from_shape_fn((n, d), |(i, k)| {
-                if k == 0 {
-                    wide[i]
-                } else {
-                    rng.gen_range(0.0..1e-3)
-                }
-            })
-        }
-        Shape::OneClosePair => {
-            let mut points = Array2::from_shape_fn((n, d), |(i, k)| {
-                100.0 * i as f64
-                    + if k == 0 {
-                        0.0
-                    } else {
-                        rng.gen_range(-1.0..1.0)
-                    }
-            });
-            let close: Vec<f64> = points.row(n - 1).iter().map(|x| x + 1e-3).collect();
-            points.row_mut(1).assign(&ndarray::Array1::from(close));
-            labels[1] = 0;
-            labels[n - 1] = 1;
-            points
-        }
-        Shape::Blobs => {
-            let centres: Vec<f64> = (0..classes as usize * d)
-                .map(|_| rng.gen_range(0.0..1.0))
-                .collect();
-            Array2::from_shape_fn((n, d), |(i, k)| {
-                let noise: f64 = (0..4).map(|_| rng.gen_range(-0.5..0.5)).sum();
-                centres[labels[i] as usize * d + k] + 0.5 * noise
-            })
-        }
-    };
-    (points, labels)
-}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod onnx_build;
+pub mod shapes;
 
 use ndarray::{Array1, Array2, ArrayView1};
 use rand::{Rng, SeedableRng};
