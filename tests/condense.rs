@@ -49,14 +49,6 @@ fn clusters() -> (Array2<f64>, Vec<u32>) {
     (points, labels)
 }
 
-fn csv(points: &Array2<f64>, labels: &[u32]) -> String {
-    let mut text = String::from("x0,x1,x2,label\n");
-    for (row, label) in points.rows().into_iter().zip(labels) {
-        text += &format!("{},{},{},{label}\n", row[0], row[1], row[2]);
-    }
-    text
-}
-
 /// A spec compiled with `robmem compile --json` in its own folder.
 struct Compiled {
     dir: tempfile::TempDir,
@@ -139,13 +131,13 @@ fn prototypes(cert: &Value) -> Vec<usize> {
 
 fn condensed() -> Compiled {
     let (points, labels) = clusters();
-    compile(&csv(&points, &labels), "auto")
+    compile(&support::labelled_csv(&points, &labels), "auto")
 }
 
 #[test]
 fn condensed_and_full_networks_certify_the_same_radius_and_verify() {
     let (points, labels) = clusters();
-    let text = csv(&points, &labels);
+    let text = support::labelled_csv(&points, &labels);
     let small = compile(&text, "auto");
     let full = compile(&text, "none");
     for compiled in [&small, &full] {
@@ -180,7 +172,7 @@ fn condensed_and_full_networks_certify_the_same_radius_and_verify() {
 #[test]
 fn tract_gives_every_point_and_probe_its_label() {
     let (points, labels) = clusters();
-    let compiled = compile(&csv(&points, &labels), "auto");
+    let compiled = compile(&support::labelled_csv(&points, &labels), "auto");
     let radius = compiled.summary["certified_radius"].as_f64().unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let mut probes = Vec::new();
@@ -289,7 +281,11 @@ fn moved_points_changed_labels_and_a_larger_radius_are_rejected() {
     let covered = (0..30).find(|&i| prototype[i] != i).unwrap();
     let mut moved = points.clone();
     moved[[covered, 0]] += 2.0;
-    std::fs::write(compiled.path("data.csv"), csv(&moved, &labels)).unwrap();
+    std::fs::write(
+        compiled.path("data.csv"),
+        support::labelled_csv(&moved, &labels),
+    )
+    .unwrap();
     compiled.rehash_data();
     assert_rejected(&compiled, &["margins"]);
 
@@ -297,7 +293,11 @@ fn moved_points_changed_labels_and_a_larger_radius_are_rejected() {
     let compiled = condensed();
     let mut relabelled = labels.clone();
     relabelled[covered] = 1;
-    std::fs::write(compiled.path("data.csv"), csv(&points, &relabelled)).unwrap();
+    std::fs::write(
+        compiled.path("data.csv"),
+        support::labelled_csv(&points, &relabelled),
+    )
+    .unwrap();
     compiled.rehash_data();
     assert_rejected(&compiled, &["prototypes", "margins", "points and scores"]);
 
@@ -313,7 +313,7 @@ fn moved_points_changed_labels_and_a_larger_radius_are_rejected() {
 #[test]
 fn label_networks_condense_and_verify() {
     let (points, labels) = clusters();
-    let text = csv(&points, &labels);
+    let text = support::labelled_csv(&points, &labels);
     let small = compile_with(&text, "condense = auto  output = label");
     let full = compile_with(&text, "condense = none  output = label");
     for compiled in [&small, &full] {

@@ -40,14 +40,6 @@ fn clusters() -> (Array2<f64>, Vec<u32>) {
     (points, labels)
 }
 
-fn csv(points: &Array2<f64>, labels: &[u32]) -> String {
-    let mut text = String::from("x0,x1,x2,label\n");
-    for (row, label) in points.rows().into_iter().zip(labels) {
-        text += &format!("{},{},{},{label}\n", row[0], row[1], row[2]);
-    }
-    text
-}
-
 /// Compiles the clusters as a distance network in `norm` with `condense`
 /// into `dir` (ONNX and certificate) and returns `compile --json`.
 fn compile(dir: &Path, data: &str, norm: &str, condense: &str) -> Value {
@@ -67,7 +59,7 @@ fn compile(dir: &Path, data: &str, norm: &str, condense: &str) -> Value {
 #[test]
 fn condensed_distance_networks_are_smaller_certify_the_same_radius_and_verify() {
     let (points, labels) = clusters();
-    let data = csv(&points, &labels);
+    let data = support::labelled_csv(&points, &labels);
     for (norm, p) in [("linf", Norm::Linf), ("l1", Norm::L1)] {
         let small_dir = tempfile::tempdir().unwrap();
         let full_dir = tempfile::tempdir().unwrap();
@@ -116,10 +108,21 @@ fn condensed_distance_networks_are_smaller_certify_the_same_radius_and_verify() 
 fn a_point_moved_away_from_its_prototype_is_rejected() {
     let (mut points, labels) = clusters();
     let dir = tempfile::tempdir().unwrap();
-    let summary = compile(dir.path(), &csv(&points, &labels), "linf", "auto");
+    let summary = compile(
+        dir.path(),
+        &support::labelled_csv(&points, &labels),
+        "linf",
+        "auto",
+    );
     let full_depth = {
         let other = tempfile::tempdir().unwrap();
-        compile(other.path(), &csv(&points, &labels), "linf", "none")["depth"].clone()
+        compile(
+            other.path(),
+            &support::labelled_csv(&points, &labels),
+            "linf",
+            "none",
+        )["depth"]
+            .clone()
     };
     assert!(summary["depth"].as_u64() < full_depth.as_u64());
     let cert_path = dir.path().join("net.cert.json");
@@ -129,7 +132,11 @@ fn a_point_moved_away_from_its_prototype_is_rejected() {
     // network is unchanged, so its margin cannot hold any more. The data
     // hash is updated so that only the margin can catch it.
     points[(5, 0)] = 4.4;
-    std::fs::write(dir.path().join("data.csv"), csv(&points, &labels)).unwrap();
+    std::fs::write(
+        dir.path().join("data.csv"),
+        support::labelled_csv(&points, &labels),
+    )
+    .unwrap();
     let (hash, _) = support::spec_data_hash(&dir.path().join("spec.rmem"));
     let mut cert: Value =
         serde_json::from_str(&std::fs::read_to_string(&cert_path).unwrap()).unwrap();

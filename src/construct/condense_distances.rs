@@ -17,7 +17,7 @@
 //! raise `N_i`, so the margin holds whatever is chosen. Every point covers
 //! itself (`d_ii = 0`, `N_i >= delta'_q`) whenever `g <= delta'_q - 2 r`.
 //!
-//! [`cover`] picks, per label, prototypes by the greedy set cover of
+//! [`Coverer::cover`] picks, per label, prototypes by the greedy set cover of
 //! [`super::condense`] (redundant prototypes dropped), then measures the condensed network's real margin,
 //! `min_i (min over kept centres of other labels - min over kept centres
 //! of i's label) - 2 r`, at least g. The work is O(N^2 K), in parallel
@@ -47,78 +47,104 @@ impl DistanceCover {
     }
 }
 
-/// The cover of the mapped points `mapped` (N x K) with labels `labels` at
-/// projected radius `radius` and margin `margin`, or `None` when it keeps
-/// every point, the inputs do not fit together, or a figure is not
-/// positive and finite.
-pub fn cover(
-    mapped: ArrayView2<f64>,
-    labels: &[u32],
+/// The mapped points of a distance network with, for each, the distance
+/// N_i to the nearest point of another label: what every cover needs,
+/// whatever its margin, computed once.
+pub struct Coverer<'a> {
+    rows: Vec<Vec<f64>>,
+    labels: &'a [u32],
     q: DistanceNorm,
-    radius: f64,
-    margin: f64,
-) -> Option<DistanceCover> {
-    let n = mapped.nrows();
-    if labels.len() != n || !(radius >= 0.0 && radius.is_finite()) {
-        return None;
+    nearest_other: Vec<f64>,
+}
+
+impl<'a> Coverer<'a> {
+    /// The mapped points `mapped` (N x K) with labels `labels`, measured in
+    /// `q`; `None` when the two do not fit together.
+    pub fn new(mapped: ArrayView2<f64>, labels: &'a [u32], q: DistanceNorm) -> Option<Self> {
+        let n = mapped.nrows();
+        if labels.len() != n {
+            return None;
+        }
+        let rows: Vec<Vec<f64>> = mapped.rows().into_iter().map(|r| r.to_vec()).collect();
+        let mut coverer = Coverer {
+            rows,
+            labels,
+            q,
+            nearest_other: Vec::new(),
+        };
+        coverer.nearest_other = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                (0..n)
+                    .filter(|&j| labels[j] != labels[i])
+                    .map(|j| coverer.distance(i, j))
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .collect();
+        Some(coverer)
     }
-    if !(margin > 0.0 && margin.is_finite()) {
-        return None;
+
+    fn distance(&self, i: usize, j: usize) -> f64 {
+        let (a, b) = (&self.rows[i], &self.rows[j]);
+        self.q.length(a.iter().zip(b).map(|(x, y)| x - y))
     }
-    let rows: Vec<Vec<f64>> = mapped.rows().into_iter().map(|r| r.to_vec()).collect();
-    let distance = |a: &[f64], b: &[f64]| q.length(a.iter().zip(b).map(|(x, y)| x - y));
-    // Largest distance from i to a prototype that covers it.
-    let reach: Vec<f64> = (0..n)
-        .into_par_iter()
-        .map(|i| {
-            let nearest_other = (0..n)
-                .filter(|&j| labels[j] != labels[i])
-                .map(|j| distance(&rows[i], &rows[j]))
-                .fold(f64::INFINITY, f64::min);
-            nearest_other - 2.0 * radius - margin
-        })
-        .collect();
-    let covered_by: Vec<Vec<u32>> = (0..n)
-        .into_par_iter()
-        .map(|p| {
-            (0..n)
-                .filter(|&i| {
-                    labels[i] == labels[p] && (i == p || distance(&rows[i], &rows[p]) <= reach[i])
-                })
-                .map(|i| i as u32)
-                .collect()
-        })
-        .collect();
-    let classes = labels.iter().map(|&l| l as usize + 1).max().unwrap_or(0);
-    let mut covering: Vec<usize> = (0..n).collect();
-    for class in 0..classes as u32 {
-        let members: Vec<usize> = (0..n).filter(|&i| labels[i] == class).collect();
-        // Candidates are the label's points; sets are indexed by point.
-        cover_label(&members, &members, &covered_by, |p| p, &mut covering)?;
-    }
-    let kept: Vec<bool> = covering.iter().enumerate().map(|(i, &p)| i == p).collect();
-    if kept.iter().all(|&k| k) {
-        return None;
-    }
-    let achieved = (0..n)
-        .into_par_iter()
-        .map(|i| {
-            let (mut own, mut other) = (f64::INFINITY, f64::INFINITY);
-            for j in (0..n).filter(|&j| kept[j]) {
-                let d = distance(&rows[i], &rows[j]);
-                if labels[j] == labels[i] {
-                    own = own.min(d);
-                } else {
-                    other = other.min(d);
+
+    /// The cover at projected radius `radius` and margin `margin`, or
+    /// `None` when it keeps every point or a figure is not positive and
+    /// finite.
+    pub fn cover(&self, radius: f64, margin: f64) -> Option<DistanceCover> {
+        if !(radius >= 0.0 && radius.is_finite() && margin > 0.0 && margin.is_finite()) {
+            return None;
+        }
+        let (n, labels) = (self.rows.len(), self.labels);
+        // Largest distance from i to a prototype that covers it.
+        let reach: Vec<f64> = self
+            .nearest_other
+            .iter()
+            .map(|nearest| nearest - 2.0 * radius - margin)
+            .collect();
+        let covered_by: Vec<Vec<u32>> = (0..n)
+            .into_par_iter()
+            .map(|p| {
+                (0..n)
+                    .filter(|&i| {
+                        labels[i] == labels[p] && (i == p || self.distance(i, p) <= reach[i])
+                    })
+                    .map(|i| i as u32)
+                    .collect()
+            })
+            .collect();
+        let classes = labels.iter().map(|&l| l as usize + 1).max().unwrap_or(0);
+        let mut covering: Vec<usize> = (0..n).collect();
+        for class in 0..classes as u32 {
+            let members: Vec<usize> = (0..n).filter(|&i| labels[i] == class).collect();
+            // Candidates are the label's points; sets are indexed by point.
+            cover_label(&members, &members, &covered_by, |p| p, &mut covering)?;
+        }
+        let kept: Vec<bool> = covering.iter().enumerate().map(|(i, &p)| i == p).collect();
+        if kept.iter().all(|&k| k) {
+            return None;
+        }
+        let achieved = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let (mut own, mut other) = (f64::INFINITY, f64::INFINITY);
+                for j in (0..n).filter(|&j| kept[j]) {
+                    let d = self.distance(i, j);
+                    if labels[j] == labels[i] {
+                        own = own.min(d);
+                    } else {
+                        other = other.min(d);
+                    }
                 }
-            }
-            other - own - 2.0 * radius
+                other - own - 2.0 * radius
+            })
+            .reduce(|| f64::INFINITY, f64::min);
+        (achieved.is_finite() && achieved >= margin * (1.0 - 1e-12)).then_some(DistanceCover {
+            kept,
+            margin: achieved,
         })
-        .reduce(|| f64::INFINITY, f64::min);
-    (achieved.is_finite() && achieved >= margin * (1.0 - 1e-12)).then_some(DistanceCover {
-        kept,
-        margin: achieved,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -127,6 +153,18 @@ mod tests {
     use ndarray::Array2;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
+
+    /// One cover of `mapped` with labels `labels` at projected radius `radius`
+    /// and margin `margin` ([`Coverer::cover`]).
+    fn cover(
+        mapped: ArrayView2<f64>,
+        labels: &[u32],
+        q: DistanceNorm,
+        radius: f64,
+        margin: f64,
+    ) -> Option<DistanceCover> {
+        Coverer::new(mapped, labels, q)?.cover(radius, margin)
+    }
 
     /// Tight clusters, one label each, far apart, plus duplicates.
     fn clusters(seed: u64, q: DistanceNorm) -> (Array2<f64>, Vec<u32>, f64) {

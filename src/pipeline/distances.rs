@@ -11,7 +11,7 @@ use crate::analysis::rounding::RoundingCheck;
 use crate::analysis::separation::Separation;
 use crate::construct::arithmetic::Arithmetic;
 use crate::construct::condense::{MARGIN_HEADROOM, MAX_POINTS, SMALLEST_MARGIN};
-use crate::construct::condense_distances::cover as cover_distances;
+use crate::construct::condense_distances::Coverer;
 use crate::construct::distance_plan::{plan_distances, DistancePlan};
 use crate::construct::distances::{assemble_distances, DistanceAssembly};
 use crate::construct::label_values::check_label_values;
@@ -20,7 +20,6 @@ use crate::data::Dataset;
 use crate::ir::layers::LayerNetwork;
 use crate::ir::stages::{Construction, StageProgram};
 use crate::spec::{CondenseChoice, NetworkSpec, OutputKind, Precision};
-use ndarray::Array2;
 use std::time::Instant;
 
 /// Plans a distance network for `spec` in the spec's precision.
@@ -40,16 +39,15 @@ pub(super) fn plan_for(
 /// its margin. `None`: every point stays a centre (more than `MAX_POINTS`
 /// points, one class, nothing to leave out, or no condensed network passes).
 fn condense(
-    data: &Dataset,
     full: &StageProgram,
-    mapped: &Array2<f64>,
+    assembly: &DistanceAssembly<'_>,
     input_bound: f64,
     unit: f64,
-    assembly: &DistanceAssembly<'_>,
 ) -> Option<(StageProgram, LayerNetwork, RoundingCheck)> {
     let Construction::Distances(stage) = &full.construction else {
         return None;
     };
+    let data = assembly.data;
     if data.len() > MAX_POINTS || data.classes.len() < 2 {
         return None;
     }
@@ -65,8 +63,9 @@ fn condense(
     if smallest < widest / 2.0 {
         margins.push(widest / 2.0);
     }
+    let coverer = Coverer::new(assembly.mapped.view(), &data.labels, stage.norm)?;
     margins.into_iter().find_map(|margin| {
-        let cover = cover_distances(mapped.view(), &data.labels, stage.norm, r, margin)?;
+        let cover = coverer.cover(r, margin)?;
         let program = assemble_distances(&DistanceAssembly {
             condensed: Some(&cover),
             ..assembly.clone()
@@ -160,7 +159,7 @@ pub(super) fn compile_planned(
     let largest_coordinate = data.points.iter().fold(0.0f64, |m, x| m.max(x.abs()));
     let input_bound = largest_coordinate + plan.radius;
     let condensed = match spec.condense {
-        CondenseChoice::Auto => condense(data, &full, &mapped, input_bound, unit, &assembly),
+        CondenseChoice::Auto => condense(&full, &assembly, input_bound, unit),
         CondenseChoice::None => None,
     };
     let (program, network, rounding) = match condensed {

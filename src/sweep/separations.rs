@@ -102,14 +102,4 @@ impl Separations {
             .find(|(k, _)| *k == key)
             .map(|(_, computed)| *computed)
     }
-
-    /// How many distinct separations were computed.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// True when none was computed.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
 }

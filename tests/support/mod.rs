@@ -315,3 +315,14 @@ pub fn verify_claims(cert: &Path) -> (i32, Vec<String>, serde_json::Value) {
         .collect();
     (code, failed, report)
 }
+
+/// `points` as a CSV table with columns `x0`, `x1`, ... and `label`.
+pub fn labelled_csv(points: &Array2<f64>, labels: &[u32]) -> String {
+    let names: Vec<String> = (0..points.ncols()).map(|k| format!("x{k}")).collect();
+    let mut text = format!("{},label\n", names.join(","));
+    for (row, label) in points.rows().into_iter().zip(labels) {
+        let cells: Vec<String> = row.iter().map(|x| x.to_string()).collect();
+        text += &format!("{},{label}\n", cells.join(","));
+    }
+    text
+}

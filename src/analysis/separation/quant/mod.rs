@@ -466,20 +466,10 @@ pub(super) fn separation(
         tighten: true,
     };
     let first = q.sample(&shared, active, options.decide)?;
-    crate::progress::work(active as u64);
-    let blocks = active.div_ceil(ROW_BLOCK);
-    let best = (0..blocks)
-        .into_par_iter()
-        .map(|block| {
-            let rows = block * ROW_BLOCK..((block + 1) * ROW_BLOCK).min(active);
-            let pos: Vec<usize> = rows.clone().collect();
-            let mut refiner = Refiner::new(&shared);
-            let bytes = &q.rows[rows.start * q.dp..];
-            q.sweep(bytes, &pos, order, &mut refiner);
-            crate::progress::tick(rows.len() as u64);
-            refiner.best
-        })
-        .reduce(|| Best::NONE, Best::merge);
+    let best = q
+        .scan(&shared, active, |refiner| refiner.best)
+        .into_iter()
+        .fold(Best::NONE, Best::merge);
     if shared.abort.load(Ordering::Relaxed) {
         return None;
     }
@@ -487,6 +477,34 @@ pub(super) fn separation(
 }
 
 impl Quantized {
+    /// Sweeps the first `active` rows (every row with a partner) in
+    /// parallel blocks of [`ROW_BLOCK`], each with its own [`Refiner`], and
+    /// returns what `take` keeps of each block's refiner, in block order.
+    fn scan<T: Send>(
+        &self,
+        shared: &Shared,
+        active: usize,
+        take: impl Fn(Refiner) -> T + Sync,
+    ) -> Vec<T> {
+        crate::progress::work(active as u64);
+        (0..active.div_ceil(ROW_BLOCK))
+            .into_par_iter()
+            .map(|block| {
+                let rows = block * ROW_BLOCK..((block + 1) * ROW_BLOCK).min(active);
+                let pos: Vec<usize> = rows.clone().collect();
+                let mut refiner = Refiner::new(shared);
+                self.sweep(
+                    &self.rows[rows.start * self.dp..],
+                    &pos,
+                    shared.order,
+                    &mut refiner,
+                );
+                crate::progress::tick(rows.len() as u64);
+                take(refiner)
+            })
+            .collect()
+    }
+
     /// The first upper bound and the estimate, from [`SAMPLED_ROWS`]
     /// evenly spaced rows: when tightening, the reference distance of each
     /// of [`FIRST_ROWS`] of them to its nearest partner in the integer
@@ -584,19 +602,7 @@ pub(super) fn close_pairs(
         q.sample(&shared, active, true)?;
     }
     shared.refined.store(0, Ordering::Relaxed);
-    crate::progress::work(active as u64);
-    let blocks = active.div_ceil(ROW_BLOCK);
-    let found: Vec<Vec<(f64, usize, usize)>> = (0..blocks)
-        .into_par_iter()
-        .map(|block| {
-            let rows = block * ROW_BLOCK..((block + 1) * ROW_BLOCK).min(active);
-            let pos: Vec<usize> = rows.clone().collect();
-            let mut refiner = Refiner::new(&shared);
-            q.sweep(&q.rows[rows.start * q.dp..], &pos, order, &mut refiner);
-            crate::progress::tick(rows.len() as u64);
-            refiner.kept
-        })
-        .collect();
+    let found = q.scan(&shared, active, |refiner| refiner.kept);
     let total: usize = found.iter().map(Vec::len).sum();
     if shared.abort.load(Ordering::Relaxed) || total > cap {
         return None;
