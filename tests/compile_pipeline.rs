@@ -157,3 +157,39 @@ fn depth_budget_is_met_or_rejected_with_the_needed_depth() {
     let err = compile(&data, &s, &sep).unwrap_err().to_string();
     assert!(err.contains("depth 2 is too small"), "{err}");
 }
+
+/// `width = auto` with many projected coordinates per class takes several
+/// accumulators per class when that makes the network smaller: fewer
+/// parameters and layers than one accumulator (the narrowest network at the
+/// same m), the same radius, and every probe still right.
+#[test]
+fn auto_width_takes_the_accumulators_of_the_smallest_network() {
+    let (n, d, classes) = (240, 24, 2);
+    let data = random_data(31, n, d, classes, false);
+    let sep = separation(data.points.view(), &data.labels, Norm::L2);
+    let auto = spec(
+        Norm::L2,
+        RadiusSpec::OfLimit(0.5),
+        OutputKind::Logits,
+        ProjectionChoice::Identity,
+    );
+    let smallest = compile(&data, &auto, &sep).unwrap();
+    let mut narrow_spec = auto.clone();
+    narrow_spec.width = Budget::AtMost(d + 2 * classes);
+    let narrow = compile(&data, &narrow_spec, &sep).unwrap();
+    let (s, w) = (&smallest.summary, &narrow.summary);
+    assert_eq!((s.m, w.m), (d, d));
+    assert_eq!(w.slots_per_label, 1);
+    assert!(s.slots_per_label > 1, "auto kept one accumulator");
+    assert_eq!(s.width, d + 2 * classes * s.slots_per_label);
+    assert!(
+        s.parameters < w.parameters && s.depth < w.depth,
+        "auto: {} parameters, depth {}; one accumulator: {}, depth {}",
+        s.parameters,
+        s.depth,
+        w.parameters,
+        w.depth
+    );
+    assert_eq!(s.radius, w.radius);
+    assert_robust(&data, &smallest, Norm::L2, 31);
+}

@@ -330,6 +330,33 @@ fn a_carried_running_maximum_off_by_one_ulp_or_biased_is_rejected() {
 }
 
 #[test]
+fn a_running_maximum_starting_below_zero_is_rejected_on_accumulators() {
+    // The first score of every running maximum must be >= 0 on every ball
+    // (it passes a ReLU as the accumulator's start). Lowering the biases of
+    // the second layer's scores (every neuron there that is not a carried
+    // coordinate) by far more than any score makes them negative.
+    let compiled = deep();
+    tamper_model(&compiled, |net| {
+        let layer = &mut net.layers[1];
+        for n in 0..layer.bias.len() {
+            let row = layer.weight.row(n);
+            let carried = row.iter().filter(|&&w| w != 0.0).count() == 1
+                && row.iter().any(|&w| w == 1.0)
+                && layer.bias[n] == 0.0;
+            if !carried {
+                layer.bias[n] -= 1e4;
+            }
+        }
+    });
+    let (code, failed, report) = verify(&compiled.cert);
+    assert_eq!(code, 1, "expected a rejection: {report}");
+    assert!(
+        failed.iter().any(|f| f.starts_with("accumulators")),
+        "the accumulators claim should fail, failed: {failed:?}"
+    );
+}
+
+#[test]
 fn raised_radius_is_rejected() {
     // radius = max: the certificate states the largest radius the checker
     // confirms, so 1% more fails.

@@ -89,34 +89,21 @@ pub fn run(args: &VerifyArgs) -> i32 {
         .model
         .clone()
         .unwrap_or_else(|| base.join(&certificate.model.path));
-    let bytes = match std::fs::read(&model_path) {
-        Ok(b) => b,
-        Err(e) => {
-            return unreadable(
-                &format!("cannot read the model {}: {e}", model_path.display()),
-                "pass the ONNX file with --model",
-            )
-        }
-    };
-    let reading = crate::progress::phase("reading the model", None);
-    let model = read_model(&bytes);
-    reading.finish();
-    let model_sha256 = sha256_hex(&bytes);
-    drop(bytes);
-    let model = match model {
-        Ok(m) => m,
-        Err(e) => {
-            return unreadable(
-                &format!("cannot read the model {}: {e}", model_path.display()),
-                "robmem verify reads chains of Gemm/MatMul+Add and Relu nodes",
-            )
-        }
-    };
     let data_path = args
         .data
         .clone()
         .unwrap_or_else(|| base.join(&certificate.data.path));
-    let dataset = match load_data(&data_path, &certificate.data.network) {
+    // The model and the data are read at the same time (each is one
+    // thread's work): model errors are still reported first.
+    let (model, dataset) = rayon::join(
+        || read_and_hash(&model_path),
+        || load_data(&data_path, &certificate.data.network),
+    );
+    let (model, model_sha256) = match model {
+        Ok(read) => read,
+        Err((message, help)) => return unreadable(&message, help),
+    };
+    let dataset = match dataset {
         Ok(d) => d,
         Err(e) => {
             super::print_diagnostic(&e);
@@ -155,6 +142,27 @@ pub fn run(args: &VerifyArgs) -> i32 {
     } else {
         1
     }
+}
+
+/// The model at `path` and the SHA-256 of its bytes, or the message and the
+/// help of an unreadable model.
+fn read_and_hash(path: &Path) -> Result<(Model, String), (String, &'static str)> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        (
+            format!("cannot read the model {}: {e}", path.display()),
+            "pass the ONNX file with --model",
+        )
+    })?;
+    let reading = crate::progress::phase("reading the model", None);
+    let (model, sha256) = rayon::join(|| read_model(&bytes), || sha256_hex(&bytes));
+    reading.finish();
+    let model = model.map_err(|e| {
+        (
+            format!("cannot read the model {}: {e}", path.display()),
+            "robmem verify reads chains of Gemm/MatMul+Add and Relu nodes",
+        )
+    })?;
+    Ok((model, sha256))
 }
 
 /// `--generic`: per point, held / failed / unknown by bound propagation.

@@ -10,6 +10,10 @@
 //! - label (section 5B): width at most `m + LABEL_OVERHEAD`; the depth grows
 //!   with N and does not depend on the width.
 //!
+//! k is the most that fit a width budget; otherwise the number, within the
+//! depth budget, that gives the fewest hidden weights
+//! ([`smallest_network_slots`]).
+//!
 //! `radius = max` takes [`MAX_FRACTION`] of the supremum `sigma_max` that the
 //! chosen projection certifies: at `sigma_max` itself the margin gamma is 0.
 //!
@@ -273,9 +277,13 @@ pub fn plan(request: &Request<'_>) -> Result<Plan, PlanError> {
         }
     };
     // More accumulators make the network shallower; a width budget takes
-    // as many as fit beside the m projected coordinates.
+    // as many as fit beside the m projected coordinates, `width = auto` the
+    // number that makes the network smallest.
     let slots_for = |m: usize| match (request.output, request.width) {
         (OutputKind::Logits, Budget::AtMost(width)) => widest_slots(&sizes, m, width, fewest_slots),
+        (OutputKind::Logits, Budget::Auto) => {
+            smallest_network_slots(&sizes, m, fewest_slots, request.depth)
+        }
         _ => fewest_slots,
     };
     let fit = ScoreFit::new(
@@ -400,6 +408,36 @@ fn widest_slots(sizes: &[usize], m: usize, width: usize, fewest: usize) -> usize
         .unwrap_or(fewest)
 }
 
+/// The accumulators per class, at least `fewest` and within the depth
+/// budget, that give the logits network at projected dimension m the fewest
+/// hidden weights ([`hidden_weights`]); the smallest such number on ties.
+///
+/// A layer carries the m coordinates beside two neurons per accumulator, so
+/// k accumulators cost about `(L / k) (m + 2 C k)^2` weights for classes of
+/// L points: the best k is near `m / (2 C)`. When m is at most about three
+/// times the number of classes, one accumulator per class is smallest.
+pub fn smallest_network_slots(sizes: &[usize], m: usize, fewest: usize, depth: Budget) -> usize {
+    let largest = sizes.iter().copied().max().unwrap_or(1);
+    let within_depth = |k: &usize| match depth {
+        Budget::AtMost(depth) => logits_depth(sizes, *k) <= depth,
+        Budget::Auto => true,
+    };
+    (fewest..=largest.max(fewest))
+        .filter(within_depth)
+        .min_by_key(|&k| (hidden_weights(sizes, m, k), k))
+        .unwrap_or(fewest)
+}
+
+/// Weights and biases of the logits network's hidden-to-hidden layers
+/// with k accumulators per class at projected dimension m, as the planner
+/// estimates them: every layer after the first as wide as the widest
+/// (width `m + overhead`, depth [`logits_depth`]).
+pub fn hidden_weights(sizes: &[usize], m: usize, k: usize) -> u128 {
+    let width = (m + overhead(OutputKind::Logits, sizes, k)) as u128;
+    let depth = logits_depth(sizes, k) as u128;
+    depth.saturating_sub(1) * width * (width + 1)
+}
+
 /// The candidate of the requested strategy at projected dimension at most
 /// `m_cap` that certifies the largest radius.
 fn best_at(request: &Request<'_>, m_cap: usize) -> Result<(Candidate, Vec<Considered>), PlanError> {
@@ -493,4 +531,62 @@ fn narrowest_for(
         best_radius,
         smallest_width,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The k that the brute-force minimum of [`hidden_weights`] picks, for
+    /// comparison with the closed-form guide `m / (2 C)`.
+    fn brute_best(sizes: &[usize], m: usize) -> usize {
+        let largest = *sizes.iter().max().unwrap();
+        (1..=largest)
+            .min_by_key(|&k| (hidden_weights(sizes, m, k), k))
+            .unwrap()
+    }
+
+    #[test]
+    fn few_coordinates_per_class_keep_one_accumulator() {
+        // Digits at 0.5 of the limit: m = 13, ten classes near 180 points.
+        let sizes = [178, 182, 177, 183, 181, 182, 181, 179, 174, 180];
+        assert_eq!(smallest_network_slots(&sizes, 13, 1, Budget::Auto), 1);
+        assert_eq!(smallest_network_slots(&[50, 50, 50], 4, 1, Budget::Auto), 1);
+    }
+
+    #[test]
+    fn many_coordinates_per_class_take_the_smallest_network() {
+        // The 60,000 x 784 bench shape: m = 113, ten classes of 6,000.
+        let sizes = [6000; 10];
+        let k = smallest_network_slots(&sizes, 113, 1, Budget::Auto);
+        assert_eq!(k, brute_best(&sizes, 113));
+        assert!((4..=8).contains(&k), "k = {k}, m / 2C = 5.65");
+        let (one, best) = (
+            hidden_weights(&sizes, 113, 1),
+            hidden_weights(&sizes, 113, k),
+        );
+        assert!(
+            10 * best < 6 * one,
+            "{best} weights at k = {k}, {one} at k = 1"
+        );
+        // Uneven classes: still the brute-force minimum.
+        let uneven = [3, 900, 40, 2500];
+        let k = smallest_network_slots(&uneven, 60, 1, Budget::Auto);
+        assert_eq!(k, brute_best(&uneven, 60));
+        assert!(k > 1);
+    }
+
+    #[test]
+    fn depth_budget_and_fewest_bound_the_choice() {
+        let sizes = [6000; 10];
+        // The depth budget's fewest accumulators is a lower bound.
+        let fewest = (1..).find(|&k| logits_depth(&sizes, k) <= 300).unwrap();
+        let k = smallest_network_slots(&sizes, 113, fewest, Budget::AtMost(300));
+        assert!(k >= fewest && logits_depth(&sizes, k) <= 300);
+        // Small m: the budget, not the size, decides.
+        let k = smallest_network_slots(&sizes, 4, fewest, Budget::AtMost(300));
+        assert_eq!(k, fewest);
+        // A class smaller than fewest: fewest is still returned.
+        assert_eq!(smallest_network_slots(&[2, 3], 50, 7, Budget::Auto), 7);
+    }
 }

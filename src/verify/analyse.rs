@@ -26,7 +26,7 @@
 
 use super::certificate::Semantics;
 use super::cover;
-use super::gadgets::{recognise, Frame, GadgetError, Role, Structure};
+use super::gadgets::{recognise, Frame, GadgetError, Leaf, Role, Structure};
 use super::interval::{gamma, sqrt_up, Interval};
 use super::label::{distance, output_range, Arithmetic, Ball};
 use super::model::Model;
@@ -143,9 +143,17 @@ pub struct Analysis {
     pub own: Vec<usize>,
     /// Per point: its label index.
     pub labels: Vec<usize>,
+    /// Per point (rows, N x m): the computed first-layer pre-activation
+    /// at its data point, `W x_i + beta`.
     centres: Array2<f64>,
+    /// Per point (N x m): a bound on the error of `centres`.
     centre_error: Array2<f64>,
+    /// Per point (N x m): the computed `|W| |x_i|`.
     abs_products: Array2<f64>,
+    /// Per accumulator score (`structure.nonneg_leaves`, rows) and point
+    /// (columns): a lower bound on the score at the point's centre, and the
+    /// score's l2 norm (the slope over a ball).
+    accumulator_floors: (Array2<f64>, Vec<f64>),
     row_l1: Vec<f64>,
     row_dual: Vec<f64>,
     row_nnz: Vec<usize>,
@@ -241,19 +249,19 @@ impl Analysis {
         }
         let w = &first.weight;
         let bias: Vec<f64> = first.bias.to_vec();
-        // Centres c_i = W x_i + beta (m x N), with |error| <= gamma (|W||x| + |beta|).
-        let xt = inputs.points.t();
-        let mut centres = w.dot(&xt);
+        // Centres c_i = W x_i + beta (one row per point, N x m), with
+        // |error| <= gamma (|W||x| + |beta|).
+        let mut centres = inputs.points.dot(&w.t());
         let abs_w = w.mapv(f64::abs);
-        let abs_products = abs_w.dot(&xt.mapv(f64::abs));
+        let abs_products = inputs.points.mapv(f64::abs).dot(&abs_w.t());
         let g = gamma(d + 2, DOUBLE);
-        let mut centre_error = Array2::<f64>::zeros((m, n));
-        for k in 0..m {
-            for i in 0..n {
-                centres[[k, i]] += bias[k];
-                centre_error[[k, i]] =
+        let mut centre_error = Array2::<f64>::zeros((n, m));
+        for i in 0..n {
+            for k in 0..m {
+                centres[[i, k]] += bias[k];
+                centre_error[[i, k]] =
                     // The computed sum of |W||x| is itself within gamma of the true one.
-                    g * (abs_products[[k, i]] * (1.0 + g) + bias[k].abs()) * (1.0 + 4.0 * DOUBLE)
+                    g * (abs_products[[i, k]] * (1.0 + g) + bias[k].abs()) * (1.0 + 4.0 * DOUBLE)
                         + f64::MIN_POSITIVE;
             }
         }
@@ -282,7 +290,7 @@ impl Analysis {
         let coord_mag: Vec<f64> = (0..m)
             .map(|k| {
                 let top = (0..n)
-                    .map(|i| centres[[k, i]] + centre_error[[k, i]])
+                    .map(|i| centres[[i, k]] + centre_error[[i, k]])
                     .fold(0.0, f64::max);
                 let rounding = gamma(row_nnz[k] + 1, worst_unit.max(DOUBLE))
                     * (row_l1[k] * (point_inf.iter().cloned().fold(0.0, f64::max) + sigma)
@@ -296,7 +304,7 @@ impl Analysis {
                 (0..m)
                     .map(|k| {
                         let e = gamma(row_nnz[k] + 1, worst_unit.max(DOUBLE))
-                            * (abs_products[[k, i]] + sigma * row_l1[k] + bias[k].abs());
+                            * (abs_products[[i, k]] + sigma * row_l1[k] + bias[k].abs());
                         e * e
                     })
                     .sum::<f64>()
@@ -306,7 +314,7 @@ impl Analysis {
             .map(|i| {
                 (0..m)
                     .map(|k| {
-                        let gap = (centres[[k, i]] - inputs.shift[k]).abs() + centre_error[[k, i]];
+                        let gap = (centres[[i, k]] - inputs.shift[k]).abs() + centre_error[[i, k]];
                         gap * gap
                     })
                     .sum::<f64>()
@@ -410,8 +418,8 @@ impl Analysis {
                 let mut dist = 0.0;
                 let mut cerr = 0.0;
                 for k in 0..m {
-                    let e = centre_error[[k, i]];
-                    let shifted = centres[[k, i]] - inputs.shift[k];
+                    let e = centre_error[[i, k]];
+                    let shifted = centres[[i, k]] - inputs.shift[k];
                     let gap = shifted - own.map_or(0.0, |o| o.weight[k]);
                     let diff = gap.abs() + e + 2.0 * DOUBLE * (shifted.abs() + gap.abs());
                     dist += diff * diff;
@@ -461,14 +469,14 @@ impl Analysis {
                 let first: f64 = (0..m)
                     .map(|k| {
                         let e = gamma(row_nnz[k] + 1, worst_unit)
-                            * (abs_products[[k, i]] + sigma * row_l1[k] + bias[k].abs())
+                            * (abs_products[[i, k]] + sigma * row_l1[k] + bias[k].abs())
                             * (1.0 + 1e-9);
                         e * e
                     })
                     .sum();
                 let rho_max =
                     (r_max + sqrt_up(first * (1.0 + 1e-9)) + per_point[i].1) * (1.0 + 1e-6);
-                let centre: Vec<f64> = centres.column(i).to_vec();
+                let centre: Vec<f64> = centres.row(i).to_vec();
                 Some(cover::lines(
                     &structure.leaves,
                     leaf,
@@ -480,6 +488,7 @@ impl Analysis {
             .collect();
         let mut semantics = vec![Semantics::Real];
         semantics.extend_from_slice(inputs.float_semantics);
+        let accumulator_floors = accumulator_floors(&structure, &centres);
         Ok(Analysis {
             structure,
             semantics,
@@ -488,6 +497,7 @@ impl Analysis {
             delta_prime,
             own,
             labels: inputs.labels.to_vec(),
+            accumulator_floors,
             centres,
             centre_error,
             abs_products,
@@ -511,15 +521,15 @@ impl Analysis {
             sigma <= self.max_radius,
             "radius above the analysed maximum"
         );
-        let (m, n) = self.centres.dim();
+        let (n, m) = self.centres.dim();
         let r = sigma * self.norm_bound * (1.0 + 4.0 * DOUBLE);
         let gamma_lemma = self.delta_prime * (self.delta_prime / 2.0 - r);
         // 1. First-layer ReLUs are exact.
         let first_layer_exact = (0..m)
             .flat_map(|k| (0..n).map(move |i| (k, i)))
             .find(|&(k, i)| {
-                self.centres[[k, i]]
-                    - self.centre_error[[k, i]]
+                self.centres[[i, k]]
+                    - self.centre_error[[i, k]]
                     - sigma * self.row_dual[k] * (1.0 + 4.0 * DOUBLE)
                     < 0.0
             })
@@ -549,9 +559,14 @@ impl Analysis {
         r: f64,
         per_point: &[(f64, f64)],
     ) -> SemanticsResult {
-        let (m, n) = self.centres.dim();
+        let n = self.centres.nrows();
         let unit = sem.unit();
         // First-layer rounding, per point (l2 over coordinates).
+        let row_gamma: Vec<f64> = self
+            .row_nnz
+            .iter()
+            .map(|&nnz| gamma(nnz + 1, unit))
+            .collect();
         let first_error: Vec<f64> = (0..n)
             .into_par_iter()
             .map(|i| {
@@ -559,9 +574,9 @@ impl Analysis {
                     return 0.0;
                 }
                 let mut sum = 0.0;
-                for k in 0..m {
-                    let e = gamma(self.row_nnz[k] + 1, unit)
-                        * (self.abs_products[[k, i]] + sigma * self.row_l1[k] + self.bias[k].abs())
+                for (k, products) in self.abs_products.row(i).iter().enumerate() {
+                    let e = row_gamma[k]
+                        * (products + sigma * self.row_l1[k] + self.bias[k].abs())
                         * (1.0 + 1e-9);
                     sum += e * e;
                 }
@@ -580,20 +595,13 @@ impl Analysis {
         let alpha = self.structure.output_scale;
         let betas = &self.structure.output_bias;
         // Accumulator obligations: every such score >= 0 on every (widened) ball.
-        let negative_accumulator = self.structure.nonneg_leaves.iter().find_map(|&leaf| {
+        let (floors, norms) = &self.accumulator_floors;
+        let accumulators = self.structure.nonneg_leaves.iter().zip(floors.rows());
+        let negative_accumulator = accumulators.zip(norms).find_map(|((&leaf, floor), norm)| {
             let score = &self.structure.leaves[leaf];
-            let norm = sqrt_up(score.weight.iter().map(|w| w * w).sum::<f64>() * (1.0 + 1e-12));
-            (0..n).find_map(|i| {
-                let mut value = score.bias;
-                let mut magnitude = score.bias.abs();
-                for k in 0..m {
-                    value += score.weight[k] * self.centres[[k, i]];
-                    magnitude += (score.weight[k] * self.centres[[k, i]]).abs();
-                }
+            floor.iter().enumerate().find_map(|(i, floor)| {
                 let radius = r + first_error[i] + per_point[i].1;
-                let lower = value
-                    - gamma(m + 2, DOUBLE) * magnitude * (1.0 + 1e-9)
-                    - norm * radius * (1.0 + 1e-12);
+                let lower = floor - norm * radius * (1.0 + 1e-12);
                 (lower < 0.0).then(|| {
                     let [l, neuron] = score.introduced_by;
                     format!("the score introduced at layer {l}, neuron {neuron} may be negative on the ball of point {i}")
@@ -734,7 +742,7 @@ impl Analysis {
         arithmetic: Arithmetic,
     ) -> Result<f64, String> {
         let gadget = self.structure.label.as_ref().ok_or("no label gadget")?;
-        let centre: Vec<f64> = self.centres.column(i).to_vec();
+        let centre: Vec<f64> = self.centres.row(i).to_vec();
         let ball = Ball {
             centre: &centre,
             radius: radius * (1.0 + 1e-12),
@@ -805,4 +813,38 @@ pub fn label_tolerance(values: &[f64]) -> f64 {
         .windows(2)
         .map(|w| (Interval::point(w[1]) - Interval::point(w[0])).lo / 2.0)
         .fold(0.5, f64::min)
+}
+
+/// [`Analysis::accumulator_floors`]: for every accumulator score `w . u + b`
+/// and centre c_i, `fl(w . c_i + b) - gamma_{m+2} |fl(|w| . |c_i| + |b|)|`
+/// (any summation order is within gamma_{m+2} of the m + 1 terms'
+/// magnitudes; the factor 1 + 1e-9 covers the magnitude's own rounding),
+/// from two matrix products; and each score's l2 norm, rounded up.
+fn accumulator_floors(structure: &Structure, centres: &Array2<f64>) -> (Array2<f64>, Vec<f64>) {
+    let m = centres.ncols();
+    let leaves: Vec<&Leaf> = structure
+        .nonneg_leaves
+        .iter()
+        .map(|&leaf| &structure.leaves[leaf])
+        .collect();
+    let weights = Array2::from_shape_fn((leaves.len(), m), |(l, k)| leaves[l].weight[k]);
+    let mut values = weights.dot(&centres.t());
+    let magnitudes = weights.mapv(f64::abs).dot(&centres.mapv(f64::abs).t());
+    let g = gamma(m + 2, DOUBLE) * (1.0 + 1e-9);
+    for (l, (mut value, magnitude)) in values
+        .rows_mut()
+        .into_iter()
+        .zip(magnitudes.rows())
+        .enumerate()
+    {
+        let bias = leaves[l].bias;
+        for (v, mag) in value.iter_mut().zip(magnitude) {
+            *v = (*v + bias) - g * (mag + bias.abs());
+        }
+    }
+    let norms = leaves
+        .iter()
+        .map(|leaf| sqrt_up(leaf.weight.iter().map(|w| w * w).sum::<f64>() * (1.0 + 1e-12)))
+        .collect();
+    (values, norms)
 }

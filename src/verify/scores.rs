@@ -18,8 +18,10 @@ use ndarray::{s, Array2, ArrayView2};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-const ROW_BLOCK: usize = 256;
+const ROW_BLOCK: usize = 512;
 const COLUMN_BLOCK: usize = 2048;
+/// Pairs tested together, without branches, before any is looked at.
+const CHUNK: usize = 16;
 
 /// For each row of `weights` (L x m), a lower bound on the l2 distance to
 /// the nearest row with a different label (`f64::INFINITY` if none).
@@ -51,6 +53,9 @@ pub fn nearest_other_label(weights: ArrayView2<f64>, labels: &[usize]) -> Vec<f6
         * (2.0 * kappa * longest * longest
             + 4.0 * double * (2.0 * largest_square + 2.0 * (1.0 + kappa) * longest * longest));
     let single_weights: Array2<f32> = weights.mapv(|x| x as f32);
+    // The right-hand operand of every product, m x L in C order: the GEMM
+    // packs it from contiguous rows.
+    let single_columns: Array2<f32> = single_weights.t().as_standard_layout().into_owned();
     // best[a]: the smallest upper bound found so far on |w_a - w_b| over
     // other-label b (squared, as f64 bits: non-negative floats order like
     // their bits). Shared by every task: each unordered pair is visited
@@ -77,10 +82,14 @@ pub fn nearest_other_label(weights: ArrayView2<f64>, labels: &[usize]) -> Vec<f6
                 general_mat_mul(
                     1.0,
                     &block,
-                    &single_weights.slice(s![cstart..cend, ..]).t(),
+                    &single_columns.slice(s![.., cstart..cend]),
                     0.0,
                     &mut g,
                 );
+                // best + slack of the block's columns, read once: a best
+                // only decreases, so a value read earlier is still an upper
+                // bound and the skip test below stays sound with it.
+                let column_skip: Vec<f64> = (cstart..cend).map(|b| best_of(b) + slack).collect();
                 for (local, a) in (start..end).enumerate() {
                     let first = cstart.max(a + 1);
                     if first >= cend {
@@ -89,33 +98,56 @@ pub fn nearest_other_label(weights: ArrayView2<f64>, labels: &[usize]) -> Vec<f6
                     let row = &g.row(local).to_slice().expect("contiguous")[first - cstart..];
                     let (na, la, label) = (squares[a], lengths[a], labels[a]);
                     let mut best_a = best_of(a);
+                    let mut row_skip = best_a + slack;
                     // A pair whose estimate exceeds best + slack for both
                     // of its rows has lower > best (it is neither row's
                     // nearest) and upper > best (it lowers neither best):
                     // skip it. The slack is twice any pair's error, so the
                     // rounding of this test itself does not matter.
-                    for (b, &dot) in (first..cend).zip(row) {
-                        let dot = f64::from(dot);
-                        let estimate = na + squares[b] - 2.0 * dot;
-                        if estimate > best_a + slack && estimate > best_of(b) + slack {
+                    let column_squares = &squares[first..cend];
+                    let column_skip = &column_skip[first - cstart..];
+                    let estimate = |j: usize| na + column_squares[j] - 2.0 * f64::from(row[j]);
+                    for chunk in (0..row.len()).step_by(CHUNK) {
+                        let chunk = chunk..(chunk + CHUNK).min(row.len());
+                        // The skip test over a whole chunk, without branches
+                        // (vectorized); most chunks have no pair to look at.
+                        let any = column_squares[chunk.clone()]
+                            .iter()
+                            .zip(&row[chunk.clone()])
+                            .zip(&column_skip[chunk.clone()])
+                            .fold(false, |any, ((&square, &dot), &skip)| {
+                                // Not skipped (a NaN estimate included).
+                                let skipped =
+                                    na + square - 2.0 * f64::from(dot) > row_skip.max(skip);
+                                any | !skipped
+                            });
+                        if !any {
                             continue;
                         }
-                        if labels[b] == label {
-                            continue;
-                        }
-                        let error = 2.0 * kappa * la * lengths[b]
-                            + 4.0 * double * (na + squares[b] + 2.0 * dot.abs());
-                        let lower = estimate - error;
-                        let upper = estimate + error;
-                        if upper < best_a {
-                            best_a = upper;
-                            lower_best(a, upper);
-                        }
-                        if upper < best_of(b) {
-                            lower_best(b, upper);
-                        }
-                        if lower <= best_a || lower <= best_of(b) {
-                            candidates.push((a, b, lower));
+                        for j in chunk {
+                            let (b, dot) = (first + j, f64::from(row[j]));
+                            let estimate = estimate(j);
+                            if estimate > row_skip.max(column_skip[j]) {
+                                continue;
+                            }
+                            if labels[b] == label {
+                                continue;
+                            }
+                            let error = 2.0 * kappa * la * lengths[b]
+                                + 4.0 * double * (na + squares[b] + 2.0 * dot.abs());
+                            let lower = estimate - error;
+                            let upper = estimate + error;
+                            if upper < best_a {
+                                best_a = upper;
+                                row_skip = best_a + slack;
+                                lower_best(a, upper);
+                            }
+                            if upper < best_of(b) {
+                                lower_best(b, upper);
+                            }
+                            if lower <= best_a || lower <= best_of(b) {
+                                candidates.push((a, b, lower));
+                            }
                         }
                     }
                 }
