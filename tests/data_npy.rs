@@ -26,7 +26,8 @@ fn f64_features_and_i64_labels_round_trip() {
     assert_eq!(
         ds.provenance,
         Provenance::Npy {
-            features: fx.clone()
+            features: fx.clone(),
+            rows: None,
         }
     );
     assert_eq!(

@@ -357,6 +357,67 @@ fn a_running_maximum_starting_below_zero_is_rejected_on_accumulators() {
 }
 
 #[test]
+fn a_first_layer_neuron_negative_on_one_ball_is_rejected_and_names_the_point() {
+    // Every first-layer pre-activation must be >= 0 on every ball. Lower
+    // neuron 0's bias until it dips below zero on the ball of the point
+    // where it is least: the checker names neuron 0 and the first point
+    // (in data order) whose ball reaches below zero.
+    let data = support::random_data(41, 40, 4, 3, false);
+    let compiled = compile(
+        &random_csv(41, 40, 4, 3),
+        "    norm = linf\n    radius = 0.5 of limit",
+    );
+    assert_holds(&compiled);
+    let radius = compiled.certificate()["radius"].as_f64().unwrap();
+    let mut named = None;
+    tamper_model(&compiled, |net| {
+        let layer = &mut net.layers[0];
+        let row = layer.weight.row(0).to_owned();
+        // How far the neuron falls on an l_inf ball: the l1 norm of its row.
+        let slope = radius * row.iter().map(|w| w.abs()).sum::<f64>();
+        let centres: Vec<f64> = data
+            .points
+            .rows()
+            .into_iter()
+            .map(|x| x.dot(&row) + layer.bias[0])
+            .collect();
+        let least = centres.iter().copied().fold(f64::INFINITY, f64::min);
+        // Afterwards the least centre is slope / 2 above zero, its ball
+        // reaches slope / 2 below.
+        let shift = least - slope / 2.0;
+        layer.bias[0] -= shift;
+        let lowest_after = |c: f64| c - shift - slope;
+        assert!(
+            centres
+                .iter()
+                .all(|&c| lowest_after(c).abs() > 1e-3 * slope),
+            "no point may sit at the threshold (pick another seed)"
+        );
+        named = centres.iter().position(|&c| lowest_after(c) < 0.0);
+    });
+    let (code, failed, report) = verify(&compiled.cert);
+    assert_eq!(code, 1, "expected a rejection: {report}");
+    assert!(
+        failed.contains(&"first layer exact".to_string()),
+        "{failed:?}"
+    );
+    let detail = report["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["claim"] == "first layer exact")
+        .map(|c| c["detail"].as_str().unwrap().to_string())
+        .unwrap();
+    assert_eq!(
+        detail,
+        format!(
+            "first-layer neuron 0 may be negative on the ball of point {}",
+            named.unwrap()
+        )
+    );
+}
+
+#[test]
 fn raised_radius_is_rejected() {
     // radius = max: the certificate states the largest radius the checker
     // confirms, so 1% more fails.

@@ -433,8 +433,15 @@ pub fn smallest_network_slots(sizes: &[usize], m: usize, fewest: usize, depth: B
 /// estimates them: every layer after the first as wide as the widest
 /// (width `m + overhead`, depth [`logits_depth`]).
 pub fn hidden_weights(sizes: &[usize], m: usize, k: usize) -> u128 {
-    let width = (m + overhead(OutputKind::Logits, sizes, k)) as u128;
-    let depth = logits_depth(sizes, k) as u128;
+    let width = m + overhead(OutputKind::Logits, sizes, k);
+    hidden_layer_weights(width, logits_depth(sizes, k))
+}
+
+/// Weights and biases of the layers after the first of a network `depth`
+/// layers deep whose every layer after the first is `width` wide:
+/// `(depth - 1) width (width + 1)`.
+pub fn hidden_layer_weights(width: usize, depth: usize) -> u128 {
+    let (width, depth) = (width as u128, depth as u128);
     depth.saturating_sub(1) * width * (width + 1)
 }
 

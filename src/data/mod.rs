@@ -96,10 +96,13 @@ pub enum Provenance {
         /// 1-based line of each point.
         lines: Vec<usize>,
     },
-    /// Rows of a pair of `.npy` files; point i is row i.
+    /// Rows of a pair of `.npy` files.
     Npy {
         /// The features file.
         features: PathBuf,
+        /// `rows[i]` is the 0-based row of point i in the files (a
+        /// subsample's); `None` when point i is row i.
+        rows: Option<Vec<usize>>,
     },
     /// Made by a seeded generator; `description` repeats its call.
     Generated {
@@ -117,7 +120,13 @@ impl Provenance {
             Provenance::Inline { file, lines } | Provenance::Csv { file, lines } => lines
                 .get(index)
                 .map(|line| format!("line {line} of {}", file.display())),
-            Provenance::Npy { features } => Some(format!("row {index} of {}", features.display())),
+            Provenance::Npy { features, rows } => {
+                let row = match rows {
+                    Some(rows) => *rows.get(index)?,
+                    None => index,
+                };
+                Some(format!("row {row} of {}", features.display()))
+            }
             Provenance::Generated { .. } => None,
         }
     }

@@ -29,6 +29,7 @@ pub fn load(features: &Path, labels: &Path) -> Result<Dataset, DataError> {
     }
     let provenance = Provenance::Npy {
         features: features.to_path_buf(),
+        rows: None,
     };
     Dataset::from_raw(points, &raw, provenance)
 }
@@ -221,10 +222,12 @@ fn little_endian_c_order(path: &Path) -> Option<Array2<f64>> {
     }
     file.seek(SeekFrom::Start(data_start as u64)).ok()?;
     let mut values: Vec<f64> = Vec::with_capacity(count);
+    // A whole number of items per read.
     let mut block = vec![0u8; BLOCK - BLOCK % item];
     let mut left = count * item;
     while left > 0 {
-        let chunk = &mut block[..left.min(BLOCK - BLOCK % item)];
+        let chunk_length = left.min(block.len());
+        let chunk = &mut block[..chunk_length];
         file.read_exact(chunk).ok()?;
         left -= chunk.len();
         if item == 8 {

@@ -17,7 +17,9 @@ use crate::construct::arithmetic::Arithmetic;
 use crate::construct::assemble::{assemble, Assembly, AssemblyError};
 use crate::construct::distance_plan::DistancePlan;
 use crate::construct::label_values::{check_label_values, LabelPrecisionError};
-use crate::construct::plan::{logits_depth, overhead, plan, Plan, PlanError, Request};
+use crate::construct::plan::{
+    hidden_layer_weights, logits_depth, overhead, plan, Plan, PlanError, Request,
+};
 use crate::construct::projection::SearchMemory;
 use crate::construct::score_fit::ScoreFit;
 use crate::data::Dataset;
@@ -154,15 +156,16 @@ pub fn estimated_onnx_bytes(data: &Dataset, spec: &NetworkSpec, plan: &NetworkPl
 /// [`estimated_onnx_bytes`] for a score network.
 fn estimated_score_bytes(data: &Dataset, spec: &NetworkSpec, plan: &Plan) -> u64 {
     let (width, depth) = planned_shape(data, spec, plan);
-    let (width, depth) = (width as u64, depth as u64);
     let m = plan.candidate.projection.m() as u64;
     let element = match spec.precision {
         Precision::F32 => 4,
         Precision::F64 => 8,
     };
     let first = (data.dim() as u64 + 1) * m;
-    let rest = depth.saturating_sub(1) * width * (width + 1);
-    (first + rest) * element + 200 * depth
+    let rest = u64::try_from(hidden_layer_weights(width, depth)).unwrap_or(u64::MAX);
+    (first.saturating_add(rest))
+        .saturating_mul(element)
+        .saturating_add(200 * depth as u64)
 }
 
 /// The width and depth of the network `plan` builds for `spec`, before

@@ -43,7 +43,7 @@ pub fn indices(len: usize, n: usize, seed: u64) -> Vec<usize> {
 /// The subsample of `n` points of `data` (named `name`) drawn with `seed`.
 /// Class indices follow the language's rule on the subsample (a label no
 /// drawn point carries is not a class of it). Points keep their source
-/// lines; rows of a `.npy` file are not renumbered, so they lose theirs.
+/// lines, or their rows in a `.npy` file.
 pub fn subsample(
     data: &Dataset,
     name: &str,
@@ -75,8 +75,14 @@ pub fn subsample(
             file: file.clone(),
             lines: chosen.iter().map(|&i| lines[i]).collect(),
         },
-        Provenance::Npy { features } => Provenance::Generated {
-            description: format!("{n} rows of {} drawn with seed {seed}", features.display()),
+        Provenance::Npy { features, rows } => Provenance::Npy {
+            features: features.clone(),
+            rows: Some(
+                chosen
+                    .iter()
+                    .map(|&i| rows.as_ref().map_or(i, |rows| rows[i]))
+                    .collect(),
+            ),
         },
         Provenance::Generated { description } => Provenance::Generated {
             description: format!("{n} points of {description} drawn with seed {seed}"),
@@ -119,6 +125,26 @@ mod tests {
             assert_eq!(
                 s.provenance.describe(row),
                 Some(format!("line {} of d.csv", i + 10))
+            );
+        }
+    }
+
+    #[test]
+    fn npy_subsamples_keep_their_rows_even_when_drawn_twice() {
+        let mut d = data(50);
+        d.provenance = Provenance::Npy {
+            features: "x.npy".into(),
+            rows: None,
+        };
+        let outer = subsample(&d, "d", 20, 7).unwrap();
+        let inner = subsample(&outer, "d", 5, 3).unwrap();
+        let outer_rows = indices(50, 20, 7);
+        for (point, &i) in indices(20, 5, 3).iter().enumerate() {
+            let row = outer_rows[i];
+            assert_eq!(inner.points.row(point), d.points.row(row));
+            assert_eq!(
+                inner.provenance.describe(point),
+                Some(format!("row {row} of x.npy"))
             );
         }
     }

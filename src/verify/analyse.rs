@@ -150,6 +150,10 @@ pub struct Analysis {
     centre_error: Array2<f64>,
     /// Per point (N x m): the computed `|W| |x_i|`.
     abs_products: Array2<f64>,
+    /// Per first-layer neuron k: the least `centres - centre_error` over
+    /// the points, so that `at_radius` tests a neuron in O(1) and walks
+    /// its points only to name one that fails.
+    lowest_centre: Vec<f64>,
     /// Per accumulator score (`structure.nonneg_leaves`, rows) and point
     /// (columns): a lower bound on the score at the point's centre, and the
     /// score's l2 norm (the slope over a ball).
@@ -263,6 +267,12 @@ impl Analysis {
                     // The computed sum of |W||x| is itself within gamma of the true one.
                     g * (abs_products[[i, k]] * (1.0 + g) + bias[k].abs()) * (1.0 + 4.0 * DOUBLE)
                         + f64::MIN_POSITIVE;
+            }
+        }
+        let mut lowest_centre = vec![f64::INFINITY; m];
+        for (centre, error) in centres.rows().into_iter().zip(centre_error.rows()) {
+            for ((lowest, &c), &e) in lowest_centre.iter_mut().zip(&centre).zip(&error) {
+                *lowest = lowest.min(c - e);
             }
         }
         let rows: Vec<Vec<f64>> = w.rows().into_iter().map(|r| r.to_vec()).collect();
@@ -501,6 +511,7 @@ impl Analysis {
             centres,
             centre_error,
             abs_products,
+            lowest_centre,
             row_l1,
             row_dual,
             row_nnz,
@@ -524,16 +535,20 @@ impl Analysis {
         let (n, m) = self.centres.dim();
         let r = sigma * self.norm_bound * (1.0 + 4.0 * DOUBLE);
         let gamma_lemma = self.delta_prime * (self.delta_prime / 2.0 - r);
-        // 1. First-layer ReLUs are exact.
+        // 1. First-layer ReLUs are exact. Rounding is monotone, so
+        // `lowest - slope < 0` exactly when some point's
+        // `centre - error - slope < 0`; that point is named.
         let first_layer_exact = (0..m)
-            .flat_map(|k| (0..n).map(move |i| (k, i)))
-            .find(|&(k, i)| {
-                self.centres[[i, k]]
-                    - self.centre_error[[i, k]]
-                    - sigma * self.row_dual[k] * (1.0 + 4.0 * DOUBLE)
-                    < 0.0
-            })
-            .map(|(k, i)| {
+            .find(|&k| self.lowest_centre[k] - self.first_layer_slope(k, sigma) < 0.0)
+            .map(|k| {
+                let i = (0..n)
+                    .find(|&i| {
+                        self.centres[[i, k]]
+                            - self.centre_error[[i, k]]
+                            - self.first_layer_slope(k, sigma)
+                            < 0.0
+                    })
+                    .expect("the least value fails, so some point does");
                 format!("first-layer neuron {k} may be negative on the ball of point {i}")
             });
         let semantics = self
@@ -549,6 +564,12 @@ impl Analysis {
             first_layer_exact,
             semantics,
         }
+    }
+
+    /// How far first-layer neuron k can fall below its centre's value on
+    /// a ball of radius `sigma` (the dual norm of its row, rounded up).
+    fn first_layer_slope(&self, k: usize, sigma: f64) -> f64 {
+        sigma * self.row_dual[k] * (1.0 + 4.0 * DOUBLE)
     }
 
     fn semantics_at(

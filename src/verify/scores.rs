@@ -106,7 +106,6 @@ pub fn nearest_other_label(weights: ArrayView2<f64>, labels: &[usize]) -> Vec<f6
                     // rounding of this test itself does not matter.
                     let column_squares = &squares[first..cend];
                     let column_skip = &column_skip[first - cstart..];
-                    let estimate = |j: usize| na + column_squares[j] - 2.0 * f64::from(row[j]);
                     for chunk in (0..row.len()).step_by(CHUNK) {
                         let chunk = chunk..(chunk + CHUNK).min(row.len());
                         // The skip test over a whole chunk, without branches
@@ -118,7 +117,7 @@ pub fn nearest_other_label(weights: ArrayView2<f64>, labels: &[usize]) -> Vec<f6
                             .fold(false, |any, ((&square, &dot), &skip)| {
                                 // Not skipped (a NaN estimate included).
                                 let skipped =
-                                    na + square - 2.0 * f64::from(dot) > row_skip.max(skip);
+                                    squared_distance(na, square, dot) > row_skip.max(skip);
                                 any | !skipped
                             });
                         if !any {
@@ -126,7 +125,7 @@ pub fn nearest_other_label(weights: ArrayView2<f64>, labels: &[usize]) -> Vec<f6
                         }
                         for j in chunk {
                             let (b, dot) = (first + j, f64::from(row[j]));
-                            let estimate = estimate(j);
+                            let estimate = squared_distance(na, column_squares[j], row[j]);
                             if estimate > row_skip.max(column_skip[j]) {
                                 continue;
                             }
@@ -176,6 +175,14 @@ pub fn nearest_other_label(weights: ArrayView2<f64>, labels: &[usize]) -> Vec<f6
 }
 
 /// A lower bound on `|w_a - w_b|_2`, computed directly in float64.
+/// The estimate `|a|^2 + |b|^2 - 2 <a, b>` of `|a - b|^2` from the
+/// squares and the float32 product, the same bits in the skip test and in
+/// the pair test.
+#[inline(always)]
+fn squared_distance(square_a: f64, square_b: f64, dot: f32) -> f64 {
+    square_a + square_b - 2.0 * f64::from(dot)
+}
+
 fn exact_distance_lower(weights: ArrayView2<f64>, a: usize, b: usize) -> f64 {
     let (ra, rb) = (weights.row(a), weights.row(b));
     let sum: f64 = ra
