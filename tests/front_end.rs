@@ -465,6 +465,46 @@ fn front_misspelt_keyword_gets_a_hint() {
 }
 
 #[test]
+fn front_a_keyword_running_into_letters_is_named_whole() {
+    // `datasett` fails after `dataset`, inside the word: the message names
+    // the word, the label starts where it starts, and a hint follows.
+    for prefix in ["", "\u{feff}"] {
+        let s = spec(&format!("{prefix}datasett d = 1\n"));
+        let message = s.load().expect_err("rejected").message().to_string();
+        assert!(message.contains("`datasett`"), "{message}");
+        let shown = s.error();
+        assert_contains(&shown, &["did you mean `dataset`?", "unknown keyword"]);
+        if prefix.is_empty() {
+            assert_contains(&shown, &[&s.at(1, 1)]);
+        }
+    }
+}
+
+#[test]
+fn front_expected_lists_never_show_the_byte_order_mark() {
+    // The grammar counts U+FEFF as white space; it is not something the
+    // user is expected to type.
+    for text in [
+        "dataset d = csv(\"x.csv\" label = \"label\")\n",
+        "network n { data = d norm = l2 ",
+    ] {
+        let message = spec(text)
+            .load()
+            .expect_err("rejected")
+            .message()
+            .to_string();
+        assert!(message.starts_with("syntax error: expected"), "{message}");
+        assert!(!message.contains('\u{feff}'), "{message:?}");
+    }
+    let message = spec("dataset d = csv(\"x.csv\" label = \"label\")\n")
+        .load()
+        .expect_err("rejected")
+        .message()
+        .to_string();
+    assert_eq!(message, "syntax error: expected `)` or `,`, found `label`");
+}
+
+#[test]
 fn front_mixed_label_kinds_are_rejected() {
     let s = spec("dataset d {\n  [0] -> 0\n  [1] -> one\n}\n");
     assert_contains(&s.error(), &["mix numbers and names", &s.at(3, 3)]);

@@ -201,6 +201,14 @@ fn pest_error(name: &str, text: &str, e: pest::error::Error<Rule>) -> SpecError 
                  no `_` between digits, no letters after them",
             );
     }
+    // A keyword running into more letters (`datasett`, `0.5 off limit`)
+    // fails inside the word, after the keyword: name the whole word.
+    let word_start = text[..start]
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| c.is_ascii_alphanumeric() || c == '_')
+        .last()
+        .map_or(start, |(i, _)| i);
     let message = match &e.variant {
         ErrorVariant::ParsingError {
             positives,
@@ -216,7 +224,7 @@ fn pest_error(name: &str, text: &str, e: pest::error::Error<Rule>) -> SpecError 
             expected.retain(|x| x != "something else");
             let mut seen = std::collections::HashSet::new();
             expected.retain(|x| seen.insert(x.clone()));
-            let word: String = text[start..]
+            let word: String = text[word_start..]
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
                 .collect();
@@ -232,7 +240,11 @@ fn pest_error(name: &str, text: &str, e: pest::error::Error<Rule>) -> SpecError 
             };
             if expected.is_empty() {
                 let unexpected: Vec<String> = negatives.iter().map(rule_name).collect();
-                format!("syntax error: unexpected {}", unexpected.join(", "))
+                if unexpected.is_empty() {
+                    format!("syntax error: unexpected {found}")
+                } else {
+                    format!("syntax error: unexpected {}", unexpected.join(", "))
+                }
             } else {
                 format!(
                     "syntax error: expected {}, found {found}",
@@ -243,14 +255,18 @@ fn pest_error(name: &str, text: &str, e: pest::error::Error<Rule>) -> SpecError 
         ErrorVariant::CustomError { message } => format!("syntax error: {message}"),
     };
     // A misspelt keyword at the top level gets a "did you mean".
-    let word: String = text[start..]
+    let word: String = text[word_start..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
         .collect();
     // Only a word where an item may start, and not the key of a stray
     // `key = value` entry (`data = xor` after a closing brace).
-    let at_item_start = start == 0 || text[..start].trim_end().ends_with('}');
-    let is_entry = text[start + word.len()..].trim_start().starts_with('=');
+    let before =
+        text[..word_start].trim_end_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    let at_item_start = before.is_empty() || before.ends_with('}');
+    let is_entry = text[word_start + word.len()..]
+        .trim_start()
+        .starts_with('=');
     let keyword_hint = if word.is_empty() || !at_item_start || is_entry {
         None
     } else {
@@ -259,7 +275,10 @@ fn pest_error(name: &str, text: &str, e: pest::error::Error<Rule>) -> SpecError 
     if let Some(k) = keyword_hint {
         return SpecError::new(message)
             .with_source(name, text)
-            .with_label(SourceSpan::new(start.into(), word.len()), "unknown keyword")
+            .with_label(
+                SourceSpan::new(word_start.into(), word.len()),
+                "unknown keyword",
+            )
             .with_help(format!("did you mean `{k}`?"));
     }
     SpecError::new(message)
@@ -276,7 +295,9 @@ fn pest_error(name: &str, text: &str, e: pest::error::Error<Rule>) -> SpecError 
 /// Character classes and the first characters of numbers, names and strings
 /// are noise next to "a number" or "a name" in an "expected ..." list.
 fn is_noise_token(t: &str) -> bool {
-    t.trim().is_empty()
+    // The byte-order mark is white space to the grammar, not to `trim`.
+    t.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+        .is_empty()
         || (t.len() > 2 && t.contains(".."))
         || matches!(
             t,
