@@ -120,3 +120,86 @@ emit big_net { onnx = \"big.onnx\" }
     }
     assert!(!dir.path().join("big.onnx").exists());
 }
+
+/// A refusal says whether the planner's network is already the smallest
+/// the construction builds (then a wider network is no fix, and the help
+/// does not offer one): with no budgets, or for a distance network with
+/// only a width budget (it takes one running minimum per class anyway),
+/// yes; with a width budget on scores, or a depth budget, no.
+#[test]
+fn a_refusal_says_whether_a_budget_made_the_network_larger() {
+    let spec = "
+dataset cloud = blobs(points = 300, dim = 12, labels = 3, spread = 0.5, seed = 4)
+network scores_auto { data = cloud  norm = l2  radius = 0.5 of limit }
+network scores_width { data = cloud  norm = l2  radius = 0.5 of limit  width = 40 }
+network scores_depth { data = cloud  norm = l2  radius = 0.5 of limit  depth = 60 }
+network distances_auto { data = cloud  norm = linf  radius = 0.5 of limit  construction = distances }
+network distances_width { data = cloud  norm = linf  radius = 0.5 of limit  construction = distances  width = 5000 }
+network distances_depth { data = cloud  norm = linf  radius = 0.5 of limit  construction = distances  depth = 60 }
+";
+    let program = resolve_text(Path::new("refuse.rmem"), spec).expect("resolves");
+    let outcome = check_program(&program).expect("loads");
+    for (index, net) in program.networks.iter().enumerate() {
+        let data = &outcome.datasets[net.data];
+        let separation = outcome.reports[index].separation();
+        let refused = compile_with(
+            data,
+            net,
+            &separation,
+            &CompileOptions {
+                max_onnx_bytes: Some(1),
+            },
+        );
+        let expected = !net.name.ends_with("_width") && !net.name.ends_with("_depth")
+            || net.name == "distances_width";
+        match refused {
+            Err(CompileError::TooLarge { smallest, .. }) => {
+                assert_eq!(smallest, expected, "{}", net.name)
+            }
+            other => panic!("{}: expected TooLarge, got {other:?}", net.name),
+        }
+    }
+}
+
+/// A distance network over 20,000 points is several GiB whatever the width
+/// budget (it takes one running minimum per class): the help does not
+/// tell the user to raise the width they already gave, and nothing is
+/// written.
+#[test]
+fn compile_refusing_the_smallest_network_does_not_offer_a_wider_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("big.rmem");
+    std::fs::write(
+        &spec,
+        "dataset big = blobs(points = 20000, dim = 20, labels = 5, spread = 0.5, seed = 1)
+network big_net {
+    data = big  norm = linf  radius = 0.5 of limit  construction = distances  width = 5000
+}
+emit big_net { onnx = \"big.onnx\" }
+",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_robmem"))
+        .arg("compile")
+        .arg(&spec)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr)
+        .replace(['│', '·', '╭', '╰', '─', '┬'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for phrase in [
+        "above protobuf's limit of 2 GiB",
+        "ask for a smaller radius",
+        "already the smallest network",
+        "compile fewer points",
+        "nothing was written",
+    ] {
+        assert!(stderr.contains(phrase), "{phrase:?} not in {stderr}");
+    }
+    assert!(!stderr.contains("raise `width`"), "{stderr}");
+    assert!(!dir.path().join("big.onnx").exists());
+}

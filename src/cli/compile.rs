@@ -495,7 +495,10 @@ pub(crate) fn compile_error(
                 .with_help(fix)
         }
         CompileError::TooLarge {
-            width, precision, ..
+            width,
+            precision,
+            smallest,
+            ..
         } => {
             let mut fixes = vec![match (net.output, net.radius) {
                 (OutputKind::Label, _) => {
@@ -504,9 +507,10 @@ pub(crate) fn compile_error(
                 (_, RadiusSpec::Max) => format!(
                     "lower `width` below {width} (`radius = max` uses the whole budget)"
                 ),
-                _ => format!(
-                    "raise `width` above {width} (a wider network is shallower) or ask for a smaller radius (a smaller m)"
-                ),
+                // Weights grow with width past the smallest network, so
+                // a wider one is no fix once the planner has chosen it.
+                _ if smallest => "ask for a smaller radius (a smaller m): this is already the smallest network the construction builds for this radius".to_string(),
+                _ => "remove the `width` and `depth` budgets (with `width = auto` the planner takes the network with the fewest weights) or ask for a smaller radius (a smaller m)".to_string(),
             }];
             fixes.push("compile fewer points".to_string());
             if precision == "float64" {

@@ -19,7 +19,7 @@ use crate::construct::plan::PlanError;
 use crate::data::Dataset;
 use crate::ir::layers::LayerNetwork;
 use crate::ir::stages::{Construction, StageProgram};
-use crate::spec::{CondenseChoice, NetworkSpec, OutputKind, Precision};
+use crate::spec::{Budget, CondenseChoice, NetworkSpec, OutputKind, Precision};
 use std::time::Instant;
 
 /// Plans a distance network for `spec` in the spec's precision.
@@ -120,6 +120,9 @@ pub(super) fn compile_planned(
                 width,
                 depth,
                 precision,
+                // One running minimum per class unless a depth budget asks
+                // for more (distance_plan.rs): a width budget adds none.
+                smallest: spec.depth == Budget::Auto,
             });
         }
     }

@@ -263,6 +263,11 @@ pub enum CompileError {
         depth: usize,
         /// `float32` or `float64`.
         precision: &'static str,
+        /// Whether the plan is already the network with the fewest weights
+        /// the construction builds at its map (no `width` or `depth`
+        /// budget moved it), so that only a smaller map, fewer points or a
+        /// narrower number type shrink it.
+        smallest: bool,
     },
     /// A label value (or a value the label gadget carries) is not a number
     /// of the network's precision, so the output could miss its label by
@@ -412,6 +417,9 @@ fn compile_scores(
                 width,
                 depth,
                 precision,
+                // width = auto takes the accumulators of the smallest
+                // network within the depth budget (plan.rs).
+                smallest: spec.width == Budget::Auto && spec.depth == Budget::Auto,
             });
         }
     }
