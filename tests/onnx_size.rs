@@ -84,31 +84,14 @@ fn estimate_is_close_to_the_written_size_and_the_limit_refuses() {
 /// fixes, and writes nothing.
 #[test]
 fn compile_refuses_an_onnx_file_over_2_gib() {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = dir.path().join("big.rmem");
-    std::fs::write(
-        &spec,
+    let (dir, stderr) = refused_compile(
         "dataset big = blobs(points = 8000, dim = 200, labels = 10, spread = 0.5, seed = 1)
 network big_net {
     data = big  norm = l2  radius = max  width = 200  output = label  precision = f64
 }
 emit big_net { onnx = \"big.onnx\" }
 ",
-    )
-    .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_robmem"))
-        .arg("compile")
-        .arg(&spec)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    // miette's wrapping and box drawing undone: one line, single spaces.
-    let stderr = String::from_utf8_lossy(&out.stderr)
-        .replace(['│', '·', '╭', '╰', '─', '┬'], " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    );
     for phrase in [
         "cannot compile network `big_net`",
         "GiB (width 200, depth 8002, at float64), above protobuf's limit of 2 GiB",
@@ -119,6 +102,28 @@ emit big_net { onnx = \"big.onnx\" }
         assert!(stderr.contains(phrase), "{phrase:?} not in {stderr}");
     }
     assert!(!dir.path().join("big.onnx").exists());
+}
+
+/// Writes `spec` to a temporary folder and runs `robmem compile` on it,
+/// which must exit with 1; returns the folder and standard error with
+/// miette's wrapping and box drawing undone (one line, single spaces).
+fn refused_compile(spec: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.rmem");
+    std::fs::write(&path, spec).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_robmem"))
+        .arg("compile")
+        .arg(&path)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr)
+        .replace(['│', '·', '╭', '╰', '─', '┬'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    (dir, stderr)
 }
 
 /// A refusal says whether the planner's network is already the smallest
@@ -167,30 +172,14 @@ network distances_depth { data = cloud  norm = linf  radius = 0.5 of limit  cons
 /// written.
 #[test]
 fn compile_refusing_the_smallest_network_does_not_offer_a_wider_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = dir.path().join("big.rmem");
-    std::fs::write(
-        &spec,
+    let (dir, stderr) = refused_compile(
         "dataset big = blobs(points = 20000, dim = 20, labels = 5, spread = 0.5, seed = 1)
 network big_net {
     data = big  norm = linf  radius = 0.5 of limit  construction = distances  width = 5000
 }
 emit big_net { onnx = \"big.onnx\" }
 ",
-    )
-    .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_robmem"))
-        .arg("compile")
-        .arg(&spec)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr)
-        .replace(['│', '·', '╭', '╰', '─', '┬'], " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    );
     for phrase in [
         "above protobuf's limit of 2 GiB",
         "ask for a smaller radius",
