@@ -135,9 +135,9 @@ fn refused_compile(spec: &str) -> (tempfile::TempDir, String) {
 fn a_refusal_says_whether_a_budget_made_the_network_larger() {
     let spec = "
 dataset cloud = blobs(points = 300, dim = 12, labels = 3, spread = 0.5, seed = 4)
-network scores_auto { data = cloud  norm = l2  radius = 0.5 of limit }
-network scores_width { data = cloud  norm = l2  radius = 0.5 of limit  width = 40 }
-network scores_depth { data = cloud  norm = l2  radius = 0.5 of limit  depth = 60 }
+network scores_auto { data = cloud  norm = l2  radius = 0.5 of limit  construction = scores }
+network scores_width { data = cloud  norm = l2  radius = 0.5 of limit  construction = scores  width = 40 }
+network scores_depth { data = cloud  norm = l2  radius = 0.5 of limit  construction = scores  depth = 60 }
 network distances_auto { data = cloud  norm = linf  radius = 0.5 of limit  construction = distances }
 network distances_width { data = cloud  norm = linf  radius = 0.5 of limit  construction = distances  width = 5000 }
 network distances_depth { data = cloud  norm = linf  radius = 0.5 of limit  construction = distances  depth = 60 }
