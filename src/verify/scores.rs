@@ -56,16 +56,16 @@ pub fn nearest_other_label(weights: ArrayView2<f64>, labels: &[usize]) -> Vec<f6
     // The right-hand operand of every product, m x L in C order: the GEMM
     // packs it from contiguous rows.
     let single_columns: Array2<f32> = single_weights.t().as_standard_layout().into_owned();
-    // best[a]: the smallest upper bound found so far on |w_a - w_b| over
-    // other-label b (squared, as f64 bits: non-negative floats order like
-    // their bits). Shared by every task: each unordered pair is visited
-    // once, by the task of its first row, and informs both rows.
-    let best: Vec<AtomicU64> = (0..rows)
-        .map(|_| AtomicU64::new(f64::INFINITY.to_bits()))
-        .collect();
-    let best_of = |a: usize| f64::from_bits(best[a].load(Ordering::Relaxed));
-    let lower_best = |a: usize, upper: f64| {
-        best[a].fetch_min(upper.max(0.0).to_bits(), Ordering::Relaxed);
+    let pairs = PairTest {
+        squares: &squares,
+        lengths: &lengths,
+        labels,
+        kappa,
+        double,
+        slack,
+        best: (0..rows)
+            .map(|_| AtomicU64::new(f64::INFINITY.to_bits()))
+            .collect(),
     };
     let blocks: Vec<usize> = (0..rows).step_by(ROW_BLOCK).collect();
     let found: Vec<Vec<(usize, usize, f64)>> = blocks
@@ -88,70 +88,19 @@ pub fn nearest_other_label(weights: ArrayView2<f64>, labels: &[usize]) -> Vec<f6
                 );
                 // best + slack of the block's columns, read once: a best
                 // only decreases, so a value read earlier is still an upper
-                // bound and the skip test below stays sound with it.
-                let column_skip: Vec<f64> = (cstart..cend).map(|b| best_of(b) + slack).collect();
+                // bound and the skip test stays sound with it.
+                let column_skip: Vec<f64> =
+                    (cstart..cend).map(|b| pairs.best_of(b) + slack).collect();
                 for (local, a) in (start..end).enumerate() {
                     let first = cstart.max(a + 1);
-                    if first >= cend {
-                        continue;
-                    }
-                    let row = &g.row(local).to_slice().expect("contiguous")[first - cstart..];
-                    let (na, la, label) = (squares[a], lengths[a], labels[a]);
-                    let mut best_a = best_of(a);
-                    let mut row_skip = best_a + slack;
-                    // A pair whose estimate exceeds best + slack for both
-                    // of its rows has lower > best (it is neither row's
-                    // nearest) and upper > best (it lowers neither best):
-                    // skip it. The slack is twice any pair's error, so the
-                    // rounding of this test itself does not matter.
-                    let column_squares = &squares[first..cend];
-                    let column_skip = &column_skip[first - cstart..];
-                    for chunk in (0..row.len()).step_by(CHUNK) {
-                        let chunk = chunk..(chunk + CHUNK).min(row.len());
-                        // The skip test over a whole chunk, without branches
-                        // (vectorized); most chunks have no pair to look at.
-                        let any = column_squares[chunk.clone()]
-                            .iter()
-                            .zip(&row[chunk.clone()])
-                            .zip(&column_skip[chunk.clone()])
-                            .fold(false, |any, ((&square, &dot), &skip)| {
-                                // Not skipped (a NaN estimate included).
-                                let skipped =
-                                    squared_distance(na, square, dot) > row_skip.max(skip);
-                                any | !skipped
-                            });
-                        if !any {
-                            continue;
-                        }
-                        for j in chunk {
-                            let (b, dot) = (first + j, f64::from(row[j]));
-                            let estimate = squared_distance(na, column_squares[j], row[j]);
-                            if estimate > row_skip.max(column_skip[j]) {
-                                continue;
-                            }
-                            if labels[b] == label {
-                                continue;
-                            }
-                            let error = 2.0 * kappa * la * lengths[b]
-                                + 4.0 * double * (na + squares[b] + 2.0 * dot.abs());
-                            let lower = estimate - error;
-                            let upper = estimate + error;
-                            if upper < best_a {
-                                best_a = upper;
-                                row_skip = best_a + slack;
-                                lower_best(a, upper);
-                            }
-                            if upper < best_of(b) {
-                                lower_best(b, upper);
-                            }
-                            if lower <= best_a || lower <= best_of(b) {
-                                candidates.push((a, b, lower));
-                            }
-                        }
+                    if first < cend {
+                        let row = &g.row(local).to_slice().expect("contiguous")[first - cstart..];
+                        let skip = &column_skip[first - cstart..];
+                        pairs.scan_row(a, first, row, skip, &mut candidates);
                     }
                 }
                 if candidates.len() > prune_at {
-                    candidates.retain(|&(a, b, lower)| lower <= best_of(a) || lower <= best_of(b));
+                    candidates.retain(|&(a, b, lower)| pairs.may_be_nearest(a, b, lower));
                     prune_at = (2 * candidates.len()).max(4096);
                 }
             }
@@ -163,7 +112,7 @@ pub fn nearest_other_label(weights: ArrayView2<f64>, labels: &[usize]) -> Vec<f6
     let exact: Vec<(usize, usize, f64)> = found
         .into_par_iter()
         .flatten()
-        .filter(|&(a, b, lower)| lower <= best_of(a) || lower <= best_of(b))
+        .filter(|&(a, b, lower)| pairs.may_be_nearest(a, b, lower))
         .map(|(a, b, _)| (a, b, exact_distance_lower(weights, a, b)))
         .collect();
     let mut out = vec![f64::INFINITY; rows];
@@ -174,7 +123,103 @@ pub fn nearest_other_label(weights: ArrayView2<f64>, labels: &[usize]) -> Vec<f6
     out
 }
 
-/// A lower bound on `|w_a - w_b|_2`, computed directly in float64.
+/// The pair test's shared state: the rows' squares and length bounds, the
+/// error constants and, per row, the smallest upper bound found so far on
+/// its squared distance to another label.
+struct PairTest<'a> {
+    squares: &'a [f64],
+    lengths: &'a [f64],
+    labels: &'a [usize],
+    /// `|<a,b> - fl32(<a32,b32>)| <= kappa |a| |b|`.
+    kappa: f64,
+    /// float64's unit roundoff.
+    double: f64,
+    /// Twice a bound on every pair's error term.
+    slack: f64,
+    /// best[a]: the smallest upper bound found so far on |w_a - w_b|^2
+    /// over other-label b, as f64 bits (non-negative floats order like
+    /// their bits). Shared by every task: each unordered pair is visited
+    /// once, by the task of its first row, and informs both rows.
+    best: Vec<AtomicU64>,
+}
+
+impl PairTest<'_> {
+    fn best_of(&self, a: usize) -> f64 {
+        f64::from_bits(self.best[a].load(Ordering::Relaxed))
+    }
+
+    fn lower_best(&self, a: usize, upper: f64) {
+        self.best[a].fetch_min(upper.max(0.0).to_bits(), Ordering::Relaxed);
+    }
+
+    /// Whether a pair with this lower bound may be the nearest of one of
+    /// its rows, by the bests as they stand.
+    fn may_be_nearest(&self, a: usize, b: usize, lower: f64) -> bool {
+        lower <= self.best_of(a) || lower <= self.best_of(b)
+    }
+
+    /// Tests row a against rows `first..` (`row`: their float32 products
+    /// with a; `column_skip`: their best + slack, read earlier), lowering
+    /// both rows' bests and keeping the pairs that may be a nearest.
+    ///
+    /// A pair whose estimate exceeds best + slack for both of its rows has
+    /// lower > best (it is neither row's nearest) and upper > best (it
+    /// lowers neither best): it is skipped. The slack is twice any pair's
+    /// error, so the rounding of this test itself does not matter.
+    fn scan_row(
+        &self,
+        a: usize,
+        first: usize,
+        row: &[f32],
+        column_skip: &[f64],
+        candidates: &mut Vec<(usize, usize, f64)>,
+    ) {
+        let (na, la, label) = (self.squares[a], self.lengths[a], self.labels[a]);
+        let column_squares = &self.squares[first..first + row.len()];
+        let mut best_a = self.best_of(a);
+        let mut row_skip = best_a + self.slack;
+        for chunk in (0..row.len()).step_by(CHUNK) {
+            let chunk = chunk..(chunk + CHUNK).min(row.len());
+            // The skip test over a whole chunk, without branches
+            // (vectorized); most chunks have no pair to look at.
+            let any = column_squares[chunk.clone()]
+                .iter()
+                .zip(&row[chunk.clone()])
+                .zip(&column_skip[chunk.clone()])
+                .fold(false, |any, ((&square, &dot), &skip)| {
+                    // Not skipped (a NaN estimate included).
+                    let skipped = squared_distance(na, square, dot) > row_skip.max(skip);
+                    any | !skipped
+                });
+            if !any {
+                continue;
+            }
+            for j in chunk {
+                let (b, dot) = (first + j, f64::from(row[j]));
+                let estimate = squared_distance(na, column_squares[j], row[j]);
+                if estimate > row_skip.max(column_skip[j]) || self.labels[b] == label {
+                    continue;
+                }
+                let error = 2.0 * self.kappa * la * self.lengths[b]
+                    + 4.0 * self.double * (na + self.squares[b] + 2.0 * dot.abs());
+                let lower = estimate - error;
+                let upper = estimate + error;
+                if upper < best_a {
+                    best_a = upper;
+                    row_skip = best_a + self.slack;
+                    self.lower_best(a, upper);
+                }
+                if upper < self.best_of(b) {
+                    self.lower_best(b, upper);
+                }
+                if lower <= best_a || lower <= self.best_of(b) {
+                    candidates.push((a, b, lower));
+                }
+            }
+        }
+    }
+}
+
 /// The estimate `|a|^2 + |b|^2 - 2 <a, b>` of `|a - b|^2` from the
 /// squares and the float32 product, the same bits in the skip test and in
 /// the pair test.
@@ -183,6 +228,7 @@ fn squared_distance(square_a: f64, square_b: f64, dot: f32) -> f64 {
     square_a + square_b - 2.0 * f64::from(dot)
 }
 
+/// A lower bound on `|w_a - w_b|_2`, computed directly in float64.
 fn exact_distance_lower(weights: ArrayView2<f64>, a: usize, b: usize) -> f64 {
     let (ra, rb) = (weights.row(a), weights.row(b));
     let sum: f64 = ra
